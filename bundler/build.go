@@ -1,0 +1,405 @@
+package bundler
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/evanw/esbuild/pkg/api"
+)
+
+// Module is one file sent to the deployment; the JSON shape is the push API's.
+type Module struct {
+	Path        string      `json:"path"`
+	Source      string      `json:"source"`
+	SourceMap   string      `json:"sourceMap,omitempty"`
+	Environment Environment `json:"environment"`
+}
+
+// NodeDependency is an external package a "use node" bundle needs installed.
+type NodeDependency struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Options configures Bundle.
+type Options struct {
+	// ProjectDir is esbuild's working directory: where package.json and
+	// node_modules live. Diagnostics name files relative to it.
+	ProjectDir string
+	// FunctionsDir is the absolute path of the functions directory (convex/).
+	FunctionsDir string
+	// ExternalPackages is convex.json node.externalPackages ("*" = all).
+	ExternalPackages []string
+	// ExtraConditions are added to esbuild's resolve conditions.
+	ExtraConditions []string
+	// IncludeSourcesContent embeds sources in the source maps.
+	IncludeSourcesContent bool
+	// Warn receives non-fatal notices (esbuild warnings, suspicious files).
+	Warn func(string)
+}
+
+// Result is everything a push needs from the functions directory.
+type Result struct {
+	// Definition is the bundled convex.config (a minimal app definition when
+	// the project has none), path "convex.config.js".
+	Definition Module
+	// Schema is the bundled schema.ts/js, or nil.
+	Schema *Module
+	// Modules are the isolate bundles and chunks, the node bundles and the
+	// auth config, in that order.
+	Modules          []Module
+	NodeDependencies []NodeDependency
+	// Inputs are the absolute paths of every file esbuild read, for watching.
+	Inputs []string
+}
+
+// virtualAppConfig stands in for a missing convex.config.ts.
+const virtualAppConfig = `import { defineApp } from "convex/server";
+const app = defineApp();
+export default app;
+`
+
+func (o *Options) warn(s string) {
+	if o.Warn != nil {
+		o.Warn(s)
+	}
+}
+
+// Bundle builds every module of the functions directory.
+func Bundle(o Options) (*Result, error) {
+	if o.FunctionsDir == "" {
+		return nil, &Error{Kind: Fatal, Msg: "bundler: no functions directory given"}
+	}
+	if o.ProjectDir == "" {
+		o.ProjectDir = filepath.Dir(o.FunctionsDir)
+	}
+	st, err := os.Stat(o.FunctionsDir)
+	if err != nil || !st.IsDir() {
+		why := "Not a directory"
+		if err != nil {
+			why = "No such directory"
+		}
+		return nil, &Error{Kind: InvalidFiles, Msg: "Invalid component root directory (" + why + "): " + o.FunctionsDir}
+	}
+	res := &Result{}
+	inputs := map[string]bool{}
+
+	def, in, err := BundleDefinition(o)
+	if err != nil {
+		return nil, err
+	}
+	res.Definition = def
+	addInputs(inputs, in)
+
+	schema, in, err := BundleSchema(o)
+	if err != nil {
+		return nil, err
+	}
+	res.Schema = schema
+	addInputs(inputs, in)
+
+	isolate, node, err := EntryPointsByEnvironment(o.FunctionsDir, o.warn)
+	if err != nil {
+		return nil, err
+	}
+	b, err := o.build(buildSpec{entries: isolate, platform: api.PlatformBrowser, chunks: "_deps", splitting: true})
+	if err != nil {
+		return nil, err
+	}
+	res.Modules = append(res.Modules, b.modules...)
+	addInputs(inputs, b.inputs)
+
+	ext, err := findExternalPackages(o.ProjectDir, o.ExternalPackages)
+	if err != nil {
+		return nil, err
+	}
+	nb, err := o.build(buildSpec{entries: node, platform: api.PlatformNode, chunks: "_deps/node", splitting: true, external: ext})
+	if err != nil {
+		return nil, err
+	}
+	res.Modules = append(res.Modules, nb.modules...)
+	addInputs(inputs, nb.inputs)
+	res.NodeDependencies, err = externalVersions(ext, nb.externals)
+	if err != nil {
+		return nil, err
+	}
+
+	auth, in, err := BundleAuthConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	res.Modules = append(res.Modules, auth...)
+	addInputs(inputs, in)
+
+	for p := range inputs {
+		res.Inputs = append(res.Inputs, p)
+	}
+	sort.Strings(res.Inputs)
+	return res, nil
+}
+
+func addInputs(m map[string]bool, in []string) {
+	for _, p := range in {
+		m[p] = true
+	}
+}
+
+// BundleSchema bundles schema.ts (else schema.js) as a single module, or
+// returns nil when the project has no schema.
+func BundleSchema(o Options) (*Module, []string, error) {
+	target := filepath.Join(o.FunctionsDir, "schema.ts")
+	if !fileExists(target) {
+		target = filepath.Join(o.FunctionsDir, "schema.js")
+		if !fileExists(target) {
+			return nil, nil, nil
+		}
+	}
+	b, err := o.build(buildSpec{entries: []string{target}, platform: api.PlatformBrowser, chunks: "_deps"})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, m := range b.modules {
+		if m.Path == "schema.js" {
+			m := m
+			return &m, b.inputs, nil
+		}
+	}
+	return nil, nil, &Error{Kind: Fatal, Msg: "bundling the schema produced no schema.js"}
+}
+
+// BundleAuthConfig bundles auth.config.ts or auth.config.js when present.
+func BundleAuthConfig(o Options) ([]Module, []string, error) {
+	js := filepath.Join(o.FunctionsDir, "auth.config.js")
+	ts := filepath.Join(o.FunctionsDir, "auth.config.ts")
+	if fileExists(js) && fileExists(ts) {
+		return nil, nil, &Error{Kind: InvalidFiles, Msg: "Found both " + js + " and " + ts + ", choose one."}
+	}
+	chosen := ts
+	if !fileExists(ts) {
+		chosen = js
+		if !fileExists(js) {
+			return nil, nil, nil
+		}
+	}
+	b, err := o.build(buildSpec{entries: []string{chosen}, platform: api.PlatformBrowser, chunks: "_deps"})
+	if err != nil {
+		return nil, nil, err
+	}
+	return b.modules, b.inputs, nil
+}
+
+// BundleDefinition bundles the app's convex.config.ts (or .js); without one
+// it bundles a minimal app definition so the push always carries one.
+func BundleDefinition(o Options) (Module, []string, error) {
+	var entry string
+	virtual := false
+	for _, name := range []string{"convex.config.ts", "convex.config.js"} {
+		if p := filepath.Join(o.FunctionsDir, name); fileExists(p) {
+			entry = p
+			break
+		}
+	}
+	if entry == "" {
+		entry = filepath.Join(o.FunctionsDir, "convex.config.ts")
+		virtual = true
+	}
+	var plugins []api.Plugin
+	if virtual {
+		plugins = append(plugins, api.Plugin{Name: "convex-virtual-config", Setup: func(b api.PluginBuild) {
+			filter := "^" + regexp.QuoteMeta(entry) + "$"
+			b.OnResolve(api.OnResolveOptions{Filter: filter}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+				return api.OnResolveResult{Path: entry, Namespace: "file"}, nil
+			})
+			b.OnLoad(api.OnLoadOptions{Filter: filter}, func(api.OnLoadArgs) (api.OnLoadResult, error) {
+				c := virtualAppConfig
+				return api.OnLoadResult{Contents: &c, Loader: api.LoaderTS, ResolveDir: o.FunctionsDir}, nil
+			})
+		}})
+	}
+	plugins = append(plugins, serverOnlyPlugin())
+	root := filepath.VolumeName(o.FunctionsDir) + string(filepath.Separator)
+	r := api.Build(api.BuildOptions{
+		AbsWorkingDir:     o.ProjectDir,
+		EntryPoints:       []string{entry},
+		Bundle:            true,
+		Platform:          api.PlatformBrowser,
+		Format:            api.FormatESModule,
+		Target:            api.ESNext,
+		Conditions:        append([]string{"convex", "module"}, o.ExtraConditions...),
+		Write:             false,
+		Outdir:            root,
+		Outbase:           root,
+		MinifyWhitespace:  true,
+		MinifyIdentifiers: true,
+		MinifySyntax:      true,
+		KeepNames:         true,
+		Define:            map[string]string{"process.env.NODE_ENV": `"production"`},
+		Sourcemap:         api.SourceMapLinked,
+		SourcesContent:    api.SourcesContentExclude,
+		Metafile:          true,
+		LogLevel:          api.LogLevelSilent,
+		Plugins:           plugins,
+	})
+	if len(r.Errors) > 0 {
+		e := buildError(r.Errors, api.PlatformBrowser, "")
+		e.Msg = "esbuild failed"
+		return Module{}, nil, e
+	}
+	for _, w := range r.Warnings {
+		o.warn("esbuild warning: " + w.Text)
+	}
+	want := strings.TrimSuffix(entry, filepath.Ext(entry)) + ".js"
+	m := Module{Environment: Isolate}
+	found := false
+	for _, f := range r.OutputFiles {
+		switch f.Path {
+		case want:
+			m.Source, found = string(f.Contents), true
+		case want + ".map":
+			m.SourceMap = string(f.Contents)
+		}
+	}
+	if !found {
+		return Module{}, nil, &Error{Kind: Fatal, Msg: "bundling the app definition produced no " + want}
+	}
+	rel, _ := filepath.Rel(o.FunctionsDir, want)
+	m.Path = filepath.ToSlash(rel)
+	inputs, err := checkInputs(o, r.Metafile)
+	return m, inputs, err
+}
+
+type buildSpec struct {
+	entries   []string
+	platform  api.Platform
+	chunks    string
+	splitting bool
+	external  map[string]externalPackage
+}
+
+type buildOutput struct {
+	modules   []Module
+	inputs    []string
+	externals map[string]bool
+}
+
+// build runs one esbuild pass with the options every function bundle shares.
+func (o *Options) build(s buildSpec) (*buildOutput, error) {
+	out := &buildOutput{externals: map[string]bool{}}
+	if len(s.entries) == 0 {
+		return out, nil
+	}
+	plugins := []api.Plugin{}
+	if s.platform == api.PlatformBrowser {
+		plugins = append(plugins, asyncHooksPlugin())
+	}
+	plugins = append(plugins, serverOnlyPlugin())
+	if s.platform == api.PlatformNode {
+		plugins = append(plugins, externalPlugin(s.external, out.externals))
+	}
+	plugins = append(plugins, wasmPlugin())
+	sc := api.SourcesContentExclude
+	if o.IncludeSourcesContent {
+		sc = api.SourcesContentInclude
+	}
+	r := api.Build(api.BuildOptions{
+		AbsWorkingDir:     o.ProjectDir,
+		EntryPoints:       s.entries,
+		Bundle:            true,
+		Platform:          s.platform,
+		Format:            api.FormatESModule,
+		Target:            api.ESNext,
+		JSX:               api.JSXAutomatic,
+		Outdir:            "out",
+		Outbase:           o.FunctionsDir,
+		Conditions:        append([]string{"convex", "module"}, o.ExtraConditions...),
+		Plugins:           plugins,
+		Write:             false,
+		Sourcemap:         api.SourceMapLinked,
+		SourcesContent:    sc,
+		Splitting:         s.splitting,
+		ChunkNames:        s.chunks + "/[hash]",
+		TreeShaking:       api.TreeShakingTrue,
+		MinifySyntax:      true,
+		MinifyIdentifiers: true,
+		KeepNames:         true,
+		Define:            map[string]string{"process.env.NODE_ENV": `"production"`},
+		Metafile:          true,
+		LogLevel:          api.LogLevelSilent,
+	})
+	if len(r.Errors) > 0 {
+		return nil, buildError(r.Errors, s.platform, "")
+	}
+	for _, w := range r.Warnings {
+		o.warn("esbuild warning: " + w.Text)
+	}
+	env := Isolate
+	if s.platform == api.PlatformNode {
+		env = Node
+	}
+	outDir := filepath.Join(o.ProjectDir, "out")
+	maps := map[string]string{}
+	for _, f := range r.OutputFiles {
+		rel, err := filepath.Rel(outDir, f.Path)
+		if err != nil {
+			return nil, &Error{Kind: Fatal, Msg: "unexpected esbuild output " + f.Path}
+		}
+		rel = filepath.ToSlash(rel)
+		if strings.HasSuffix(rel, ".map") {
+			maps[rel] = string(f.Contents)
+			continue
+		}
+		out.modules = append(out.modules, Module{Path: rel, Source: string(f.Contents), Environment: env})
+	}
+	for i := range out.modules {
+		out.modules[i].SourceMap = maps[out.modules[i].Path+".map"]
+	}
+	inputs, err := checkInputs(*o, r.Metafile)
+	if err != nil {
+		return nil, err
+	}
+	out.inputs = inputs
+	return out, nil
+}
+
+// checkInputs lists the files esbuild read and fails transiently when one of
+// them changed size while it was being bundled (an editor was saving).
+func checkInputs(o Options, metafile string) ([]string, error) {
+	var meta struct {
+		Inputs map[string]struct {
+			Bytes int64 `json:"bytes"`
+		} `json:"inputs"`
+	}
+	if err := json.Unmarshal([]byte(metafile), &meta); err != nil {
+		return nil, nil
+	}
+	var paths []string
+	for rel, in := range meta.Inputs {
+		if i := strings.Index(rel, ":"); i > 0 && !filepath.IsAbs(rel) && !(len(rel) > 1 && rel[1] == ':') {
+			continue // a plugin namespace such as "async-hooks-shim:"
+		}
+		abs := rel
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(o.ProjectDir, rel)
+		}
+		st, err := os.Stat(abs)
+		if err != nil {
+			continue // virtual files
+		}
+		if st.Size() != in.Bytes {
+			o.warn("Bundled file " + abs + " changed right after esbuild invocation")
+			return nil, &Error{Kind: Transient, Msg: "a bundled file changed while it was being bundled: " + abs}
+		}
+		paths = append(paths, abs)
+	}
+	sort.Strings(paths)
+	return paths, nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}

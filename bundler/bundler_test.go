@@ -1,0 +1,316 @@
+package bundler
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// chatProject copies the chat fixture into a temp dir with the e2e
+// node_modules linked in, or skips when they are not installed.
+func chatProject(t *testing.T) string {
+	t.Helper()
+	nm, _ := filepath.Abs("../e2e/node/node_modules")
+	if _, err := os.Stat(filepath.Join(nm, "convex", "package.json")); err != nil {
+		t.Skip("e2e/node/node_modules/convex is not installed (run npm ci in e2e/node)")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("cp", "-R", "/work/shared/fixtures/apps/chat/.", dir).CombinedOutput(); err != nil {
+		t.Fatalf("copy fixture: %v %s", err, out)
+	}
+	if err := os.Symlink(nm, filepath.Join(dir, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBundleChat(t *testing.T) {
+	dir := chatProject(t)
+	res, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Definition.Path != "convex.config.js" || !strings.Contains(res.Definition.Source, "defineApp") && len(res.Definition.Source) == 0 {
+		t.Errorf("definition = %q (%d bytes)", res.Definition.Path, len(res.Definition.Source))
+	}
+	if res.Schema == nil || res.Schema.Path != "schema.js" || res.Schema.SourceMap == "" {
+		t.Fatalf("schema = %+v", res.Schema)
+	}
+	paths := map[string]Module{}
+	for _, m := range res.Modules {
+		paths[m.Path] = m
+	}
+	for _, want := range []string{"actions.js", "channels.js", "crons.js", "http.js", "messages.js", "users.js"} {
+		m, ok := paths[want]
+		if !ok {
+			t.Errorf("missing module %s; have %v", want, keys(paths))
+			continue
+		}
+		if m.Environment != Isolate || m.SourceMap == "" {
+			t.Errorf("%s: env %s, map %d bytes", want, m.Environment, len(m.SourceMap))
+		}
+	}
+	deps := 0
+	for p := range paths {
+		if strings.HasPrefix(p, "_deps/") {
+			deps++
+		}
+	}
+	if deps == 0 {
+		t.Errorf("expected shared chunks under _deps/, got %v", keys(paths))
+	}
+	if !strings.Contains(paths["messages.js"].Source, "from \"./_deps/") {
+		t.Errorf("messages.js does not import a chunk:\n%s", paths["messages.js"].Source[:200])
+	}
+	found := false
+	for _, in := range res.Inputs {
+		if strings.HasSuffix(in, filepath.Join("convex", "messages.ts")) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("inputs do not include messages.ts: %v", res.Inputs[:3])
+	}
+}
+
+func keys(m map[string]Module) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestEntryPointRules(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"a.ts":                  "export const x = 1;\n",
+		"b.js":                  "export const y = 1;\n",
+		"empty.ts":              "const z = 1;\n",
+		"schema.ts":             "export default 1;\n",
+		"auth.config.ts":        "export default {};\n",
+		"x.test.ts":             "export const t = 1;\n",
+		".hidden.ts":            "export const h = 1;\n",
+		"#tmp.ts":               "export const e = 1;\n",
+		"notes.txt":             "hi",
+		"has space.ts":          "export const s = 1;\n",
+		"_generated/api.js":     "export const api = 1;\n",
+		"dir/nested.tsx":        "export const n = 1;\n",
+		"comp/convex.config.ts": "export default 1;\n",
+		"comp/inner.ts":         "export const i = 1;\n",
+	}
+	for p, c := range files {
+		write(t, filepath.Join(dir, p), c)
+	}
+	got, err := EntryPoints(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rel []string
+	for _, p := range got {
+		r, _ := filepath.Rel(dir, p)
+		rel = append(rel, filepath.ToSlash(r))
+	}
+	want := "a.ts b.js dir/nested.tsx"
+	if strings.Join(rel, " ") != want {
+		t.Errorf("entry points = %v, want %s", rel, want)
+	}
+
+	write(t, filepath.Join(dir, "_deps", "x.ts"), "export const d = 1;\n")
+	if _, err := EntryPoints(dir, nil); err == nil || !strings.Contains(err.Error(), `reserved for dependencies`) {
+		t.Errorf("_deps file: err = %v", err)
+	}
+}
+
+func TestHTTPSWarning(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "https.ts"), "import { httpRouter } from \"convex/server\";\nexport default httpRouter();\n")
+	var warnings []string
+	if _, err := EntryPoints(dir, func(s string) { warnings = append(warnings, s) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "Did you mean to include http.ts?") {
+		t.Errorf("warnings = %v", warnings)
+	}
+}
+
+func TestUseNodeDirective(t *testing.T) {
+	cases := map[string]bool{
+		"\"use node\";\nexport const a = 1;":       true,
+		"'use node'\nexport const a = 1;":          true,
+		"// comment\n/* block */\n\"use node\";\n": true,
+		"\"use strict\";\n\"use node\";\n":         true,
+		"#!/usr/bin/env node\n\"use node\";":       true,
+		"import x from 'y';\n\"use node\";\n":      false,
+		"const s = \"use node\";\n":                false,
+		"\"use node\" + x;\n":                      false,
+		"export const a = 1; // \"use node\"\n":    false,
+		"\ufeff\"use node\";":                      true,
+	}
+	for src, want := range cases {
+		if got := HasUseNodeDirective(src); got != want {
+			t.Errorf("HasUseNodeDirective(%q) = %v, want %v", src, got, want)
+		}
+	}
+}
+
+func TestEnvironmentRules(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "n.ts"), "\"use node\";\nexport const a = 1;\n")
+	write(t, filepath.Join(dir, "i.ts"), "export const a = 1;\n")
+	isolate, node, err := EntryPointsByEnvironment(dir, nil)
+	if err != nil || len(isolate) != 1 || len(node) != 1 || !strings.HasSuffix(node[0], "n.ts") {
+		t.Fatalf("isolate=%v node=%v err=%v", isolate, node, err)
+	}
+	write(t, filepath.Join(dir, "http.ts"), "\"use node\";\nexport default 1;\n")
+	if _, _, err := EntryPointsByEnvironment(dir, nil); err == nil || !strings.Contains(err.Error(), `"use node" directive is not allowed for http.ts.`) {
+		t.Errorf("http with use node: %v", err)
+	}
+	os.Remove(filepath.Join(dir, "http.ts"))
+	write(t, filepath.Join(dir, "actions", "x.ts"), "export const a = 1;\n")
+	_, _, err = EntryPointsByEnvironment(dir, nil)
+	var be *Error
+	if err == nil || !strings.Contains(err.Error(), "actions/x.ts is in /actions subfolder") {
+		t.Errorf("actions without use node: %v", err)
+	} else if !asError(err, &be) || be.Kind != InvalidFiles {
+		t.Errorf("kind = %v", be)
+	}
+}
+
+func asError(err error, target **Error) bool {
+	e, ok := err.(*Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+func TestSyntaxErrorPosition(t *testing.T) {
+	dir := chatProject(t)
+	write(t, filepath.Join(dir, "convex", "broken.ts"), "export const a = 1;\nexport const b = ;\n")
+	_, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
+	var be *Error
+	if err == nil || !asError(err, &be) {
+		t.Fatalf("err = %v", err)
+	}
+	if be.Kind != InvalidFiles || len(be.Diagnostics) == 0 {
+		t.Fatalf("error = %+v", be)
+	}
+	d := be.Diagnostics[0]
+	if d.File != "convex/broken.ts" || d.Line != 2 || d.Column != 18 {
+		t.Errorf("diagnostic = %+v", d)
+	}
+	if !strings.Contains(err.Error(), "convex/broken.ts:2:18:") || !strings.Contains(be.Formatted, "broken.ts") {
+		t.Errorf("message = %q formatted = %q", err.Error(), be.Formatted)
+	}
+}
+
+func TestNodeBuiltinInIsolateAdvice(t *testing.T) {
+	dir := chatProject(t)
+	write(t, filepath.Join(dir, "convex", "fsuser.ts"), "import { readFileSync } from \"fs\";\nexport const a = () => readFileSync(\"x\");\n")
+	_, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
+	var be *Error
+	if err == nil || !asError(err, &be) || !strings.Contains(be.Advice, "use node") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestNodeBundleAndExternals(t *testing.T) {
+	dir := chatProject(t)
+	// A fake installed package to keep external.
+	nm := filepath.Join(dir, "node_modules")
+	os.Remove(nm)
+	os.Mkdir(nm, 0o755)
+	real, _ := filepath.Abs("../e2e/node/node_modules")
+	entries, _ := os.ReadDir(real)
+	for _, e := range entries {
+		os.Symlink(filepath.Join(real, e.Name()), filepath.Join(nm, e.Name()))
+	}
+	write(t, filepath.Join(nm, "leftpad", "package.json"), `{"name":"leftpad","version":"1.2.3","main":"index.js"}`)
+	write(t, filepath.Join(nm, "leftpad", "index.js"), "module.exports = (s) => ' ' + s;\n")
+	write(t, filepath.Join(dir, "package.json"), `{"dependencies":{"convex":"1.48.0","leftpad":"^1.0.0"}}`)
+	write(t, filepath.Join(dir, "convex", "nodey.ts"), "\"use node\";\nimport pad from \"leftpad\";\nimport { actionGeneric } from \"convex/server\";\nexport const p = actionGeneric({ args: {}, handler: async () => pad(\"x\") });\n")
+	write(t, filepath.Join(dir, "convex", "hooks.ts"), "import { AsyncLocalStorage } from \"node:async_hooks\";\nexport const s = () => new AsyncLocalStorage();\n")
+
+	res, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex"), ExternalPackages: []string{"leftpad"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodey, hooks *Module
+	for i, m := range res.Modules {
+		switch m.Path {
+		case "nodey.js":
+			nodey = &res.Modules[i]
+		case "hooks.js":
+			hooks = &res.Modules[i]
+		}
+		if strings.HasPrefix(m.Path, "_deps/node/") && m.Environment != Node {
+			t.Errorf("%s has environment %s", m.Path, m.Environment)
+		}
+	}
+	if nodey == nil || nodey.Environment != Node || !strings.Contains(nodey.Source, `"leftpad"`) {
+		t.Fatalf("nodey = %+v", nodey)
+	}
+	if hooks == nil || !strings.Contains(hooks.Source, "globalThis.AsyncLocalStorage") {
+		t.Errorf("async_hooks shim missing: %+v", hooks)
+	}
+	if len(res.NodeDependencies) != 1 || res.NodeDependencies[0] != (NodeDependency{"leftpad", "1.2.3"}) {
+		t.Errorf("node deps = %+v", res.NodeDependencies)
+	}
+
+	// Without the allow-list the package is bundled in.
+	res, err = Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.NodeDependencies) != 0 {
+		t.Errorf("node deps without allow-list = %+v", res.NodeDependencies)
+	}
+}
+
+func TestAuthConfigAndDefinition(t *testing.T) {
+	dir := chatProject(t)
+	write(t, filepath.Join(dir, "convex", "auth.config.ts"), "export default { providers: [{ domain: \"https://x\", applicationID: \"convex\" }] };\n")
+	res, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := res.Modules[len(res.Modules)-1]
+	if last.Path != "auth.config.js" || !strings.Contains(last.Source, "applicationID") {
+		t.Errorf("last module = %s", last.Path)
+	}
+	write(t, filepath.Join(dir, "convex", "auth.config.js"), "export default {};\n")
+	if _, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")}); err == nil || !strings.Contains(err.Error(), "choose one") {
+		t.Errorf("both auth configs: %v", err)
+	}
+	os.Remove(filepath.Join(dir, "convex", "auth.config.js"))
+
+	write(t, filepath.Join(dir, "convex", "convex.config.ts"), "import { defineApp } from \"convex/server\";\nconst app = defineApp();\nexport default app;\n")
+	res, err = Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Definition.Path != "convex.config.js" || res.Definition.SourceMap == "" {
+		t.Errorf("definition = %s map %d", res.Definition.Path, len(res.Definition.SourceMap))
+	}
+}
+
+func TestNotADirectory(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
+	if err == nil || !strings.Contains(err.Error(), "Invalid component root directory") {
+		t.Errorf("err = %v", err)
+	}
+}
