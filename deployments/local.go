@@ -1,0 +1,121 @@
+package deployments
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/convex-go/convex/ui"
+)
+
+// LocalConfig is the saved state of a local or anonymous deployment
+// (.convex/local/default/config.json, spec §3.3). Only what selection needs
+// is read here; the anonymous package owns writing it.
+type LocalConfig struct {
+	Ports struct {
+		Cloud int `json:"cloud"`
+		Site  int `json:"site"`
+	} `json:"ports"`
+	BackendVersion string `json:"backendVersion"`
+	AdminKey       string `json:"adminKey"`
+	DeploymentName string `json:"deploymentName"`
+	CloudProjectID *int64 `json:"cloudProjectId,omitempty"`
+	path           string
+}
+
+// Path is the config file this was read from.
+func (c *LocalConfig) Path() string { return c.path }
+
+// URL is where the local backend listens.
+func (c *LocalConfig) URL() string { return "http://127.0.0.1:" + strconv.Itoa(c.Ports.Cloud) }
+
+// ProjectLocalStateDir is the state directory of a project's local deployment.
+func ProjectLocalStateDir(projectDir string) string {
+	return filepath.Join(projectDir, ".convex", "local", "default")
+}
+
+// GlobalDir is ~/.convex, renamed to ~/.convex-test[-<port>] when a custom
+// provision host is set (spec §3.1). The config package owns this for
+// writing; selection only needs it to find legacy local deployments.
+func GlobalDir(env Env) string {
+	home := env.Get("HOME")
+	if home == "" {
+		home = env.Get("USERPROFILE")
+	}
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	name := "convex"
+	if h := env.Get(EnvProvisionHost); h != "" {
+		parts := strings.Split(h, ":")
+		if len(parts) < 3 || parts[2] == "8050" {
+			name = "convex-test"
+		} else {
+			name = "convex-test-" + parts[2]
+		}
+	}
+	return filepath.Join(home, "."+name)
+}
+
+func readLocalConfig(path string) (*LocalConfig, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, ui.Wrap(err, "Could not read %s", path)
+	}
+	var c LocalConfig
+	if err := json.Unmarshal(b, &c); err != nil {
+		// Unreadable state is treated as absent, like the reference CLI.
+		return nil, nil
+	}
+	c.path = path
+	return &c, nil
+}
+
+// LoadProjectLocalConfig reads the project-local deployment config; nil when
+// there is none or it names no deployment.
+func LoadProjectLocalConfig(projectDir string) (*LocalConfig, error) {
+	c, err := readLocalConfig(filepath.Join(ProjectLocalStateDir(projectDir), "config.json"))
+	if err != nil || c == nil || c.DeploymentName == "" {
+		return nil, err
+	}
+	return c, nil
+}
+
+// loadLocalDeployment finds the config of a named local ("local") or
+// anonymous ("anonymous") deployment: the project-local one when it has no
+// name or the same name, else the legacy home-directory one.
+func loadLocalDeployment(projectDir, globalDir, kind, name string) (*LocalConfig, error) {
+	c, err := readLocalConfig(filepath.Join(ProjectLocalStateDir(projectDir), "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	if c != nil && (c.DeploymentName == "" || c.DeploymentName == name) {
+		if c.DeploymentName == "" {
+			c.DeploymentName = name
+		}
+		return c, nil
+	}
+	root := "convex-backend-state"
+	if kind == "anonymous" {
+		root = "anonymous-convex-backend-state"
+	}
+	c, err = readLocalConfig(filepath.Join(globalDir, root, name, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, ui.Errorf("Could not find deployment with name %s!", name).
+			WithHint("Run `convex dev` to start it, or check CONVEX_DEPLOYMENT in .env.local.")
+	}
+	if c.DeploymentName == "" {
+		c.DeploymentName = name
+	}
+	return c, nil
+}
