@@ -1,0 +1,266 @@
+package codegen
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func chatProject(t *testing.T) string {
+	t.Helper()
+	nm, _ := filepath.Abs("../e2e/node/node_modules")
+	if _, err := os.Stat(filepath.Join(nm, "typescript", "bin", "tsc")); err != nil {
+		t.Skip("e2e/node/node_modules (convex, typescript) is not installed (run npm ci in e2e/node)")
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not on PATH")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("cp", "-R", "/work/shared/fixtures/apps/chat/.", dir).CombinedOutput(); err != nil {
+		t.Fatalf("copy fixture: %v %s", err, out)
+	}
+	if err := os.Symlink(nm, filepath.Join(dir, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func tsc(t *testing.T, dir string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("node", filepath.Join(dir, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", filepath.Join(dir, "convex"))
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// usesGenerated exercises every generated export so tsc checks their types.
+const usesGenerated = `import { v } from "convex/values";
+import { query, internalMutation, action, httpAction, env, type QueryCtx } from "./_generated/server";
+import { api, internal, components } from "./_generated/api";
+import type { Doc, Id, TableNames, DataModel } from "./_generated/dataModel";
+
+export const byName = query({
+  args: { name: v.string() },
+  handler: async (ctx: QueryCtx, { name }): Promise<Doc<"users"> | null> => {
+    return await ctx.db.query("users").withIndex("by_name", (q) => q.eq("name", name)).unique();
+  },
+});
+
+export const rename = internalMutation({
+  args: { id: v.id("users"), name: v.string() },
+  handler: async (ctx, { id, name }) => {
+    const typed: Id<"users"> = id;
+    await ctx.db.patch(typed, { name });
+  },
+});
+
+export const lookup = action({
+  args: { name: v.string() },
+  handler: async (ctx, { name }): Promise<string | null> => {
+    const user: Doc<"users"> | null = await ctx.runQuery(api.gen_user.byName, { name });
+    await ctx.runMutation(internal.gen_user.rename, { id: user!._id, name: name + "!" });
+    return user === null ? null : user.name;
+  },
+});
+
+export const ping = httpAction(async () => new Response(env.CONVEX_SITE_URL ?? ""));
+
+const t: TableNames = "messages";
+type _dm = DataModel;
+const _c = components;
+export const unused = [t, _c];
+`
+
+func TestGeneratedFilesTypeCheck(t *testing.T) {
+	dir := chatProject(t)
+	fn := filepath.Join(dir, "convex")
+	if err := os.WriteFile(filepath.Join(fn, "gen_user.ts"), []byte(usesGenerated), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{FunctionsDir: fn, CommonJS: true}
+	if err := Initial(o); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"api.js", "api.d.ts", "server.js", "server.d.ts", "dataModel.d.ts", "api_cjs.cjs", "api_cjs.d.cts"} {
+		if _, err := os.Stat(filepath.Join(fn, "_generated", f)); err != nil {
+			t.Errorf("initial codegen did not write %s", f)
+		}
+	}
+	// The stub api is untyped, so the strict file still compiles
+	// (api.gen_user is any).
+	if out, err := tsc(t, dir); err != nil {
+		t.Fatalf("tsc after initial codegen: %v\n%s", err, out)
+	}
+	if err := Final(o, &ComponentAnalysis{}); err != nil {
+		t.Fatal(err)
+	}
+	apiDTS, _ := os.ReadFile(filepath.Join(fn, "_generated", "api.d.ts"))
+	for _, want := range []string{`import type * as gen_user from "../gen_user.js";`, `"messages": typeof messages;`, "export declare const components: {"} {
+		if !strings.Contains(string(apiDTS), want) {
+			t.Errorf("api.d.ts lacks %q:\n%s", want, apiDTS)
+		}
+	}
+	if out, err := tsc(t, dir); err != nil {
+		t.Fatalf("tsc after final codegen: %v\n%s", err, out)
+	}
+
+	// A type error through the generated api must be caught: the api is
+	// really typed.
+	bad := strings.Replace(usesGenerated, "api.gen_user.byName, { name }", "api.gen_user.byName, { name: 1 }", 1)
+	os.WriteFile(filepath.Join(fn, "gen_user.ts"), []byte(bad), 0o644)
+	if out, err := tsc(t, dir); err == nil {
+		t.Fatalf("tsc accepted a wrong argument type through the generated api:\n%s", out)
+	}
+}
+
+func TestTypeScriptFileType(t *testing.T) {
+	dir := chatProject(t)
+	fn := filepath.Join(dir, "convex")
+	os.WriteFile(filepath.Join(fn, "gen_user.ts"), []byte(usesGenerated), 0o644)
+	o := Options{FunctionsDir: fn, TypeScript: true}
+	if err := Initial(o); err != nil {
+		t.Fatal(err)
+	}
+	analysis := &ComponentAnalysis{}
+	json.Unmarshal([]byte(`{"definition":{"path":"","definitionType":{"type":"app"},"childComponents":[],"envVars":[["CHAT_BOT_NAME",{"type":"value","value":"{\"type\":\"string\"}","optional":true}]]}}`), analysis)
+	if err := Final(o, analysis); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(fn, "_generated"))
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "api.ts dataModel.ts server.ts" {
+		t.Errorf("_generated = %v", names)
+	}
+	server, _ := os.ReadFile(filepath.Join(fn, "_generated", "server.ts"))
+	if !strings.Contains(string(server), "readonly CHAT_BOT_NAME: string | undefined;") {
+		t.Errorf("server.ts lacks the declared env var:\n%s", server)
+	}
+	if out, err := tsc(t, dir); err != nil {
+		t.Fatalf("tsc: %v\n%s", err, out)
+	}
+}
+
+func TestNoSchemaAndCleanup(t *testing.T) {
+	dir := t.TempDir()
+	fn := filepath.Join(dir, "convex")
+	os.MkdirAll(filepath.Join(fn, "_generated", "ai"), 0o755)
+	os.WriteFile(filepath.Join(fn, "_generated", "stale.js"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(fn, "_generated.ts"), []byte("old"), 0o644)
+	os.WriteFile(filepath.Join(fn, "my-module.ts"), []byte("export const a = 1;\n"), 0o644)
+	os.WriteFile(filepath.Join(fn, "default.ts"), []byte("export const a = 1;\n"), 0o644)
+	var stderr bytes.Buffer
+	o := Options{FunctionsDir: fn, Stderr: &stderr}
+	if err := Final(o, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(fn, "_generated", "stale.js")); err == nil {
+		t.Error("stale file kept")
+	}
+	if _, err := os.Stat(filepath.Join(fn, "_generated", "ai")); err != nil {
+		t.Error("ai directory deleted")
+	}
+	if _, err := os.Stat(filepath.Join(fn, "_generated.ts")); err == nil || !strings.Contains(stderr.String(), "Deleting legacy codegen file") {
+		t.Errorf("legacy file not deleted; stderr %q", stderr.String())
+	}
+	dm, _ := os.ReadFile(filepath.Join(fn, "_generated", "dataModel.d.ts"))
+	if !strings.Contains(string(dm), "export type Doc = any;") || !strings.Contains(string(dm), "export type DataModel = AnyDataModel;") {
+		t.Errorf("dataModel without schema:\n%s", dm)
+	}
+	api, _ := os.ReadFile(filepath.Join(fn, "_generated", "api.d.ts"))
+	for _, want := range []string{`import type * as default_ from "../default.js";`, `import type * as my_module from "../my-module.js";`, `"my-module": typeof my_module;`} {
+		if !strings.Contains(string(api), want) {
+			t.Errorf("api.d.ts lacks %q", want)
+		}
+	}
+
+	// Unchanged content is not rewritten.
+	p := filepath.Join(fn, "_generated", "api.d.ts")
+	st1, _ := os.Stat(p)
+	os.Chtimes(p, st1.ModTime().Add(-3600e9), st1.ModTime().Add(-3600e9))
+	st1, _ = os.Stat(p)
+	if err := Final(o, nil); err != nil {
+		t.Fatal(err)
+	}
+	st2, _ := os.Stat(p)
+	if !st1.ModTime().Equal(st2.ModTime()) {
+		t.Error("unchanged api.d.ts was rewritten")
+	}
+
+	// Dry run reports instead of writing.
+	os.WriteFile(filepath.Join(fn, "other.ts"), []byte("export const b = 1;\n"), 0o644)
+	var out bytes.Buffer
+	if err := Final(Options{FunctionsDir: fn, DryRun: true, Stdout: &out}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Command would write file: "+p) {
+		t.Errorf("dry run output %q", out.String())
+	}
+	if b, _ := os.ReadFile(p); strings.Contains(string(b), "../other.js") {
+		t.Error("dry run wrote api.d.ts")
+	}
+}
+
+func TestInitFolder(t *testing.T) {
+	dir := t.TempDir()
+	fn := filepath.Join(dir, "convex")
+	if err := InitFolder(Options{FunctionsDir: fn}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"README.md", "tsconfig.json"} {
+		if _, err := os.Stat(filepath.Join(fn, f)); err != nil {
+			t.Errorf("%s missing", f)
+		}
+	}
+	// An existing directory gets no README; a custom tsconfig is kept.
+	fn2 := filepath.Join(dir, "convex2")
+	os.MkdirAll(fn2, 0o755)
+	os.WriteFile(filepath.Join(fn2, "tsconfig.json"), []byte("{}"), 0o644)
+	if err := InitFolder(Options{FunctionsDir: fn2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(fn2, "README.md")); err == nil {
+		t.Error("README written into an existing directory")
+	}
+	if b, _ := os.ReadFile(filepath.Join(fn2, "tsconfig.json")); string(b) != "{}" {
+		t.Error("tsconfig overwritten")
+	}
+}
+
+func TestModuleIdentifier(t *testing.T) {
+	cases := map[string]string{
+		"messages.ts": "messages", "dir/sub-file.ts": "dir_sub_file", "api.ts": "api_",
+		"components.js": "components_", "delete.ts": "delete_", "fullApi.ts": "fullApi_",
+	}
+	for in, want := range cases {
+		if got := moduleIdentifier(in); got != want {
+			t.Errorf("moduleIdentifier(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestValidatorTypes(t *testing.T) {
+	cases := map[string]string{
+		`{"type":"string"}`: "string",
+		`{"type":"bytes"}`:  "ArrayBuffer",
+		`{"type":"union","value":[{"type":"literal","value":"a"},{"type":"null"}]}`: `"a" | null`,
+		`{"type":"array","value":{"type":"number"}}`:                                "Array<number>",
+		`{"type":"object","value":{"b":{"fieldType":{"type":"boolean"},"optional":true},"a":{"fieldType":{"type":"id","tableName":"t"},"optional":false}}}`: `{ "a": string; "b"?: boolean; }`,
+		`{"type":"literal","value":{"$integer":"AQAAAAAAAAA="}}`:                                            "1n",
+		`{"type":"record","keys":{"type":"string"},"values":{"fieldType":{"type":"any"},"optional":false}}`: "Record<string, any>",
+	}
+	for in, want := range cases {
+		var v Validator
+		if err := json.Unmarshal([]byte(in), &v); err != nil {
+			t.Fatal(err)
+		}
+		if got := v.TSType(); got != want {
+			t.Errorf("%s -> %q, want %q", in, got, want)
+		}
+	}
+}
