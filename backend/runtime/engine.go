@@ -1,0 +1,95 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+)
+
+// jsEngine is the seam between the host and a concrete JavaScript engine
+// (goja today). Everything that crosses it is a string, so another engine
+// (QuickJS, a Node subprocess) can replace it without touching the host.
+type jsEngine interface {
+	// compile turns a wrapped CommonJS module (an expression evaluating to
+	// function(exports, require, module)) or the shim into an immutable
+	// program that any VM of this engine may run concurrently.
+	compile(name, code string) (any, error)
+	// newVM creates a VM with the shim evaluated; load resolves module
+	// paths to compiled programs.
+	newVM(shim any, load func(path string) (any, bool)) (jsVM, error)
+}
+
+// jsVM is one JavaScript realm. It is used by one goroutine at a time.
+type jsVM interface {
+	// call runs globalThis entry point __convexHost.run(arg) with the
+	// host h answering host operations, drives promises and async host
+	// operations until the returned value settles, and returns the string
+	// it settles to. A thrown value is returned as *jsThrow.
+	call(ctx context.Context, h host, arg string) (string, error)
+	// interrupt stops the running call from another goroutine.
+	interrupt(reason error)
+	// idle reports whether the VM has no pending async operations (it can
+	// be reused safely).
+	idle() bool
+}
+
+// host answers operations the JS side cannot do itself. Both the Convex
+// syscalls and the shim's own needs (logging, randomness, fetch, timers)
+// arrive here, as op name and JSON text.
+type host interface {
+	syncOp(op, arg string) (string, error)
+	// asyncOp either completes at once (done == true) or returns a channel
+	// that receives exactly one result later.
+	asyncOp(op, arg string) (res asyncResult, done bool, later <-chan asyncResult)
+	// now is what Date sees; random feeds Math.random.
+	now() time.Time
+	random() float64
+}
+
+type asyncResult struct {
+	value string
+	err   error
+}
+
+// jsThrow is a value thrown out of an entry point that the shim could not
+// turn into an envelope (it should not happen; the shim catches).
+type jsThrow struct{ msg string }
+
+func (e *jsThrow) Error() string { return e.msg }
+
+// opError is a failed async host operation. Data, when present, is the
+// encoded ConvexError data, so the JS side can rebuild a ConvexError.
+type opError struct {
+	Message string
+	Data    json.RawMessage
+}
+
+func (e *opError) Error() string { return e.Message }
+
+// Engine transforms and compiles modules, caching by content hash, and
+// creates ModuleSets. It is safe for concurrent use.
+type Engine struct {
+	opts Options
+	js   jsEngine
+
+	shimOnce sync.Once
+	shim     any
+	shimErr  error
+
+	mu    sync.Mutex
+	cache map[string]*compiledModule // by content hash
+}
+
+// New creates an Engine.
+func New(opts Options) *Engine {
+	opts.withDefaults()
+	return &Engine{opts: opts, js: gojaEngine{}, cache: map[string]*compiledModule{}}
+}
+
+func (e *Engine) shimProgram() (any, error) {
+	e.shimOnce.Do(func() {
+		e.shim, e.shimErr = e.js.compile("convex:/_system/host.js", shimSource)
+	})
+	return e.shim, e.shimErr
+}

@@ -1,0 +1,317 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/convex-go/convex/backend/values"
+)
+
+// VM reuse. A VM keeps the modules it has evaluated, so a warm VM answers a
+// call without re-running convex/server and the user's module bodies. This
+// is safe because everything a call can observe about its request lives in
+// per-call state that is replaced on every call: the host object (database,
+// identity, environment, log sink, clock, random source) on the Go side, and
+// the shim's request state (env, timers, console counters) on the JS side;
+// globals a request adds are deleted when it ends. convex/server builds a
+// fresh ctx for every invocation and keeps no per-request module state. What
+// persists is what the user's module bodies put in module scope, as with the
+// reference backend's experimental_reuseContext; Options.FreshVMs turns reuse
+// off. A VM is only pooled again after a call that finished cleanly with no
+// async work still outstanding; interrupted or timed-out VMs are dropped.
+
+var errTimeout = errors.New("function execution timed out")
+
+// funcMeta describes one exported function, read from the module once.
+type funcMeta struct {
+	Found      bool    `json:"found"`
+	UdfType    string  `json:"udfType"`    // query, mutation, action, httpAction
+	Visibility string  `json:"visibility"` // public, internal, "" (ambiguous)
+	Args       *string `json:"args"`
+	Returns    *string `json:"returns"`
+}
+
+// execution is the per-call host: it answers the VM's host operations.
+type execution struct {
+	ms        *ModuleSet
+	ctx       context.Context
+	req       *Request
+	udfType   string // query, mutation, action, httpAction, analyze
+	udfPath   string // "messages:list"
+	frozenNow time.Time
+	rng       *rand.Rand
+	logs      *[]LogLine
+	depth     int
+}
+
+const maxLogLines = 4096
+
+func newExecution(ctx context.Context, ms *ModuleSet, req *Request, udfType, udfPath string, depth int, logs *[]LogLine) *execution {
+	now := req.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	seed := req.Seed
+	if seed == 0 {
+		seed = rand.Int64()
+	}
+	if logs == nil {
+		logs = new([]LogLine)
+	}
+	return &execution{
+		ms: ms, ctx: ctx, req: req, udfType: udfType, udfPath: udfPath,
+		frozenNow: now, rng: rand.New(rand.NewPCG(uint64(seed), uint64(seed)^0x9e3779b97f4a7c15)),
+		logs: logs, depth: depth,
+	}
+}
+
+func (x *execution) deterministic() bool {
+	return x.udfType == KindQuery || x.udfType == KindMutation || x.udfType == "analyze"
+}
+
+func (x *execution) now() time.Time {
+	if x.deterministic() {
+		return x.frozenNow
+	}
+	return time.Now()
+}
+
+func (x *execution) random() float64 { return x.rng.Float64() }
+
+func (x *execution) addLog(l LogLine) {
+	if len(*x.logs) >= maxLogLines {
+		if len(*x.logs) == maxLogLines {
+			*x.logs = append(*x.logs, LogLine{Level: "WARN", Messages: []string{fmt.Sprintf("Log overflow (maximum %d lines). Subsequent logs are dropped.", maxLogLines)}, Timestamp: time.Now().UnixMilli()})
+		}
+		return
+	}
+	*x.logs = append(*x.logs, l)
+}
+
+// entryRequest is the JSON handed to the shim's entry point.
+type entryRequest struct {
+	Op        string            `json:"op"`
+	UdfType   string            `json:"udfType"`
+	Env       map[string]string `json:"env"`
+	Module    string            `json:"module,omitempty"`
+	Name      string            `json:"name,omitempty"`
+	Args      string            `json:"args,omitempty"`
+	RequestID string            `json:"requestId,omitempty"`
+	Method    string            `json:"method,omitempty"`
+	Path      string            `json:"path,omitempty"`
+	Request   string            `json:"request,omitempty"`
+}
+
+// thrown is an error the user's code threw, as described by the shim.
+type thrown struct {
+	Message string  `json:"message"`
+	Data    *string `json:"data"`
+}
+
+func (t *thrown) functionError() *FunctionError {
+	fe := &FunctionError{Message: t.Message}
+	if t.Data != nil {
+		fe.Data = []byte(*t.Data)
+	}
+	return fe
+}
+
+// callVM runs one shim entry on a pooled VM and splits the envelope.
+func (m *ModuleSet) callVM(ctx context.Context, x *execution, er entryRequest) (string, *thrown, error) {
+	er.Env = m.envFor(x.req.Env)
+	arg, err := json.Marshal(er)
+	if err != nil {
+		return "", nil, err
+	}
+	vm, err := m.getVM()
+	if err != nil {
+		return "", nil, err
+	}
+	out, err := vm.call(ctx, x, string(arg))
+	m.putVM(vm)
+	if err != nil {
+		return "", nil, err
+	}
+	if v, ok := strings.CutPrefix(out, "ok:"); ok {
+		return v, nil, nil
+	}
+	if v, ok := strings.CutPrefix(out, "err:"); ok {
+		var t thrown
+		if err := json.Unmarshal([]byte(v), &t); err != nil {
+			return "", nil, fmt.Errorf("malformed error from the runtime: %w", err)
+		}
+		return "", &t, nil
+	}
+	return "", nil, fmt.Errorf("malformed result from the runtime: %.100q", out)
+}
+
+func (m *ModuleSet) envFor(env map[string]string) map[string]string {
+	o := m.engine.opts
+	if o.CloudURL == "" && o.SiteURL == "" {
+		return env
+	}
+	out := make(map[string]string, len(env)+2)
+	if o.CloudURL != "" {
+		out["CONVEX_CLOUD_URL"] = o.CloudURL
+	}
+	if o.SiteURL != "" {
+		out["CONVEX_SITE_URL"] = o.SiteURL
+	}
+	for k, v := range env {
+		out[k] = v
+	}
+	return out
+}
+
+// describe returns the metadata of module:export, evaluating the module
+// once per ModuleSet. A nil meta with nil error means "no such function".
+func (m *ModuleSet) describe(ctx context.Context, req *Request, module, export string) (*funcMeta, *FunctionError) {
+	key := module + ":" + export
+	m.metaMu.Lock()
+	meta, ok := m.meta[key]
+	m.metaMu.Unlock()
+	if ok {
+		return meta, nil
+	}
+	if _, ok := m.modules[module]; !ok || strings.HasPrefix(module, "_deps/") {
+		return nil, nil
+	}
+	x := newExecution(ctx, m, &Request{Env: req.Env, Now: req.Now, Seed: req.Seed}, "analyze", displayPath(module, export), 0, nil)
+	ctx, cancel := context.WithTimeoutCause(ctx, m.engine.opts.QueryTimeout, errTimeout)
+	defer cancel()
+	out, th, err := m.callVM(ctx, x, entryRequest{Op: "describe", UdfType: "analyze", Module: module, Name: export})
+	if err != nil {
+		return nil, &FunctionError{Message: "Failed to load convex:/" + module + ": " + err.Error()}
+	}
+	if th != nil {
+		return nil, th.functionError()
+	}
+	meta = &funcMeta{}
+	if err := json.Unmarshal([]byte(out), meta); err != nil {
+		return nil, &FunctionError{Message: "malformed function metadata: " + err.Error()}
+	}
+	m.metaMu.Lock()
+	m.meta[key] = meta
+	m.metaMu.Unlock()
+	return meta, nil
+}
+
+var udfTypeTitle = map[string]string{KindQuery: "Query", KindMutation: "Mutation", KindAction: "Action", "httpAction": "HttpAction"}
+
+// Run invokes the function named by req.Path and returns its result, error
+// and logs. It never panics on user input; every failure is a FunctionError.
+func (m *ModuleSet) Run(ctx context.Context, req Request) Result {
+	return m.run(ctx, &req, 0, nil)
+}
+
+func (m *ModuleSet) run(ctx context.Context, req *Request, depth int, logs *[]LogLine) Result {
+	if logs == nil {
+		logs = new([]LogLine)
+	}
+	fail := func(msg string) Result {
+		return Result{Err: &FunctionError{Message: msg}, Logs: *logs}
+	}
+	module, export := CanonicalPath(req.Path)
+	disp := displayPath(module, export)
+	meta, ferr := m.describe(ctx, req, module, export)
+	if ferr != nil {
+		return Result{Err: ferr, Logs: *logs}
+	}
+	if meta == nil || !meta.Found || meta.UdfType == "httpAction" || meta.Visibility == "" ||
+		(meta.Visibility == "internal" && !req.Internal) {
+		if req.Internal {
+			return fail(fmt.Sprintf("Could not find function for '%s'. Did you forget to run `npx convex dev` or `npx convex deploy`?", disp))
+		}
+		return fail(fmt.Sprintf("Could not find public function for '%s'. Did you forget to run `npx convex dev` or `npx convex deploy`?", disp))
+	}
+	if req.Kind != "" && req.Kind != meta.UdfType {
+		return fail(fmt.Sprintf("Trying to execute %s as %s, but it is defined as %s.", disp, udfTypeTitle[req.Kind], udfTypeTitle[meta.UdfType]))
+	}
+	if (meta.UdfType == KindQuery || meta.UdfType == KindMutation) && req.DB == nil {
+		return fail(fmt.Sprintf("%s needs a database transaction, but none was provided", disp))
+	}
+	argsText, err := normalizeArgs(req.Args)
+	if err != nil {
+		return fail("ArgumentValidationError: " + err.Error())
+	}
+	if meta.Args != nil {
+		if err := validateJSON(*meta.Args, argsText); err != nil {
+			return fail("ArgumentValidationError: " + err.Error())
+		}
+	}
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = m.engine.opts.QueryTimeout
+		if meta.UdfType == KindAction {
+			timeout = m.engine.opts.ActionTimeout
+		}
+	}
+	cctx, cancel := context.WithTimeoutCause(ctx, timeout, errTimeout)
+	defer cancel()
+	x := newExecution(cctx, m, req, meta.UdfType, disp, depth, logs)
+	out, th, err := m.callVM(cctx, x, entryRequest{
+		Op: "invoke", UdfType: meta.UdfType, Module: module, Name: export,
+		Args: "[" + argsText + "]", RequestID: req.RequestID,
+	})
+	if err != nil {
+		return Result{Err: runFailure(err, timeout), Logs: *logs, UdfType: meta.UdfType}
+	}
+	if th != nil {
+		return Result{Err: th.functionError(), Logs: *logs, UdfType: meta.UdfType}
+	}
+	if meta.Returns != nil && *meta.Returns != "null" {
+		if err := validateJSON(*meta.Returns, out); err != nil {
+			return Result{Err: &FunctionError{Message: "ReturnsValidationError: " + err.Error()}, Logs: *logs, UdfType: meta.UdfType}
+		}
+	}
+	return Result{Value: []byte(out), Logs: *logs, UdfType: meta.UdfType}
+}
+
+func runFailure(err error, timeout time.Duration) *FunctionError {
+	if errors.Is(err, errTimeout) {
+		return &FunctionError{Message: fmt.Sprintf("Uncaught Error: Function execution timed out (maximum duration: %s)", timeout)}
+	}
+	if errors.Is(err, context.Canceled) {
+		return &FunctionError{Message: "Uncaught Error: Function execution was canceled"}
+	}
+	return &FunctionError{Message: "Uncaught Error: " + err.Error()}
+}
+
+// normalizeArgs accepts an encoded args object or a one-element array of
+// one and returns the object's JSON text.
+func normalizeArgs(args []byte) (string, error) {
+	s := strings.TrimSpace(string(args))
+	if s == "" || s == "null" {
+		return "{}", nil
+	}
+	if strings.HasPrefix(s, "[") {
+		var arr []json.RawMessage
+		if err := json.Unmarshal([]byte(s), &arr); err != nil {
+			return "", fmt.Errorf("arguments are not valid JSON: %v", err)
+		}
+		if len(arr) != 1 {
+			return "", fmt.Errorf("expected exactly one arguments object, got %d", len(arr))
+		}
+		s = strings.TrimSpace(string(arr[0]))
+	}
+	if !strings.HasPrefix(s, "{") {
+		return "", errors.New("arguments must be an object")
+	}
+	if !json.Valid([]byte(s)) {
+		return "", errors.New("arguments are not valid JSON")
+	}
+	return s, nil
+}
+
+func validateJSON(validator, encoded string) error {
+	v, err := values.Decode([]byte(encoded))
+	if err != nil {
+		return err
+	}
+	return values.Validate([]byte(validator), v)
+}
