@@ -1,0 +1,597 @@
+package store
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/convex-go/convex/backend/values"
+)
+
+const maxQueryOperators = 256
+
+// compiledQuery is a parsed query, ready to run.
+type compiledQuery struct {
+	table  *tableInfo // nil: the table does not exist (the query is empty)
+	index  *indexInfo
+	lo, hi []byte // key range [lo, hi); nil means unbounded
+	desc   bool
+	ops    []operator
+	search *searchSpec
+}
+
+type operator struct {
+	filter expr
+	limit  int // used when filter == nil
+}
+
+type searchSpec struct {
+	field   string
+	text    string
+	filters []rangeExpr // Eq only
+}
+
+type rawQuery struct {
+	Source struct {
+		Type      string            `json:"type"`
+		TableName string            `json:"tableName"`
+		IndexName string            `json:"indexName"`
+		Range     []json.RawMessage `json:"range"`
+		Filters   []json.RawMessage `json:"filters"`
+		Order     *string           `json:"order"`
+	} `json:"source"`
+	Operators []map[string]json.RawMessage `json:"operators"`
+}
+
+type rangeExpr struct {
+	Type      string
+	FieldPath string
+	Value     values.Value
+}
+
+func parseRangeExpr(raw json.RawMessage) (rangeExpr, error) {
+	var r struct {
+		Type      string          `json:"type"`
+		FieldPath string          `json:"fieldPath"`
+		Value     json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return rangeExpr{}, userErrorf("InvalidQuery", "Invalid index range expression: %v", err)
+	}
+	re := rangeExpr{Type: r.Type, FieldPath: r.FieldPath, Value: values.Undefined}
+	if len(r.Value) > 0 {
+		v, err := values.Decode(r.Value)
+		if err != nil {
+			return rangeExpr{}, userErrorf("InvalidQuery", "Invalid value in index range on %q: %v", r.FieldPath, err)
+		}
+		re.Value = v
+	}
+	return re, nil
+}
+
+// compileQuery parses query JSON and resolves its table and index.
+func (t *Tx) compileQuery(raw json.RawMessage) (*compiledQuery, error) {
+	var rq rawQuery
+	if err := json.Unmarshal(raw, &rq); err != nil {
+		return nil, userErrorf("InvalidQuery", "Invalid query: %v", err)
+	}
+	q := &compiledQuery{}
+	if o := rq.Source.Order; o != nil {
+		switch *o {
+		case "asc":
+		case "desc":
+			q.desc = true
+		default:
+			return nil, userErrorf("InvalidQuery", "Invalid query order %q: expected \"asc\" or \"desc\"", *o)
+		}
+	}
+	if len(rq.Operators) > maxQueryOperators {
+		return nil, userErrorf("InvalidQuery", "Can't construct query with more than %d operators", maxQueryOperators)
+	}
+	for _, op := range rq.Operators {
+		if f, ok := op["filter"]; ok && len(op) == 1 {
+			e, err := parseExpr(f)
+			if err != nil {
+				return nil, err
+			}
+			q.ops = append(q.ops, operator{filter: e})
+			continue
+		}
+		if l, ok := op["limit"]; ok && len(op) == 1 {
+			var n float64
+			if err := json.Unmarshal(l, &n); err != nil || n < 0 || n != math.Trunc(n) || n > math.MaxInt32 {
+				return nil, userErrorf("InvalidQuery", "Invalid query limit %s: expected a non-negative integer", l)
+			}
+			q.ops = append(q.ops, operator{limit: int(n)})
+			continue
+		}
+		return nil, userErrorf("InvalidQuery", "Invalid query operator %v", op)
+	}
+	switch rq.Source.Type {
+	case "FullTableScan":
+		ti, err := t.readableTable(rq.Source.TableName)
+		if err != nil {
+			return nil, err
+		}
+		q.table = ti
+		if ti != nil {
+			q.index = ti.indexes["by_creation_time"]
+		}
+		return q, nil
+	case "IndexRange":
+		tableName, indexName, ok := strings.Cut(rq.Source.IndexName, ".")
+		if !ok || indexName == "" {
+			return nil, userErrorf("IndexNotFound", "Invalid index name %q: expected \"table.index\"", rq.Source.IndexName)
+		}
+		ti, err := t.readableTable(tableName)
+		if err != nil {
+			return nil, err
+		}
+		var ranges []rangeExpr
+		for _, r := range rq.Source.Range {
+			re, err := parseRangeExpr(r)
+			if err != nil {
+				return nil, err
+			}
+			ranges = append(ranges, re)
+		}
+		var fields []string
+		if ti == nil {
+			// A table that does not exist yet has no documents, but the index
+			// must still be one it will have.
+			fields, err = t.declaredIndexFields(tableName, indexName)
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			ix := ti.indexes[indexName]
+			if ix == nil {
+				return nil, indexNotFound(tableName, indexName)
+			}
+			if ix.kind != "database" {
+				return nil, userErrorf("IndexNotFound", "Index %s.%s is a %s index; use withSearchIndex for search indexes.", tableName, indexName, ix.kind)
+			}
+			q.table, q.index = ti, ix
+			fields = ix.fields
+		}
+		q.lo, q.hi, err = compileRange(rq.Source.IndexName, fields, ranges)
+		if err != nil {
+			return nil, err
+		}
+		return q, nil
+	case "Search":
+		tableName, indexName, ok := strings.Cut(rq.Source.IndexName, ".")
+		if !ok {
+			return nil, userErrorf("IndexNotFound", "Invalid index name %q: expected \"table.index\"", rq.Source.IndexName)
+		}
+		ti, err := t.readableTable(tableName)
+		if err != nil {
+			return nil, err
+		}
+		spec := &searchSpec{}
+		if ti != nil {
+			ix := ti.indexes[indexName]
+			if ix == nil || ix.kind != "search" {
+				return nil, userErrorf("IndexNotFound", "Search index %s.%s not found.", tableName, indexName)
+			}
+			var c IndexConfig
+			_ = json.Unmarshal([]byte(ix.config), &c)
+			spec.field = c.SearchField
+			q.table, q.index = ti, ti.indexes["by_creation_time"]
+		}
+		for _, f := range rq.Source.Filters {
+			re, err := parseRangeExpr(f)
+			if err != nil {
+				return nil, err
+			}
+			switch re.Type {
+			case "Search":
+				s, ok := re.Value.(string)
+				if !ok {
+					return nil, userErrorf("InvalidQuery", "Search text must be a string")
+				}
+				spec.text = s
+				if spec.field == "" {
+					spec.field = re.FieldPath
+				}
+			case "Eq":
+				spec.filters = append(spec.filters, re)
+			default:
+				return nil, userErrorf("InvalidQuery", "Invalid search filter type %q", re.Type)
+			}
+		}
+		q.search = spec
+		return q, nil
+	}
+	return nil, userErrorf("InvalidQuery", "Invalid query source type %q", rq.Source.Type)
+}
+
+func indexNotFound(table, index string) error {
+	return userErrorf("IndexNotFound", "Index %s.%s not found.", table, index)
+}
+
+// declaredIndexFields returns the key fields of an index of a table that
+// does not exist yet.
+func (t *Tx) declaredIndexFields(table, index string) ([]string, error) {
+	switch index {
+	case "by_id", "by_creation_time":
+		return keyFieldsFor(index, nil), nil
+	}
+	if sc := t.s.activeSchema(); sc != nil {
+		if td := sc.Tables[table]; td != nil {
+			for _, ix := range td.Indexes {
+				if ix.Name == index && ix.Kind == "database" {
+					return keyFieldsFor(index, ix.Fields), nil
+				}
+			}
+		}
+	}
+	return nil, indexNotFound(table, index)
+}
+
+// readableTable resolves a table a query may read: user tables and the
+// virtual system tables. It returns nil for a user table that does not exist.
+func (t *Tx) readableTable(name string) (*tableInfo, error) {
+	if strings.HasPrefix(name, "_") && name != StorageName && name != ScheduledFunctionsName {
+		return nil, userErrorf("SystemTableAccess", "Table %q is a private system table and cannot be read.", name)
+	}
+	return t.tableByName(name)
+}
+
+// compileRange turns range expressions into a key range, enforcing that
+// equalities cover a prefix of the index fields and bounds constrain only
+// the next field.
+func compileRange(indexName string, fields []string, exprs []rangeExpr) (lo, hi []byte, err error) {
+	pos := map[string]int{}
+	for i, f := range fields {
+		pos[f] = i
+	}
+	var eqs []values.Value
+	var lower, upper *rangeExpr
+	boundField := ""
+	for i := range exprs {
+		e := exprs[i]
+		p, ok := pos[e.FieldPath]
+		if !ok {
+			return nil, nil, userErrorf("FieldNotInIndex", "The index range included a comparison with %q, but %q is not a field of index %s (fields: %s).",
+				e.FieldPath, e.FieldPath, indexName, strings.Join(fields, ", "))
+		}
+		switch e.Type {
+		case "Eq":
+			if lower != nil || upper != nil {
+				return nil, nil, userErrorf("InvalidIndexRange", "Invalid index range for %s: the equality on %q comes after a range bound; equalities must come first.", indexName, e.FieldPath)
+			}
+			if p != len(eqs) {
+				return nil, nil, userErrorf("InvalidIndexRange", "Invalid index range for %s: the equality on %q skips an earlier index field (%q); equalities must be on the index fields in order.", indexName, e.FieldPath, fields[len(eqs)])
+			}
+			eqs = append(eqs, e.Value)
+		case "Gt", "Gte", "Lt", "Lte":
+			if boundField != "" && boundField != e.FieldPath {
+				return nil, nil, userErrorf("BoundsOnMultipleFields", "Invalid index range for %s: range bounds are on both %q and %q; bounds may only constrain one field.", indexName, boundField, e.FieldPath)
+			}
+			if p != len(eqs) {
+				return nil, nil, userErrorf("InvalidIndexRange", "Invalid index range for %s: the bound on %q must be on the field right after the equalities (%q).", indexName, e.FieldPath, fields[min(len(eqs), len(fields)-1)])
+			}
+			boundField = e.FieldPath
+			if e.Type == "Gt" || e.Type == "Gte" {
+				if lower != nil {
+					return nil, nil, userErrorf("AlreadyDefinedBound", "Invalid index range for %s: the lower bound on %q is defined twice.", indexName, e.FieldPath)
+				}
+				lower = &exprs[i]
+			} else {
+				if upper != nil {
+					return nil, nil, userErrorf("AlreadyDefinedBound", "Invalid index range for %s: the upper bound on %q is defined twice.", indexName, e.FieldPath)
+				}
+				upper = &exprs[i]
+			}
+		default:
+			return nil, nil, userErrorf("InvalidIndexRange", "Invalid index range type %q.", e.Type)
+		}
+	}
+	prefix := values.IndexKey(eqs...)
+	lo = prefix
+	if lower != nil {
+		k := append(bytes.Clone(prefix), values.IndexKey(lower.Value)...)
+		if lower.Type == "Gt" {
+			lo = values.PrefixSuccessor(k)
+		} else {
+			lo = k
+		}
+	}
+	if len(lo) == 0 {
+		lo = nil
+	}
+	if len(prefix) > 0 {
+		hi = values.PrefixSuccessor(prefix)
+	}
+	if upper != nil {
+		k := append(bytes.Clone(prefix), values.IndexKey(upper.Value)...)
+		if upper.Type == "Lte" {
+			hi = values.PrefixSuccessor(k)
+		} else {
+			hi = k
+		}
+	}
+	return lo, hi, nil
+}
+
+// position is where a scan stands: after (asc) or before (desc) key.
+type entry struct {
+	key []byte
+	doc Document
+	raw int
+}
+
+// scanner reads an index range in batches inside the transaction.
+type scanner struct {
+	t         *Tx
+	q         *compiledQuery
+	after     []byte // last key returned; nil at the start
+	end       []byte // inclusive last key to return (from an end cursor), nil for none
+	buf       []entry
+	exhausted bool
+	searched  bool
+}
+
+const scanBatch = 100
+
+func (sc *scanner) next() (*entry, error) {
+	if len(sc.buf) == 0 && !sc.exhausted {
+		if err := sc.fill(); err != nil {
+			return nil, err
+		}
+	}
+	if len(sc.buf) == 0 {
+		return nil, nil
+	}
+	e := sc.buf[0]
+	sc.buf = sc.buf[1:]
+	sc.after = e.key
+	if err := sc.t.countRead(e.raw); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+func (sc *scanner) fill() error {
+	q := sc.q
+	if q.table == nil || q.index == nil {
+		sc.exhausted = true
+		return nil
+	}
+	if q.search != nil {
+		return sc.fillSearch()
+	}
+	var conds []string
+	args := []any{q.table.number, q.index.id}
+	lo, hi := q.lo, q.hi
+	if q.desc {
+		if sc.after != nil {
+			hi = sc.after
+		}
+	} else if sc.after != nil {
+		lo = sc.after
+	}
+	if lo != nil {
+		if !q.desc && sc.after != nil {
+			conds = append(conds, "e.key > ?")
+		} else {
+			conds = append(conds, "e.key >= ?")
+		}
+		args = append(args, lo)
+	}
+	if hi != nil {
+		conds = append(conds, "e.key < ?")
+		args = append(args, hi)
+	}
+	if sc.end != nil {
+		if q.desc {
+			conds = append(conds, "e.key >= ?")
+		} else {
+			conds = append(conds, "e.key <= ?")
+		}
+		args = append(args, sc.end)
+	}
+	order := "ASC"
+	if q.desc {
+		order = "DESC"
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " AND " + strings.Join(conds, " AND ")
+	}
+	args = append(args, scanBatch)
+	rows, err := sc.t.tx.Query(`SELECT e.key, d.value FROM index_entries e
+		JOIN documents d ON d.table_number = ? AND d.internal = e.internal
+		WHERE e.index_id = ?`+where+` ORDER BY e.key `+order+` LIMIT ?`, args...)
+	if err != nil {
+		return fmt.Errorf("scan index: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var key []byte
+		var raw string
+		if err := rows.Scan(&key, &raw); err != nil {
+			return err
+		}
+		doc, err := decodeDoc(raw)
+		if err != nil {
+			return err
+		}
+		sc.buf = append(sc.buf, entry{key: key, doc: doc, raw: len(raw)})
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if n < scanBatch {
+		sc.exhausted = true
+	}
+	return nil
+}
+
+// fillSearch implements search sources naively: every document whose search
+// field contains all query words (the last one as a prefix) and matches the
+// equality filters, best matches first, at most 1024.
+func (sc *scanner) fillSearch() error {
+	sc.exhausted = true
+	spec := sc.q.search
+	words := tokenize(spec.text)
+	if len(words) == 0 {
+		return nil
+	}
+	type hit struct {
+		e     entry
+		score int
+	}
+	var hits []hit
+	err := sc.t.scanTable(sc.q.table.number, func(_ []byte, doc Document) error {
+		for _, f := range spec.filters {
+			if values.Compare(fieldValue(doc, f.FieldPath), f.Value) != 0 {
+				return nil
+			}
+		}
+		text, _ := fieldValue(doc, spec.field).(string)
+		toks := tokenize(text)
+		score := 0
+		for i, w := range words {
+			found := false
+			for _, tok := range toks {
+				if tok == w || (i == len(words)-1 && strings.HasPrefix(tok, w)) {
+					found = true
+					score++
+				}
+			}
+			if !found {
+				return nil
+			}
+		}
+		enc, _ := values.Encode(doc)
+		hits = append(hits, hit{entry{key: indexKeyOf(sc.q.index, doc), doc: doc, raw: len(enc)}, score})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].score != hits[j].score {
+			return hits[i].score > hits[j].score
+		}
+		return bytes.Compare(hits[i].e.key, hits[j].e.key) < 0
+	})
+	if len(hits) > 1024 {
+		hits = hits[:1024]
+	}
+	for _, h := range hits {
+		sc.buf = append(sc.buf, h.e)
+	}
+	return nil
+}
+
+func tokenize(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+}
+
+// queryStream is a running query: a scanner plus its operators.
+type queryStream struct {
+	sc     *scanner
+	counts []int
+	done   bool
+}
+
+func (t *Tx) newStream(q *compiledQuery) *queryStream {
+	if q.table != nil {
+		kr := KeyRange{Table: q.table.name, Index: "by_creation_time"}
+		if q.index != nil && q.search == nil {
+			kr = KeyRange{Table: q.table.name, Index: q.index.name, Lo: q.lo, Hi: q.hi}
+		}
+		t.reads.add(kr)
+	}
+	return &queryStream{sc: &scanner{t: t, q: q}, counts: make([]int, len(q.ops))}
+}
+
+// next returns the next document passing every operator, or nil at the end.
+func (qs *queryStream) next() (*entry, error) {
+	for !qs.done {
+		e, err := qs.sc.next()
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			qs.done = true
+			return nil, nil
+		}
+		pass := true
+		for i, op := range qs.sc.q.ops {
+			if op.filter != nil {
+				v, err := op.filter.eval(e.doc)
+				if err != nil {
+					return nil, err
+				}
+				if b, ok := v.(bool); !ok || !b {
+					pass = false
+					break
+				}
+				continue
+			}
+			if qs.counts[i] >= op.limit {
+				qs.done = true
+				return nil, nil
+			}
+			qs.counts[i]++
+		}
+		if pass {
+			return e, nil
+		}
+	}
+	return nil, nil
+}
+
+// Cursors are opaque to clients: "c" + base64url(index id, flag, key). Flag
+// 1 marks the end of the range.
+func encodeCursor(indexID int64, end bool, key []byte) string {
+	buf := binary.AppendUvarint(nil, uint64(indexID))
+	if end {
+		buf = append(buf, 1)
+	} else {
+		buf = append(buf, 0)
+	}
+	buf = append(buf, key...)
+	return "c" + base64.RawURLEncoding.EncodeToString(buf)
+}
+
+func decodeCursor(s string, indexID int64) (end bool, key []byte, err error) {
+	bad := userErrorf("InvalidCursor", "Invalid pagination cursor %q: it does not come from this query. Cursors are only valid for the query that produced them.", truncate(s, 40))
+	if !strings.HasPrefix(s, "c") {
+		return false, nil, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s[1:])
+	if err != nil {
+		return false, nil, bad
+	}
+	id, n := binary.Uvarint(b)
+	if n <= 0 || int64(id) != indexID || len(b) < n+1 || b[n] > 1 {
+		return false, nil, bad
+	}
+	key = b[n+1:]
+	if len(key) == 0 {
+		key = nil // the start of the range
+	}
+	return b[n] == 1, key, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

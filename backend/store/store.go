@@ -1,0 +1,284 @@
+// Package store keeps a deployment's data in SQLite: documents, indexes,
+// system tables (_scheduled_functions, _storage), environment variables,
+// metadata and file blobs. It implements the database syscalls of Convex
+// functions and the query language on top of one serialised writer.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DBFileName is the SQLite file inside the store directory. It differs from
+// the real backend's file name so neither ever opens the other's data.
+const DBFileName = "convex-go.sqlite3"
+
+// Options tunes a Store.
+type Options struct {
+	// Origin is the deployment URL (like http://127.0.0.1:3210) used for
+	// storage URLs. It can be changed later with SetOrigin.
+	Origin string
+	// Transaction limits; zero means the default.
+	MaxDocsRead  int
+	MaxBytesRead int
+	MaxWrites    int
+	// Now returns the wall clock; tests may fix it. Defaults to time.Now.
+	Now func() time.Time
+}
+
+const (
+	defaultMaxDocsRead  = 32768
+	defaultMaxBytesRead = 32 << 20
+	defaultMaxWrites    = 16384
+)
+
+// Store is an open deployment database.
+type Store struct {
+	db   *sql.DB
+	dir  string
+	opts Options
+
+	// writer serialises write transactions (and other writes) from Begin
+	// until Commit or Rollback: there is only one writer at a time, which
+	// makes every execution serialisable without conflict checks.
+	writer sync.Mutex
+
+	mu           sync.Mutex // guards the fields below
+	origin       string
+	schema       *Schema // active schema, nil when none
+	lastCreation float64 // last _creationTime handed out (ms)
+	closed       bool
+}
+
+// UserError is a failure caused by the calling function's input (bad id,
+// wrong table, read-only table, invalid index range, schema violation, ...).
+// Code is a short machine name like "InvalidIndexRange", possibly empty.
+type UserError struct {
+	Code    string
+	Message string
+}
+
+func (e *UserError) Error() string { return e.Message }
+
+func userErrorf(code, format string, args ...any) error {
+	return &UserError{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// IsUserError reports whether err is (or wraps) a *UserError.
+func IsUserError(err error) bool {
+	var ue *UserError
+	return errors.As(err, &ue)
+}
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(dir string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create store directory: %w", err)
+	}
+	if opts.MaxDocsRead <= 0 {
+		opts.MaxDocsRead = defaultMaxDocsRead
+	}
+	if opts.MaxBytesRead <= 0 {
+		opts.MaxBytesRead = defaultMaxBytesRead
+	}
+	if opts.MaxWrites <= 0 {
+		opts.MaxWrites = defaultMaxWrites
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	path := filepath.Join(dir, DBFileName)
+	// Durability: WAL with synchronous=FULL fsyncs the WAL on every commit,
+	// so a commit that returned survives kill -9 and power loss. NORMAL would
+	// only survive a process crash, and commits here are small and serialised
+	// anyway, so the extra fsync is affordable for a development backend.
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(OFF)")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(4)
+	s := &Store{db: db, dir: dir, opts: opts, origin: opts.Origin}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialise %s: %w", path, err)
+	}
+	return s, nil
+}
+
+const schemaSQL = `
+CREATE TABLE IF NOT EXISTS globals (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS tables (
+	number INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS indexes (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	table_number INTEGER NOT NULL,
+	name TEXT NOT NULL,
+	kind TEXT NOT NULL,          -- database, search, vector
+	fields TEXT NOT NULL,        -- JSON array of key fields incl. the implicit suffix
+	config TEXT NOT NULL,        -- JSON of the declared index (for diffs)
+	UNIQUE (table_number, name)
+);
+CREATE TABLE IF NOT EXISTS documents (
+	table_number INTEGER NOT NULL,
+	internal BLOB NOT NULL,
+	ts INTEGER NOT NULL,         -- commit timestamp of the last write
+	value TEXT NOT NULL,         -- encoded JSON including _id and _creationTime
+	PRIMARY KEY (table_number, internal)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS index_entries (
+	index_id INTEGER NOT NULL,
+	key BLOB NOT NULL,
+	internal BLOB NOT NULL,
+	PRIMARY KEY (index_id, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS env (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (internal BLOB PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS upload_tokens (token TEXT PRIMARY KEY, expires INTEGER NOT NULL);
+`
+
+func (s *Store) init() error {
+	ctx := context.Background()
+	if _, err := s.db.ExecContext(ctx, schemaSQL); err != nil {
+		return err
+	}
+	var mode string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if mode != "wal" {
+		return fmt.Errorf("journal mode is %q, want wal", mode)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	// System tables exist from the start so their ids are stable.
+	for _, st := range systemTables {
+		if _, err := tx.Exec(`INSERT OR IGNORE INTO tables(number, name) VALUES (?, ?)`, st.number, st.name); err != nil {
+			return err
+		}
+		if err := ensureBuiltinIndexes(tx, st.number); err != nil {
+			return err
+		}
+		for _, ix := range st.indexes {
+			if err := insertIndex(tx, st.number, ix.name, "database", ix.fields, "{}"); err != nil {
+				return err
+			}
+		}
+	}
+	var raw []byte
+	err = tx.QueryRow(`SELECT value FROM globals WHERE key = 'last_creation'`).Scan(&raw)
+	switch {
+	case err == sql.ErrNoRows:
+	case err != nil:
+		return err
+	default:
+		s.lastCreation, _ = strconv.ParseFloat(string(raw), 64)
+	}
+	err = tx.QueryRow(`SELECT value FROM globals WHERE key = 'schema'`).Scan(&raw)
+	switch {
+	case err == sql.ErrNoRows:
+	case err != nil:
+		return err
+	default:
+		sc, err := ParseSchema(raw)
+		if err != nil {
+			return fmt.Errorf("stored schema: %w", err)
+		}
+		s.schema = sc
+	}
+	return tx.Commit()
+}
+
+// Close closes the database. Open transactions must be finished first.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	return s.db.Close()
+}
+
+// Dir returns the store directory.
+func (s *Store) Dir() string { return s.dir }
+
+// SetOrigin sets the deployment URL used in storage URLs.
+func (s *Store) SetOrigin(origin string) {
+	s.mu.Lock()
+	s.origin = origin
+	s.mu.Unlock()
+}
+
+func (s *Store) getOrigin() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.origin
+}
+
+func (s *Store) activeSchema() *Schema {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.schema
+}
+
+// LatestTS returns the timestamp of the newest commit (0 before the first).
+func (s *Store) LatestTS() (int64, error) {
+	return readTS(s.db)
+}
+
+type queryRower interface {
+	QueryRow(query string, args ...any) *sql.Row
+}
+
+func readTS(q queryRower) (int64, error) {
+	var raw []byte
+	err := q.QueryRow(`SELECT value FROM globals WHERE key = 'ts'`).Scan(&raw)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(string(raw), 10, 64)
+}
+
+// nextCreationTime returns a _creationTime (ms) above every earlier one and
+// at least ts (ns) converted to ms. Callers hold the writer lock.
+func (s *Store) nextCreationTime(tsNanos int64) float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ms := float64(tsNanos) / 1e6
+	if ms <= s.lastCreation {
+		ms = math.Nextafter(s.lastCreation, math.Inf(1))
+	}
+	s.lastCreation = ms
+	return ms
+}

@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// ErrTxDone is returned when a finished transaction is used.
+var ErrTxDone = errors.New("transaction already finished")
+
+// Tx is one transaction. A Tx is not safe for concurrent use; each function
+// execution owns its own.
+type Tx struct {
+	s     *Store
+	tx    *sql.Tx
+	write bool
+	done  bool
+	ts    int64 // commit ts (write) or snapshot ts (read)
+
+	savepoints int
+	tables     map[string]*tableInfo // cache, cleared on RollbackTo
+	byNumber   map[uint32]*tableInfo
+
+	queries      map[uint32]*queryStream
+	nextQueryID  uint32
+	pageQueries  int
+	docsRead     int
+	bytesRead    int
+	writes       int
+	reads        ReadSet
+	writeSet     WriteSet
+	currentJobID string
+	sawWrites    bool
+}
+
+// Begin starts a transaction. Write transactions are serialised: Begin(true)
+// waits for the previous writer to finish. Read transactions see a snapshot
+// of the last commit as of Begin.
+func (s *Store) Begin(write bool) (*Tx, error) {
+	if write {
+		s.writer.Lock()
+	}
+	tx, err := s.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		if write {
+			s.writer.Unlock()
+		}
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	t := &Tx{s: s, tx: tx, write: write, queries: map[uint32]*queryStream{}}
+	// The first read fixes the snapshot of a WAL read transaction.
+	last, err := readTS(tx)
+	if err != nil {
+		t.Rollback()
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	if write {
+		now := s.opts.Now().UnixNano()
+		if now <= last {
+			now = last + 1
+		}
+		t.ts = now
+	} else {
+		t.ts = last
+	}
+	return t, nil
+}
+
+// TS is the transaction's timestamp: the commit timestamp a write
+// transaction will get, or the snapshot timestamp of a read transaction.
+func (t *Tx) TS() int64 { return t.ts }
+
+// IsWrite reports whether t may write.
+func (t *Tx) IsWrite() bool { return t.write }
+
+// Commit makes the writes durable and returns the commit timestamp
+// (nanoseconds, strictly increasing). For a read transaction it returns the
+// snapshot timestamp.
+func (t *Tx) Commit() (int64, error) {
+	if t.done {
+		return 0, ErrTxDone
+	}
+	defer t.finish()
+	if !t.write {
+		if err := t.tx.Rollback(); err != nil {
+			return 0, err
+		}
+		return t.ts, nil
+	}
+	if _, err := t.tx.Exec(`INSERT INTO globals(key, value) VALUES ('ts', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+		[]byte(strconv.FormatInt(t.ts, 10))); err != nil {
+		t.tx.Rollback()
+		return 0, fmt.Errorf("commit: %w", err)
+	}
+	t.s.mu.Lock()
+	lc := t.s.lastCreation
+	t.s.mu.Unlock()
+	if _, err := t.tx.Exec(`INSERT INTO globals(key, value) VALUES ('last_creation', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+		[]byte(strconv.FormatFloat(lc, 'g', -1, 64))); err != nil {
+		t.tx.Rollback()
+		return 0, fmt.Errorf("commit: %w", err)
+	}
+	if err := t.tx.Commit(); err != nil {
+		return 0, fmt.Errorf("commit: %w", err)
+	}
+	return t.ts, nil
+}
+
+// Rollback abandons the transaction. It is safe to call after Commit.
+func (t *Tx) Rollback() {
+	if t.done {
+		return
+	}
+	defer t.finish()
+	_ = t.tx.Rollback()
+}
+
+func (t *Tx) finish() {
+	t.done = true
+	t.queries = nil
+	if t.write {
+		t.s.writer.Unlock()
+	}
+}
+
+// Savepoint marks a point the transaction can return to (for nested
+// mutations). It returns a handle for RollbackTo, or -1 on failure (then
+// RollbackTo(-1) is a no-op).
+func (t *Tx) Savepoint() int {
+	if t.done {
+		return -1
+	}
+	t.savepoints++
+	n := t.savepoints
+	if _, err := t.tx.Exec("SAVEPOINT sp" + strconv.Itoa(n)); err != nil {
+		return -1
+	}
+	return n
+}
+
+// RollbackTo undoes every write since Savepoint returned sp. The savepoint
+// stays usable.
+func (t *Tx) RollbackTo(sp int) {
+	if t.done || sp <= 0 {
+		return
+	}
+	if _, err := t.tx.Exec("ROLLBACK TO sp" + strconv.Itoa(sp)); err != nil {
+		return
+	}
+	t.tables, t.byNumber = nil, nil
+}
+
+// SetCurrentJob records the id of the scheduled function this transaction
+// runs, so that the function cannot cancel itself.
+func (t *Tx) SetCurrentJob(id string) { t.currentJobID = id }
+
+func (t *Tx) check() error {
+	if t.done {
+		return ErrTxDone
+	}
+	return nil
+}
+
+func (t *Tx) requireWrite(what string) error {
+	if !t.write {
+		return userErrorf("ReadOnlyTransaction", "%s is not allowed in a query: queries are read-only", what)
+	}
+	return nil
+}
+
+func (t *Tx) now() time.Time { return t.s.opts.Now() }
