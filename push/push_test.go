@@ -1,0 +1,512 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/andybalholm/brotli"
+
+	"github.com/convex-go/convex/bundler"
+)
+
+func chatProject(t *testing.T) string {
+	t.Helper()
+	nm, _ := filepath.Abs("../e2e/node/node_modules")
+	if _, err := os.Stat(filepath.Join(nm, "convex", "package.json")); err != nil {
+		t.Skip("e2e/node/node_modules/convex is not installed (run npm ci in e2e/node)")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("cp", "-R", "/work/shared/fixtures/apps/chat/.", dir).CombinedOutput(); err != nil {
+		t.Fatalf("copy fixture: %v %s", err, out)
+	}
+	if err := os.Symlink(nm, filepath.Join(dir, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+const adminKey = "test-deployment|0123456789abcdef0123456789abcdef"
+
+// fakeDeployment is a scripted deployment that checks what the client sends.
+type fakeDeployment struct {
+	t          *testing.T
+	mu         sync.Mutex
+	calls      []string
+	hashes     []map[string]string
+	startResp  string
+	startErr   func(w http.ResponseWriter) bool
+	statuses   []string // wait_for_schema answers, the last repeats
+	startBody  map[string]any
+	finishBody map[string]any
+	reported   chan map[string]any
+}
+
+const startPushAnswer = `{
+  "environmentVariables": {"SECRET_TOKEN": "supersecretvalue", "SHORT": "abc"},
+  "externalDepsId": null,
+  "componentDefinitionPackages": {},
+  "appAuth": [],
+  "analysis": {"": {"definition": {"path": "", "definitionType": {"type": "app"}, "childComponents": [], "httpMounts": {}, "exports": {"type": "branch", "branch": []}, "envVars": null},
+                    "schema": null, "functions": {}, "udfConfig": {"serverVersion": "1.48.0"}}},
+  "app": {"definitionPath": "", "componentPath": "", "args": {}, "childComponents": {}, "httpRoutes": {"httpModuleRoutes": null, "mounts": []}, "exports": {}},
+  "schemaChange": {"allocatedComponentIds": {}, "schemaIds": {"": "abc"},
+     "indexDiffs": {"": {"added_indexes": [{"name": "messages.by_channel", "type": "database", "fields": ["channelId"]},
+                                           {"name": "messages.by_body", "type": "search", "searchField": "body", "filterFields": ["channelId"]}],
+                         "removed_indexes": [{"name": "users.old", "type": "database", "fields": ["a", "b"]}],
+                         "enabled_indexes": [], "disabled_indexes": []}}}
+}`
+
+func newFake(t *testing.T) (*fakeDeployment, *httptest.Server) {
+	f := &fakeDeployment{t: t, startResp: startPushAnswer, statuses: []string{`{"type":"inProgress","components":{"":{"schemaValidationComplete":false,"indexesComplete":0,"indexesTotal":1}}}`, `{"type":"complete"}`}, reported: make(chan map[string]any, 1)}
+	srv := httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+var traceparentRe = regexp.MustCompile(`^00-[0-9a-f]{32}-[0-9a-f]{16}-01$`)
+
+func (f *fakeDeployment) body(r *http.Request, brotliWanted bool) map[string]any {
+	t := f.t
+	var rd io.Reader = r.Body
+	if brotliWanted {
+		if r.Header.Get("Content-Encoding") != "br" {
+			t.Errorf("%s: Content-Encoding %q, want br", r.URL.Path, r.Header.Get("Content-Encoding"))
+		}
+		rd = brotli.NewReader(r.Body)
+		if !traceparentRe.MatchString(r.Header.Get("traceparent")) {
+			t.Errorf("%s: traceparent %q", r.URL.Path, r.Header.Get("traceparent"))
+		}
+	}
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		t.Errorf("%s: reading body: %v", r.URL.Path, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Errorf("%s: body is not JSON: %v", r.URL.Path, err)
+	}
+	return m
+}
+
+func (f *fakeDeployment) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.calls = append(f.calls, r.URL.Path)
+	f.mu.Unlock()
+	if r.Header.Get("Authorization") != "Convex "+adminKey || r.Header.Get("Convex-Client") != "npm-cli-1.48.0" {
+		f.t.Errorf("%s: headers %v", r.URL.Path, r.Header)
+	}
+	switch r.URL.Path {
+	case "/api/get_config_hashes":
+		b := f.body(r, false)
+		if b["version"] != "1.48.0" || b["adminKey"] != adminKey {
+			f.t.Errorf("get_config_hashes body %v", b)
+		}
+		json.NewEncoder(w).Encode(map[string]any{"config": map[string]any{"functions": "convex/"}, "moduleHashes": f.hashes, "udfServerVersion": "1.48.0", "nodeVersion": nil})
+	case "/api/deploy2/start_push":
+		f.startBody = f.body(r, true)
+		if f.startErr != nil && f.startErr(w) {
+			return
+		}
+		io.WriteString(w, f.startResp)
+	case "/api/deploy2/wait_for_schema":
+		b := f.body(r, false)
+		sc, _ := b["schemaChange"].(map[string]any)
+		if b["timeoutMs"] != float64(10000) || sc["schemaIds"] == nil {
+			f.t.Errorf("wait_for_schema body %v", b)
+		}
+		f.mu.Lock()
+		s := f.statuses[0]
+		if len(f.statuses) > 1 {
+			f.statuses = f.statuses[1:]
+		}
+		f.mu.Unlock()
+		io.WriteString(w, s)
+	case "/api/deploy2/finish_push":
+		f.finishBody = f.body(r, true)
+		io.WriteString(w, `{"authDiff":{"added":[],"removed":[]},"definitionDiffs":{},"componentDiffs":{"":{"diffType":{"type":"modify"},"moduleDiff":{"added":["messages.js"],"removed":[]},"udfConfigDiff":null,"cronDiff":{"added":[],"updated":[],"deleted":[]},"indexDiff":{"added_indexes":[],"removed_indexes":[]},"schemaDiff":null},"ratelimiter":{"diffType":{"type":"create"}}}}`)
+	case "/api/deploy2/report_push_completed":
+		f.reported <- f.body(r, false)
+		io.WriteString(w, "null")
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func testOptions(dir string, srv *httptest.Server, stderr *bytes.Buffer) Options {
+	c := NewClient(srv.URL, adminKey)
+	c.RetryDelay = func(int) time.Duration { return 0 }
+	return Options{Dir: dir, Client: c, Stderr: stderr, SchemaPollInterval: time.Millisecond}
+}
+
+func TestPushFlow(t *testing.T) {
+	dir := chatProject(t)
+	f, srv := newFake(t)
+	// Pretend the deployment already has users.js.
+	b, err := bundler.Bundle(bundler.Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range b.Modules {
+		if m.Path == "users.js" {
+			f.hashes = []map[string]string{{"path": "users.js", "hash": Hash(m), "environment": "isolate"}, {"path": "gone.js", "hash": "00", "environment": "isolate"}}
+		}
+	}
+	var stderr bytes.Buffer
+	var steps []string
+	o := testOptions(dir, srv, &stderr)
+	o.Progress = func(s string) { steps = append(steps, s) }
+	msg := "Deployed from tests"
+	o.Message = &msg
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("push: %v\n%s", err, stderr.String())
+	}
+	want := []string{"/api/get_config_hashes", "/api/deploy2/start_push", "/api/deploy2/wait_for_schema", "/api/deploy2/wait_for_schema", "/api/deploy2/finish_push"}
+	if got := f.calls[:len(want)]; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("calls = %v", f.calls)
+	}
+
+	sb := f.startBody
+	if sb["adminKey"] != adminKey || sb["dryRun"] != false || sb["functions"] != "convex/" {
+		t.Errorf("start_push top level: %v", sb)
+	}
+	app := sb["appDefinition"].(map[string]any)
+	if def := app["definition"].(map[string]any); def["path"] != "convex.config.js" || def["environment"] != "isolate" {
+		t.Errorf("definition = %v", def["path"])
+	}
+	if s := app["schema"].(map[string]any); s["path"] != "schema.js" {
+		t.Errorf("schema = %v", s["path"])
+	}
+	if app["udfServerVersion"] != "1.48.0" {
+		t.Errorf("udfServerVersion = %v", app["udfServerVersion"])
+	}
+	var changed []string
+	for _, m := range app["changedModules"].([]any) {
+		changed = append(changed, m.(map[string]any)["path"].(string))
+	}
+	if strings.Contains(strings.Join(changed, " "), "users.js") || !strings.Contains(strings.Join(changed, " "), "messages.js") {
+		t.Errorf("changed modules = %v", changed)
+	}
+	un := app["unchangedModuleHashes"].([]any)
+	if len(un) != 1 || un[0].(map[string]any)["path"] != "users.js" || un[0].(map[string]any)["sha256"] == "" {
+		t.Errorf("unchanged = %v", un)
+	}
+	if _, ok := sb["nodeDependencies"].([]any); !ok {
+		t.Errorf("nodeDependencies must be an array: %v", sb["nodeDependencies"])
+	}
+
+	// finish_push echoes the start_push answer exactly.
+	var echoed, orig any
+	json.Unmarshal([]byte(startPushAnswer), &orig)
+	echoed = f.finishBody["startPush"]
+	ej, _ := json.Marshal(echoed)
+	oj, _ := json.Marshal(orig)
+	if string(ej) != string(oj) {
+		t.Errorf("finish_push startPush differs:\n%s\n%s", ej, oj)
+	}
+	if f.finishBody["message"] != msg || f.finishBody["dryRun"] != false {
+		t.Errorf("finish_push body %v", f.finishBody)
+	}
+
+	out := stderr.String()
+	for _, w := range []string{
+		"✔ Deleted table indexes:\n  [-] users.old   a, b\n",
+		"✔ Added table indexes:\n  [+] messages.by_channel   channelId\n  [+] messages.by_body (text)   body, filter on channelId\n",
+		"✔ Installed component ratelimiter.\n",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, out)
+		}
+	}
+	joined := strings.Join(steps, "|")
+	for _, w := range []string{"Uploading functions to Convex...", "Backfilling indexes (0/1 ready) and checking that documents match your schema...", "Schema validation complete.", "Finalizing push..."} {
+		if !strings.Contains(joined, w) {
+			t.Errorf("progress lacks %q: %v", w, steps)
+		}
+	}
+	select {
+	case rep := <-f.reported:
+		spans, _ := rep["spans"].([]any)
+		if len(spans) == 0 {
+			t.Errorf("report_push_completed without spans: %v", rep)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("report_push_completed not sent")
+	}
+	if res.StartPush == nil || res.Diff == nil || len(res.Inputs) == 0 {
+		t.Errorf("result = %+v", res)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "convex", "_generated", "api.d.ts")); err != nil {
+		t.Error("codegen did not run")
+	}
+}
+
+func TestDryRunVerboseRedacts(t *testing.T) {
+	dir := chatProject(t)
+	f, srv := newFake(t)
+	var stderr bytes.Buffer
+	o := testOptions(dir, srv, &stderr)
+	o.DryRun, o.Verbose, o.PushAllModules, o.NoCodegen = true, true, true, true
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range f.calls {
+		if c == "/api/get_config_hashes" || c == "/api/deploy2/report_push_completed" {
+			t.Errorf("unexpected call %s", c)
+		}
+	}
+	if f.startBody["dryRun"] != true || f.finishBody["dryRun"] != true {
+		t.Error("dryRun not sent")
+	}
+	out := stderr.String()
+	if strings.Contains(out, "supersecretvalue") || !strings.Contains(out, "<redacted>") || !strings.Contains(out, `"SHORT": "abc"`) {
+		t.Errorf("verbose output not redacted correctly:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "convex", "_generated")); err == nil {
+		t.Error("codegen ran with NoCodegen")
+	}
+}
+
+func TestSchemaValidationFailed(t *testing.T) {
+	dir := chatProject(t)
+	f, srv := newFake(t)
+	f.statuses = []string{`{"type":"failed","error":"Document with ID \"x\" in table \"messages\" does not match the schema","componentPath":"","tableName":"messages"}`}
+	var stderr bytes.Buffer
+	_, err := Run(context.Background(), testOptions(dir, srv, &stderr))
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Kind != InvalidFilesOrData || pe.TableName != "messages" || pe.Msg != "Schema validation failed." || !strings.Contains(pe.Detail, "does not match") {
+		t.Fatalf("err = %#v", err)
+	}
+	for _, c := range f.calls {
+		if c == "/api/deploy2/finish_push" {
+			t.Error("finish_push after a failed schema")
+		}
+	}
+	f.statuses = []string{`{"type":"raceDetected"}`}
+	_, err = Run(context.Background(), testOptions(dir, srv, &stderr))
+	if KindOf(err) != Fatal || !strings.Contains(err.Error(), "Schema was overwritten by another push.") {
+		t.Errorf("race: %v", err)
+	}
+}
+
+func TestStartPushErrors(t *testing.T) {
+	dir := chatProject(t)
+	f, srv := newFake(t)
+	// A runtime error position in the bundled messages.js maps back to the
+	// TypeScript source.
+	b, err := bundler.Bundle(bundler.Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pos string
+	for _, m := range b.Modules {
+		if m.Path == "messages.js" {
+			for i, line := range strings.Split(m.Source, "\n") {
+				if c := strings.Index(line, `"messages:expire"`); c >= 0 {
+					pos = "messages.js:" + itoa(i+1) + ":" + itoa(c+1)
+				}
+			}
+		}
+	}
+	if pos == "" {
+		t.Fatal("token not found in bundle")
+	}
+	f.startErr = func(w http.ResponseWriter) bool {
+		w.WriteHeader(400)
+		json.NewEncoder(w).Encode(map[string]string{"code": "InvalidModules", "message": "Hit an error while pushing:\nFailed to analyze messages.js: Uncaught Error: boom\n    at (" + pos + ")"})
+		return true
+	}
+	var stderr bytes.Buffer
+	_, err = Run(context.Background(), testOptions(dir, srv, &stderr))
+	if KindOf(err) != InvalidFilesOrEnv || !strings.Contains(err.Error(), "Error: Unable to start push to") {
+		t.Fatalf("err = %v (kind %v)", err, KindOf(err))
+	}
+	if !strings.Contains(err.Error(), "(convex/messages.ts:16:") {
+		t.Errorf("position not mapped (%s): %v", pos, err)
+	}
+
+	f.startErr = func(w http.ResponseWriter) bool {
+		w.WriteHeader(400)
+		json.NewEncoder(w).Encode(map[string]string{"code": "AuthConfigMissingEnvironmentVariable", "message": "Environment variable CLERK_ISSUER is used in auth config file but its value was not set"})
+		return true
+	}
+	o := testOptions(dir, srv, &stderr)
+	o.DeploymentName, o.EnvFlag = "happy-animal-123", "--prod"
+	_, err = Run(context.Background(), o)
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Kind != InvalidFilesOrEnv || !strings.Contains(pe.Msg, "Environment variable CLERK_ISSUER is used in auth config file") ||
+		!strings.Contains(pe.Detail, "npx convex env set --prod CLERK_ISSUER <value>") || !strings.Contains(pe.Detail, "/d/happy-animal-123/settings/environment-variables?var=CLERK_ISSUER") {
+		t.Errorf("auth env error = %#v", err)
+	}
+
+	f.startErr = func(w http.ResponseWriter) bool {
+		w.WriteHeader(401)
+		json.NewEncoder(w).Encode(map[string]string{"code": "BadAdminKey", "message": "bad key"})
+		return true
+	}
+	_, err = Run(context.Background(), testOptions(dir, srv, &stderr))
+	if !errors.As(err, &pe) || pe.Kind != Fatal || !strings.Contains(pe.Hint, "Authenticate") {
+		t.Errorf("401 = %#v", err)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestNetworkErrorsAreTransient(t *testing.T) {
+	dir := chatProject(t)
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	c := NewClient(url, adminKey)
+	c.RetryDelay = func(int) time.Duration { return 0 }
+	retries := 0
+	c.OnRetry = func(int, error) { retries++ }
+	_, err := Run(context.Background(), Options{Dir: dir, Client: c, NoCodegen: true})
+	if KindOf(err) != Transient || retries != 6 {
+		t.Errorf("err = %v, kind %v, retries %d", err, KindOf(err), retries)
+	}
+}
+
+func TestBundleErrorKinds(t *testing.T) {
+	dir := chatProject(t)
+	os.WriteFile(filepath.Join(dir, "convex", "bad.ts"), []byte("export const x = ;\n"), 0o644)
+	_, err := Run(context.Background(), Options{Dir: dir, NoCodegen: true, URL: "http://127.0.0.1:1"})
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Kind != InvalidFiles || !strings.Contains(pe.Msg, "convex/bad.ts:1:18") || pe.Detail == "" {
+		t.Errorf("err = %#v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"dependencies":{}}`), 0o644)
+	_, err = Run(context.Background(), Options{Dir: dir, NoCodegen: true})
+	if err == nil || !strings.Contains(err.Error(), "In order to push, add `convex` to your package.json dependencies.") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestDebugBundleAndWriteRequest(t *testing.T) {
+	dir := chatProject(t)
+	f, srv := newFake(t)
+	var stderr bytes.Buffer
+	o := testOptions(dir, srv, &stderr)
+	o.DebugBundlePath = filepath.Join(t.TempDir(), "bundle")
+	res, err := Run(context.Background(), o)
+	if err != nil || !res.Stopped {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"fullConfig.json", "isolate/messages.js", "isolate/messages.js.map"} {
+		if _, err := os.Stat(filepath.Join(o.DebugBundlePath, p)); err != nil {
+			t.Errorf("missing %s", p)
+		}
+	}
+	if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "is not empty") {
+		t.Errorf("second debug bundle: %v", err)
+	}
+	o.DebugBundlePath = ""
+	o.WritePushRequest = filepath.Join(t.TempDir(), "req")
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(o.WritePushRequest + ".json")
+	var req StartPushRequest
+	if err != nil || json.Unmarshal(data, &req) != nil || req.AppDefinition.Definition == nil || len(req.AppDefinition.ChangedModules) == 0 {
+		t.Errorf("push request file: %v", err)
+	}
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, "/api/deploy2/") {
+			t.Errorf("pushed although stopping early: %v", f.calls)
+		}
+	}
+}
+
+func TestProjectConfig(t *testing.T) {
+	dir := t.TempDir()
+	var warn bytes.Buffer
+	cfg, err := LoadProjectConfig(dir, &warn)
+	if err != nil || cfg.Functions != "convex/" {
+		t.Fatalf("default: %v %+v", err, cfg)
+	}
+	os.WriteFile(filepath.Join(dir, "convex.json"), []byte(`{"functions":"src/fns/","node":{"externalPackages":["sharp"],"nodeVersion":"20"},"weird":1,"codegen":{"fileType":"ts"}}`), 0o644)
+	cfg, err = LoadProjectConfig(dir, &warn)
+	if err != nil || cfg.Functions != "src/fns/" || cfg.ExternalPackages[0] != "sharp" || cfg.NodeVersion != "20" || !cfg.TypeScriptCodegen {
+		t.Fatalf("%v %+v", err, cfg)
+	}
+	if !strings.Contains(warn.String(), "Unknown property in `convex.json`: `weird`") {
+		t.Errorf("warning = %q", warn.String())
+	}
+	if cfg.FunctionsDir(dir) != filepath.Join(dir, "src", "fns") {
+		t.Errorf("functions dir = %s", cfg.FunctionsDir(dir))
+	}
+	for body, want := range map[string]string{
+		`{"generateCommonJSApi":true,"codegen":{"fileType":"ts"}}`: "Cannot use `generateCommonJSApi: true`",
+		`{"functions": 3}`: "`functions` in `convex.json`",
+		`[1]`:              "Expected `convex.json` to contain an object",
+		`{"functions":`:    `Parsing "convex.json" failed`,
+	} {
+		os.WriteFile(filepath.Join(dir, "convex.json"), []byte(body), 0o644)
+		if _, err := LoadProjectConfig(dir, nil); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", body, err, want)
+		}
+	}
+	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
+	os.WriteFile(filepath.Join(dir, "src", "convex.json"), []byte(`{}`), 0o644)
+	if _, err := LoadProjectConfig(dir, nil); err == nil || !strings.Contains(err.Error(), "both convex.json and src/convex.json") {
+		t.Errorf("both: %v", err)
+	}
+}
+
+func TestClientRetryRules(t *testing.T) {
+	var n int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/404":
+			http.NotFound(w, r)
+		case "/500":
+			w.WriteHeader(500)
+		case "/400":
+			w.WriteHeader(400)
+			io.WriteString(w, `{"code":"Bad","message":"nope"}`)
+		}
+	}))
+	defer srv.Close()
+	c := NewClient(srv.URL, "k")
+	c.RetryDelay = func(int) time.Duration { return 0 }
+	count := func(r Request) (int, error) {
+		n = 0
+		err := c.Do(context.Background(), r, nil)
+		return n, err
+	}
+	if got, _ := count(Request{Method: "POST", Path: "/404"}); got != 7 {
+		t.Errorf("POST 404 tried %d times, want 7", got)
+	}
+	if got, _ := count(Request{Method: "POST", Path: "/500"}); got != 1 {
+		t.Errorf("POST 500 tried %d times, want 1", got)
+	}
+	if got, _ := count(Request{Method: "GET", Path: "/500"}); got != 7 {
+		t.Errorf("GET 500 tried %d times, want 7", got)
+	}
+	got, err := count(Request{Method: "GET", Path: "/400"})
+	var ae *APIError
+	if got != 1 || !errors.As(err, &ae) || ae.Code != "Bad" || ae.Message != "nope" {
+		t.Errorf("GET 400: %d tries, %v", got, err)
+	}
+	if got, _ := count(Request{Method: "POST", Path: "/404", BestEffort: true}); got != 1 {
+		t.Errorf("best-effort 404 tried %d times, want 1", got)
+	}
+}
