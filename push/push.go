@@ -60,6 +60,8 @@ type Options struct {
 	// `codegen` does to learn the analysis without changing the deployment.
 	StopAfterStartPush bool
 
+	// Stdout receives data output (codegen --dry-run/--debug listings).
+	Stdout io.Writer
 	// Stderr receives finished steps ("✔ ..."), warnings and verbose dumps.
 	Stderr io.Writer
 	// Progress receives the current step ("Bundling ...") for a spinner.
