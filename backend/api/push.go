@@ -1,0 +1,615 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/convex-go/convex/backend/runtime"
+)
+
+// Meta keys under which the deployment's code lives in the store.
+const (
+	metaModules  = "api/modules"  // []storedModule
+	metaAnalysis = "api/analysis" // map[path]analyzedModule
+	metaConfig   = "api/config"   // pushConfig
+	metaSchema   = "api/schema"   // active schema JSON ("" when none)
+)
+
+// storedModule is a pushed module as kept in the store.
+type storedModule struct {
+	Path        string `json:"path"`
+	Source      string `json:"source"`
+	SourceMap   string `json:"sourceMap,omitempty"`
+	Environment string `json:"environment"`
+}
+
+// hash is what get_config_hashes reports: sha256(source ‖ sourceMap), hex.
+func (m storedModule) hash() string {
+	h := sha256.New()
+	h.Write([]byte(m.Source))
+	h.Write([]byte(m.SourceMap))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+type pushConfig struct {
+	Functions        string `json:"functions"`
+	UdfServerVersion string `json:"udfServerVersion"`
+	NodeVersion      string `json:"nodeVersion,omitempty"`
+}
+
+// deployment is the code currently serving requests.
+type deployment struct {
+	mods     *runtime.ModuleSet
+	modules  []storedModule
+	analysis map[string]analyzedModule
+	config   pushConfig
+	schema   []byte
+	hasHTTP  bool
+	kinds    map[string]string // canonical path -> runtime kind
+}
+
+func (d *deployment) kindOf(path string) string {
+	if d == nil {
+		return ""
+	}
+	return d.kinds[canonicalPath(path)]
+}
+
+func newDeployment(mods *runtime.ModuleSet, modules []storedModule, analysis map[string]analyzedModule, cfg pushConfig, schema []byte) *deployment {
+	d := &deployment{mods: mods, modules: modules, analysis: analysis, config: cfg, schema: schema, kinds: map[string]string{}}
+	for path, am := range analysis {
+		for _, f := range am.Functions {
+			d.kinds[path+":"+f.Name] = strings.ToLower(f.UdfType)
+		}
+		if path == "http.js" && am.HTTPRoutes != nil {
+			d.hasHTTP = true
+		}
+	}
+	return d
+}
+
+// loadDeployment restores the last finished push from the store.
+func (s *Server) loadDeployment() error {
+	var modules []storedModule
+	if ok, err := s.getMetaJSON(metaModules, &modules); err != nil || !ok {
+		return err
+	}
+	analysis := map[string]analyzedModule{}
+	if _, err := s.getMetaJSON(metaAnalysis, &analysis); err != nil {
+		return err
+	}
+	var cfg pushConfig
+	if _, err := s.getMetaJSON(metaConfig, &cfg); err != nil {
+		return err
+	}
+	schema, _, err := s.store.GetMeta(metaSchema)
+	if err != nil {
+		return fmt.Errorf("reading schema: %w", err)
+	}
+	mods, err := s.engine.Load(runtimeModules(modules))
+	if err != nil {
+		return fmt.Errorf("loading the pushed functions: %w", err)
+	}
+	dep := newDeployment(mods, modules, analysis, cfg, schema)
+	s.dep.Store(dep)
+	s.crons.reset(cronsFrom(analysis), time.Now())
+	return nil
+}
+
+func (s *Server) getMetaJSON(key string, v any) (bool, error) {
+	b, ok, err := s.store.GetMeta(key)
+	if err != nil {
+		return false, fmt.Errorf("reading %s: %w", key, err)
+	}
+	if !ok || len(b) == 0 {
+		return false, nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("decoding %s: %w", key, err)
+	}
+	return true, nil
+}
+
+func (s *Server) putMetaJSON(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return s.store.PutMeta(key, b)
+}
+
+func runtimeModules(ms []storedModule) []runtime.Module {
+	out := make([]runtime.Module, 0, len(ms))
+	for _, m := range ms {
+		if m.Environment == "node" {
+			continue
+		}
+		out = append(out, runtime.Module{Path: m.Path, Source: m.Source, SourceMap: m.SourceMap})
+	}
+	return out
+}
+
+// ---- get_config_hashes -------------------------------------------------
+
+func (s *Server) handleGetConfigHashes(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		AdminKey string `json:"adminKey"`
+	}
+	if err := decodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	if _, err := s.requireAdmin(r, req.AdminKey); err != nil {
+		return err
+	}
+	dep := s.dep.Load()
+	hashes := []map[string]string{}
+	config := map[string]any{"functions": "convex/"}
+	var udfVersion any
+	if dep != nil {
+		for _, m := range dep.modules {
+			hashes = append(hashes, map[string]string{"path": m.Path, "hash": m.hash(), "environment": m.Environment})
+		}
+		if dep.config.Functions != "" {
+			config["functions"] = dep.config.Functions
+		}
+		if dep.config.UdfServerVersion != "" {
+			udfVersion = dep.config.UdfServerVersion
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"config": config, "moduleHashes": hashes, "nodeDependencies": []any{},
+		"udfServerVersion": udfVersion, "nodeVersion": nil,
+	})
+	return nil
+}
+
+// ---- start_push --------------------------------------------------------
+
+type pushModule struct {
+	Path        string  `json:"path"`
+	Source      string  `json:"source"`
+	SourceMap   *string `json:"sourceMap"`
+	Environment string  `json:"environment"`
+}
+
+type startPushRequest struct {
+	AdminKey      string `json:"adminKey"`
+	DryRun        bool   `json:"dryRun"`
+	Functions     string `json:"functions"`
+	AppDefinition struct {
+		Definition            *pushModule  `json:"definition"`
+		Dependencies          []string     `json:"dependencies"`
+		Schema                *pushModule  `json:"schema"`
+		ChangedModules        []pushModule `json:"changedModules"`
+		UnchangedModuleHashes []struct {
+			Path        string `json:"path"`
+			Environment string `json:"environment"`
+			SHA256      string `json:"sha256"`
+		} `json:"unchangedModuleHashes"`
+		UdfServerVersion string `json:"udfServerVersion"`
+	} `json:"appDefinition"`
+	ComponentDefinitions []json.RawMessage `json:"componentDefinitions"`
+	NodeVersion          string            `json:"nodeVersion"`
+}
+
+// pendingPush is what start_push prepared for finish_push, keyed by the id
+// that travels in schemaChange.schemaIds[""].
+type pendingPush struct {
+	id       string
+	created  time.Time
+	dryRun   bool
+	mods     *runtime.ModuleSet
+	modules  []storedModule
+	analysis map[string]analyzedModule
+	config   pushConfig
+	schema   []byte // nil when the push has no schema
+	diff     indexDiff
+	env      map[string]string
+
+	applied   bool
+	applyErr  string
+	failTable *string
+}
+
+// pushError is the 400 of a failed analysis (§2.2.2).
+func pushError(code string, err error) *apiError {
+	return badRequest(code, "Hit an error while pushing:\n%v", err)
+}
+
+func (s *Server) preparePush(ctx context.Context, r *http.Request, stage bool) (*pendingPush, error) {
+	var req startPushRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		return nil, err
+	}
+	if _, err := s.requireAdmin(r, req.AdminKey); err != nil {
+		return nil, err
+	}
+	if req.AppDefinition.Definition != nil || len(req.ComponentDefinitions) > 0 {
+		return nil, badRequest("InvalidConvexConfig", "Hit an error while pushing:\nComponents (convex.config.ts) are not supported by this backend yet.")
+	}
+	var modules []storedModule
+	seen := map[string]bool{}
+	add := func(m storedModule) error {
+		if seen[m.Path] {
+			return badRequest("InvalidModules", "Hit an error while pushing:\nModule %s was sent twice", m.Path)
+		}
+		seen[m.Path] = true
+		if m.Environment == "" {
+			m.Environment = "isolate"
+		}
+		if m.Environment == "node" {
+			return badRequest("InvalidModules", "Hit an error while pushing:\n%s uses \"use node\": Node.js actions are not supported by this backend yet.", m.Path)
+		}
+		modules = append(modules, m)
+		return nil
+	}
+	for _, m := range req.AppDefinition.ChangedModules {
+		sm := storedModule{Path: m.Path, Source: m.Source, Environment: m.Environment}
+		if m.SourceMap != nil {
+			sm.SourceMap = *m.SourceMap
+		}
+		if err := add(sm); err != nil {
+			return nil, err
+		}
+	}
+	if len(req.AppDefinition.UnchangedModuleHashes) > 0 {
+		old := map[string]storedModule{}
+		if dep := s.dep.Load(); dep != nil {
+			for _, m := range dep.modules {
+				old[m.Path] = m
+			}
+		}
+		for _, u := range req.AppDefinition.UnchangedModuleHashes {
+			m, ok := old[u.Path]
+			if !ok || m.hash() != u.SHA256 {
+				return nil, badRequest("ModuleNotFound",
+					"Hit an error while pushing:\nThe deployment no longer has module %s with hash %s; push again with all modules.", u.Path, u.SHA256)
+			}
+			if err := add(m); err != nil {
+				return nil, err
+			}
+		}
+	}
+	sort.Slice(modules, func(i, j int) bool { return modules[i].Path < modules[j].Path })
+
+	loadSet := runtimeModules(modules)
+	if req.AppDefinition.Schema != nil {
+		sm := req.AppDefinition.Schema
+		rm := runtime.Module{Path: "schema.js", Source: sm.Source}
+		if sm.SourceMap != nil {
+			rm.SourceMap = *sm.SourceMap
+		}
+		if !seen["schema.js"] {
+			loadSet = append(loadSet, rm)
+		}
+	}
+	mods, err := s.engine.Load(loadSet)
+	if err != nil {
+		return nil, pushError("InvalidModules", err)
+	}
+	env, err := s.env()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := mods.AnalyzeEnv(ctx, env)
+	if err != nil {
+		return nil, pushError("InvalidModules", err)
+	}
+	analysis, err := convertAnalysis(raw)
+	if err != nil {
+		return nil, err
+	}
+	delete(analysis, "schema.js")
+	var schema []byte
+	if req.AppDefinition.Schema != nil {
+		schema, err = mods.Schema()
+		if err != nil {
+			return nil, pushError("InvalidSchema", err)
+		}
+	}
+	diff, err := s.indexDiff(schema)
+	if err != nil {
+		return nil, pushError("InvalidSchema", err)
+	}
+	cfg := pushConfig{Functions: req.Functions, UdfServerVersion: req.AppDefinition.UdfServerVersion, NodeVersion: req.NodeVersion}
+	if cfg.Functions == "" {
+		cfg.Functions = "convex/"
+	}
+	p := &pendingPush{
+		id: newRequestID(), created: time.Now(), dryRun: req.DryRun || !stage,
+		mods: mods, modules: modules, analysis: analysis, config: cfg, schema: schema,
+		diff: diff, env: env,
+	}
+	if stage {
+		s.pushMu.Lock()
+		for id, old := range s.pushes { // forget abandoned pushes
+			if time.Since(old.created) > time.Hour {
+				delete(s.pushes, id)
+			}
+		}
+		s.pushes[p.id] = p
+		s.pushMu.Unlock()
+	}
+	return p, nil
+}
+
+func (s *Server) handleStartPush(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.preparePush(r.Context(), r, true)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.startPushResponse(p))
+	return nil
+}
+
+func (s *Server) handleEvaluatePush(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.preparePush(r.Context(), r, false)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"schemaChange": s.schemaChange(p)})
+	return nil
+}
+
+func (s *Server) schemaChange(p *pendingPush) map[string]any {
+	return map[string]any{
+		"allocatedComponentIds": map[string]any{},
+		"schemaIds":             map[string]any{"": p.id},
+		"indexDiffs":            map[string]any{"": p.diff},
+	}
+}
+
+func (s *Server) startPushResponse(p *pendingPush) map[string]any {
+	var seed [32]byte
+	_, _ = rand.Read(seed[:])
+	var ts [8]byte
+	binary.LittleEndian.PutUint64(ts[:], uint64(p.created.UnixMilli()))
+	var schema any
+	if p.schema != nil {
+		schema = json.RawMessage(p.schema)
+	}
+	envVars := map[string]string{}
+	for k, v := range p.env {
+		if k != "CONVEX_CLOUD_URL" && k != "CONVEX_SITE_URL" {
+			envVars[k] = v
+		}
+	}
+	var routes any
+	if am, ok := p.analysis["http.js"]; ok && am.HTTPRoutes != nil {
+		rs := []map[string]string{}
+		for _, rt := range am.HTTPRoutes {
+			rs = append(rs, map[string]string{"method": rt.Route.Method, "path": rt.Route.Path})
+		}
+		routes = rs
+	}
+	return map[string]any{
+		"environmentVariables":        envVars,
+		"externalDepsId":              nil,
+		"componentDefinitionPackages": map[string]any{"": map[string]any{}},
+		"appAuth":                     []any{},
+		"analysis": map[string]any{
+			"": map[string]any{
+				"definition": map[string]any{
+					"path": "", "definitionType": map[string]any{"type": "app"}, "childComponents": []any{},
+					"httpMounts": map[string]any{}, "exports": map[string]any{"type": "branch", "branch": []any{}},
+					"envVars": nil,
+				},
+				"schema":    schema,
+				"functions": p.analysis,
+				"udfConfig": map[string]any{
+					"serverVersion":            p.config.UdfServerVersion,
+					"importPhaseRngSeed":       map[string]string{"$bytes": base64.StdEncoding.EncodeToString(seed[:])},
+					"importPhaseUnixTimestamp": map[string]string{"$integer": base64.StdEncoding.EncodeToString(ts[:])},
+				},
+			},
+		},
+		"app": map[string]any{
+			"definitionPath": "", "componentPath": "", "args": map[string]any{}, "childComponents": map[string]any{},
+			"httpRoutes": map[string]any{"httpModuleRoutes": routes, "mounts": []any{}},
+			"exports":    map[string]any{},
+		},
+		"schemaChange": s.schemaChange(p),
+	}
+}
+
+// pushIDFrom digs the push id out of an echoed schemaChange.
+func pushIDFrom(schemaChange json.RawMessage) string {
+	var sc struct {
+		SchemaIds map[string]any `json:"schemaIds"`
+	}
+	if json.Unmarshal(schemaChange, &sc) != nil {
+		return ""
+	}
+	id, _ := sc.SchemaIds[""].(string)
+	return id
+}
+
+func (s *Server) pendingFor(id string) (*pendingPush, error) {
+	s.pushMu.Lock()
+	defer s.pushMu.Unlock()
+	p := s.pushes[id]
+	if p == nil {
+		return nil, badRequest("RaceDetected", "This push is unknown to the deployment (it restarted or another push replaced it); push again.")
+	}
+	return p, nil
+}
+
+// ---- wait_for_schema ---------------------------------------------------
+
+func (s *Server) handleWaitForSchema(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		AdminKey     string          `json:"adminKey"`
+		SchemaChange json.RawMessage `json:"schemaChange"`
+		DryRun       bool            `json:"dryRun"`
+	}
+	if err := decodeJSON(r, &req, false); err != nil {
+		return err
+	}
+	if _, err := s.requireAdmin(r, req.AdminKey); err != nil {
+		return err
+	}
+	p, err := s.pendingFor(pushIDFrom(req.SchemaChange))
+	if err != nil {
+		if e, ok := err.(*apiError); ok && e.Code == "RaceDetected" {
+			writeJSON(w, http.StatusOK, map[string]any{"type": "raceDetected"})
+			return nil
+		}
+		return err
+	}
+	if !p.dryRun && !req.DryRun {
+		s.applySchema(p)
+	}
+	if p.applyErr != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"type": "failed", "error": p.applyErr, "componentPath": "", "tableName": p.failTable})
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"type": "complete"})
+	return nil
+}
+
+// applySchema backfills indexes and validates documents synchronously,
+// once per push.
+func (s *Server) applySchema(p *pendingPush) {
+	s.pushMu.Lock()
+	defer s.pushMu.Unlock()
+	if p.applied {
+		return
+	}
+	p.applied = true
+	if err := s.store.ApplySchema(p.schema); err != nil {
+		p.applyErr = err.Error()
+		p.failTable = failedTable(err)
+	}
+}
+
+// ---- finish_push -------------------------------------------------------
+
+func (s *Server) handleFinishPush(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		AdminKey  string `json:"adminKey"`
+		StartPush struct {
+			SchemaChange json.RawMessage `json:"schemaChange"`
+		} `json:"startPush"`
+		DryRun bool `json:"dryRun"`
+	}
+	if err := decodeJSON(r, &req, false); err != nil {
+		return err
+	}
+	if _, err := s.requireAdmin(r, req.AdminKey); err != nil {
+		return err
+	}
+	p, err := s.pendingFor(pushIDFrom(req.StartPush.SchemaChange))
+	if err != nil {
+		return err
+	}
+	old := s.dep.Load()
+	diff := s.finishDiff(old, p)
+	if req.DryRun || p.dryRun {
+		writeJSON(w, http.StatusOK, diff)
+		return nil
+	}
+	s.applySchema(p)
+	if p.applyErr != "" {
+		return badRequest("SchemaValidationFailed", "Hit an error while pushing:\n%s", p.applyErr)
+	}
+	if err := s.putMetaJSON(metaModules, p.modules); err != nil {
+		return err
+	}
+	if err := s.putMetaJSON(metaAnalysis, p.analysis); err != nil {
+		return err
+	}
+	if err := s.putMetaJSON(metaConfig, p.config); err != nil {
+		return err
+	}
+	if err := s.store.PutMeta(metaSchema, p.schema); err != nil {
+		return err
+	}
+	s.dep.Store(newDeployment(p.mods, p.modules, p.analysis, p.config, p.schema))
+	s.crons.reset(cronsFrom(p.analysis), time.Now())
+	s.pushMu.Lock()
+	delete(s.pushes, p.id)
+	s.pushMu.Unlock()
+	writeJSON(w, http.StatusOK, diff)
+	return nil
+}
+
+func (s *Server) finishDiff(old *deployment, p *pendingPush) map[string]any {
+	diffType := "create"
+	oldPaths := map[string]bool{}
+	var oldAnalysis map[string]analyzedModule
+	var oldSchema []byte
+	oldVersion := ""
+	if old != nil {
+		diffType = "modify"
+		for _, m := range old.modules {
+			oldPaths[m.Path] = true
+		}
+		oldAnalysis, oldSchema, oldVersion = old.analysis, old.schema, old.config.UdfServerVersion
+	}
+	added, removed := []string{}, []string{}
+	newPaths := map[string]bool{}
+	for _, m := range p.modules {
+		newPaths[m.Path] = true
+		if !oldPaths[m.Path] {
+			added = append(added, m.Path)
+		}
+	}
+	for path := range oldPaths {
+		if !newPaths[path] {
+			removed = append(removed, path)
+		}
+	}
+	sort.Strings(removed)
+	var udfDiff any
+	if oldVersion != "" && oldVersion != p.config.UdfServerVersion {
+		udfDiff = map[string]string{"previous_version": oldVersion, "next_version": p.config.UdfServerVersion}
+	}
+	var schemaDiff any
+	if !bytes.Equal(oldSchema, p.schema) {
+		var prev, next any
+		if oldSchema != nil {
+			prev = string(oldSchema)
+		}
+		if p.schema != nil {
+			next = string(p.schema)
+		}
+		schemaDiff = map[string]any{"previous_schema": prev, "next_schema": next}
+	}
+	return map[string]any{
+		"authDiff":        map[string]any{"added": []string{}, "removed": []string{}},
+		"definitionDiffs": map[string]any{},
+		"componentDiffs": map[string]any{"": map[string]any{
+			"diffType":      map[string]string{"type": diffType},
+			"moduleDiff":    map[string]any{"added": added, "removed": removed},
+			"udfConfigDiff": udfDiff,
+			"cronDiff":      cronDiff(cronsFrom(oldAnalysis), cronsFrom(p.analysis)),
+			"indexDiff":     p.diff,
+			"schemaDiff":    schemaDiff,
+		}},
+	}
+}
+
+func (s *Server) handleReportPushCompleted(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		AdminKey string `json:"adminKey"`
+	}
+	if err := decodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	if _, err := s.requireAdmin(r, req.AdminKey); err != nil {
+		return err
+	}
+	writeRawJSON(w, http.StatusOK, []byte("null"))
+	return nil
+}

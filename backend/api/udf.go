@@ -1,0 +1,417 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/convex-go/convex/backend/runtime"
+	"github.com/convex-go/convex/backend/values"
+)
+
+// udfCall is one top-level function invocation.
+type udfCall struct {
+	Kind     string // runtime.Kind*; "" = whatever the function is
+	Path     string // as the client wrote it
+	Args     []byte // Convex-encoded args object (or one-element array)
+	Internal bool   // may call internal functions
+	Identity []byte // user identity JSON or nil
+	Caller   string // log label: HttpApi, Scheduler, Cron, Action, HttpAction
+	jobID    string // scheduled function being run, if any
+}
+
+// udfOutcome is a finished invocation.
+type udfOutcome struct {
+	RequestID string
+	UdfType   string // runtime.Kind* or ""
+	Value     []byte // encoded JSON on success
+	Err       *runtime.FunctionError
+	Logs      []runtime.LogLine
+	jobMarked bool // the job's success was committed with the mutation
+}
+
+// canonicalPath turns "messages:list" into "messages.js:list" (§5.2).
+func canonicalPath(p string) string {
+	mod, fn, ok := strings.Cut(p, ":")
+	if !ok || fn == "" {
+		fn = "default"
+	}
+	if !strings.HasSuffix(mod, ".js") {
+		mod += ".js"
+	}
+	return mod + ":" + fn
+}
+
+// displayPath is the log identifier: "messages:list".
+func displayPath(p string) string {
+	c := canonicalPath(p)
+	mod, fn, _ := strings.Cut(c, ":")
+	return strings.TrimSuffix(mod, ".js") + ":" + fn
+}
+
+// udfTypeLabel maps a runtime kind to the log/analysis spelling.
+func udfTypeLabel(kind string) string {
+	switch kind {
+	case runtime.KindQuery:
+		return "Query"
+	case runtime.KindMutation:
+		return "Mutation"
+	case runtime.KindAction:
+		return "Action"
+	case "http":
+		return "HttpAction"
+	}
+	return ""
+}
+
+func notFound(path string, internal bool) *runtime.FunctionError {
+	if internal {
+		return &runtime.FunctionError{Message: fmt.Sprintf("Could not find function for '%s'. Did you forget to run `npx convex dev` or `npx convex deploy`?", displayPath(path))}
+	}
+	return &runtime.FunctionError{Message: fmt.Sprintf("Could not find public function for '%s'. Did you forget to run `npx convex dev` or `npx convex deploy`?", displayPath(path))}
+}
+
+// run executes a function: queries in a read transaction, mutations in a
+// write transaction committed only on success, actions with the server as
+// their host. It records a log entry and never panics.
+func (s *Server) run(ctx context.Context, c udfCall) (out udfOutcome) {
+	out.RequestID = newRequestID()
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			s.logf("panic running %s: %v", c.Path, p)
+			out.Value = nil
+			out.Err = &runtime.FunctionError{Message: "InternalServerError: the function could not be run"}
+		}
+		s.recordExecution(c, out, start)
+	}()
+
+	dep := s.dep.Load()
+	if strings.HasPrefix(c.Path, "_system/") {
+		return s.runSystem(ctx, c, out)
+	}
+	if dep == nil || dep.mods == nil {
+		out.Err = notFound(c.Path, c.Internal)
+		return out
+	}
+	kind := c.Kind
+	if kind == "" {
+		kind = dep.kindOf(c.Path)
+		if kind == "" {
+			out.Err = notFound(c.Path, c.Internal)
+			return out
+		}
+	}
+	env, err := s.env()
+	if err != nil {
+		out.Err = &runtime.FunctionError{Message: "InternalServerError: could not read environment variables: " + err.Error()}
+		return out
+	}
+	req := runtime.Request{
+		Path: c.Path, Kind: kind, Args: c.Args, Env: env, Identity: c.Identity,
+		Internal: c.Internal, RequestID: out.RequestID, Now: start,
+	}
+	var res runtime.Result
+	switch kind {
+	case runtime.KindQuery, runtime.KindMutation:
+		write := kind == runtime.KindMutation
+		tx, err := s.store.Begin(write)
+		if err != nil {
+			out.Err = &runtime.FunctionError{Message: "InternalServerError: could not begin a transaction: " + err.Error()}
+			return out
+		}
+		req.DB = tx
+		req.Host = s.hostFor(c.Identity)
+		if write && c.jobID != "" {
+			tx.SetCurrentJob(c.jobID)
+		}
+		res = dep.mods.Run(ctx, req)
+		if write && res.Err == nil {
+			if c.jobID != "" {
+				if err := tx.SetJobState(c.jobID, "success"); err == nil {
+					out.jobMarked = true
+				}
+			}
+			if _, err := tx.Commit(); err != nil {
+				out.jobMarked = false
+				res.Value, res.Err = nil, &runtime.FunctionError{Message: "Failed to commit the mutation: " + err.Error()}
+			} else {
+				s.kickScheduler()
+			}
+		} else {
+			tx.Rollback()
+		}
+	default:
+		req.Host = s.hostFor(c.Identity)
+		res = dep.mods.Run(ctx, req)
+	}
+	out.UdfType = res.UdfType
+	if out.UdfType == "" {
+		out.UdfType = kind
+	}
+	out.Value, out.Err, out.Logs = res.Value, res.Err, res.Logs
+	if out.Err == nil && out.Value == nil {
+		out.Value = []byte("null")
+	}
+	return out
+}
+
+func (s *Server) recordExecution(c udfCall, out udfOutcome, start time.Time) {
+	e := &logEntry{
+		Kind:          "Completion",
+		UdfType:       udfTypeLabel(out.UdfType),
+		Identifier:    displayPath(c.Path),
+		Timestamp:     start,
+		Caller:        c.Caller,
+		ExecutionTime: time.Since(start),
+		RequestID:     out.RequestID,
+		ExecutionID:   newRequestID(),
+		IdentityType:  "Unknown",
+	}
+	if c.Identity != nil {
+		e.IdentityType = "User"
+	} else if c.Internal {
+		e.IdentityType = "DeploymentAdmin"
+	}
+	if e.UdfType == "" {
+		e.UdfType = "Query"
+	}
+	for _, l := range out.Logs {
+		e.Lines = append(e.Lines, logLine{Level: l.Level, Messages: l.Messages, Timestamp: float64(l.Timestamp), IsTruncated: l.IsTruncated})
+	}
+	if out.Err != nil {
+		e.Error = out.Err.Message
+	} else if v, err := values.Decode(out.Value); err == nil {
+		e.Success = values.ExportJSON(v)
+		e.ReturnBytesLen = len(out.Value)
+	}
+	s.logs.add(e)
+}
+
+// formatValue renders encoded JSON in the requested format (§3.3).
+func formatValue(encoded []byte, format string) (json.RawMessage, error) {
+	switch format {
+	case "convex_encoded_json", "convex_json":
+		return json.RawMessage(encoded), nil
+	}
+	v, err := values.Decode(encoded)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	switch format {
+	case "json", "convex_clean_json":
+		out = values.ExportJSON(v)
+	case "export_json":
+		out = values.LosslessJSON(v)
+	default:
+		return nil, fmt.Errorf("unknown format %q", format)
+	}
+	return json.Marshal(out)
+}
+
+func checkFormat(format string) error {
+	switch format {
+	case "convex_encoded_json", "convex_json", "json", "convex_clean_json", "export_json":
+		return nil
+	}
+	return badRequest("BadFormat", "Unknown value format %q (expected json, convex_encoded_json or export_json)", format)
+}
+
+// defaultFormat is clean JSON for clients from 1.4.1 on and for unknown
+// clients; encoded JSON for older npm clients.
+func defaultFormat(r *http.Request) string {
+	cc := r.Header.Get("Convex-Client")
+	v := strings.TrimPrefix(strings.TrimPrefix(cc, "npm-cli-"), "npm-")
+	if v != cc {
+		var major, minor, patch int
+		if n, _ := fmt.Sscanf(v, "%d.%d.%d", &major, &minor, &patch); n == 3 {
+			if major < 1 || (major == 1 && (minor < 4 || (minor == 4 && patch < 1))) {
+				return "convex_encoded_json"
+			}
+		}
+	}
+	return "json"
+}
+
+// udfResponse is the UdfResponse body of §3.2.
+func (s *Server) udfResponse(out udfOutcome, format string) (map[string]any, error) {
+	lines := make([]string, 0, len(out.Logs))
+	for _, l := range out.Logs {
+		lines = append(lines, l.String())
+	}
+	resp := map[string]any{}
+	if len(lines) > 0 {
+		resp["logLines"] = lines
+	} else {
+		resp["logLines"] = []string{}
+	}
+	if out.Err == nil {
+		v, err := formatValue(out.Value, format)
+		if err != nil {
+			return nil, err
+		}
+		resp["status"] = "success"
+		resp["value"] = v
+		return resp, nil
+	}
+	resp["status"] = "error"
+	resp["errorMessage"] = fmt.Sprintf("[Request ID: %s] Server Error\n%s", out.RequestID, out.Err.Message)
+	if out.Err.Data != nil {
+		d, err := formatValue(out.Err.Data, format)
+		if err == nil {
+			resp["errorData"] = d
+		}
+	}
+	return resp, nil
+}
+
+// identityJSON is the identity a function sees for caller c.
+func identityJSON(c caller) []byte {
+	if c.ActingAs != nil {
+		b, err := json.Marshal(c.ActingAs)
+		if err == nil {
+			return b
+		}
+	}
+	return nil
+}
+
+type udfRequest struct {
+	Path          string          `json:"path"`
+	Args          json.RawMessage `json:"args"`
+	Format        string          `json:"format"`
+	ComponentPath *string         `json:"componentPath"`
+}
+
+// handleUDF serves /api/query, /api/mutation, /api/action (kind set) and
+// /api/function (kind "", admin only).
+func (s *Server) handleUDF(kind string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		c, err := s.identify(r)
+		if err != nil {
+			return err
+		}
+		if kind == "" && !c.Admin {
+			if _, err := s.requireAdmin(r, ""); err != nil {
+				return err
+			}
+		}
+		var req udfRequest
+		if r.Method == http.MethodGet {
+			q := r.URL.Query()
+			req.Path, req.Format = q.Get("path"), q.Get("format")
+			if a := q.Get("args"); a != "" {
+				req.Args = json.RawMessage(a)
+			}
+		} else if err := decodeJSON(r, &req, false); err != nil {
+			return err
+		}
+		if req.Path == "" {
+			return badRequest("BadRequest", "Missing function path (\"path\")")
+		}
+		if req.ComponentPath != nil && *req.ComponentPath != "" {
+			return badRequest("ComponentsUnsupported", "Components are not supported by this backend (componentPath %q)", *req.ComponentPath)
+		}
+		return s.serveCall(w, r, c, kind, req.Path, req.Args, req.Format)
+	}
+}
+
+// handleRun serves /api/run/<a>/<b>/<fn> (path "a/b:fn", default format json).
+func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.identify(r)
+	if err != nil {
+		return err
+	}
+	p := strings.Trim(r.PathValue("path"), "/")
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 || i == len(p)-1 {
+		return badRequest("BadRequest", "Expected /api/run/<module path>/<function name>, got /api/run/%s", p)
+	}
+	var req struct {
+		Args   json.RawMessage `json:"args"`
+		Format string          `json:"format"`
+	}
+	if err := decodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	if req.Format == "" {
+		req.Format = "json"
+	}
+	return s.serveCall(w, r, c, "", p[:i]+":"+p[i+1:], req.Args, req.Format)
+}
+
+func (s *Server) serveCall(w http.ResponseWriter, r *http.Request, c caller, kind, path string, args json.RawMessage, format string) error {
+	if format == "" {
+		format = defaultFormat(r)
+	}
+	if err := checkFormat(format); err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(args)) == 0 || string(bytes.TrimSpace(args)) == "null" {
+		args = json.RawMessage("{}")
+	}
+	if _, err := values.Decode(args); err != nil {
+		return badRequest("BadJsonBody", "Invalid function arguments: %v", err)
+	}
+	out := s.run(r.Context(), udfCall{
+		Kind: kind, Path: path, Args: args, Internal: c.Admin,
+		Identity: identityJSON(c), Caller: "HttpApi",
+	})
+	resp, err := s.udfResponse(out, format)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (s *Server) handleQueryTS(w http.ResponseWriter, r *http.Request) error {
+	ts := uint64(time.Now().UnixNano())
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(ts >> (8 * i))
+	}
+	enc, _ := json.Marshal(b[:])
+	writeRawJSON(w, http.StatusOK, []byte(`{"ts":`+string(enc)+`}`))
+	return nil
+}
+
+func (s *Server) handleQueryBatch(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.identify(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Queries []udfRequest `json:"queries"`
+	}
+	if err := decodeJSON(r, &req, false); err != nil {
+		return err
+	}
+	results := make([]any, 0, len(req.Queries))
+	for _, q := range req.Queries {
+		format := q.Format
+		if format == "" {
+			format = defaultFormat(r)
+		}
+		if err := checkFormat(format); err != nil {
+			return err
+		}
+		args := q.Args
+		if len(bytes.TrimSpace(args)) == 0 {
+			args = json.RawMessage("{}")
+		}
+		out := s.run(r.Context(), udfCall{Kind: runtime.KindQuery, Path: q.Path, Args: args, Internal: c.Admin, Identity: identityJSON(c), Caller: "HttpApi"})
+		resp, err := s.udfResponse(out, format)
+		if err != nil {
+			return err
+		}
+		results = append(results, resp)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+	return nil
+}
