@@ -1,0 +1,334 @@
+package deployments
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/convex-go/convex/ui"
+)
+
+func noDelay(int) time.Duration { return 0 }
+
+func TestRetryDelaySchedule(t *testing.T) {
+	want := []time.Duration{time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}
+	for i, base := range want {
+		for range 20 {
+			d := RetryDelay(i)
+			if d < base || d > base+base/5 {
+				t.Fatalf("RetryDelay(%d) = %v, want within [%v, %v]", i, d, base, base+base/5)
+			}
+		}
+	}
+}
+
+func TestClientHeadersAndEmptyPostBody(t *testing.T) {
+	var got http.Header
+	var body string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		b, _ := io.ReadAll(r.Body)
+		body = string(b)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"optInsToAccept":[]}`)
+	}))
+	defer srv.Close()
+	c := NewClient(ClientOptions{Host: srv.URL, Auth: "tok123", Version: "9.9.9"})
+	if _, err := c.CheckOptIns(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got.Get("Authorization") != "Bearer tok123" {
+		t.Errorf("Authorization = %q", got.Get("Authorization"))
+	}
+	if got.Get("Convex-Client") != "npm-cli-9.9.9" {
+		t.Errorf("Convex-Client = %q", got.Get("Convex-Client"))
+	}
+	if got.Get("Content-Type") != "application/json" || body != "{}" {
+		t.Errorf("POST without body sent %q with type %q", body, got.Get("Content-Type"))
+	}
+
+	// No credential: no Authorization header at all.
+	c = NewClient(ClientOptions{Host: srv.URL})
+	_, _ = c.Teams(context.Background())
+	if _, ok := got["Authorization"]; ok {
+		t.Errorf("Authorization sent without a credential: %q", got.Get("Authorization"))
+	}
+	if got.Get("Convex-Client") != "npm-cli-"+Version {
+		t.Errorf("default Convex-Client = %q", got.Get("Convex-Client"))
+	}
+}
+
+type flakyTransport struct {
+	fails int32
+	n     atomic.Int32
+	next  http.RoundTripper
+}
+
+func (f *flakyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f.n.Add(1) <= f.fails {
+		return nil, errors.New("connection reset by peer")
+	}
+	return f.next.RoundTrip(r)
+}
+
+func TestClientRetriesNetworkErrorsOnly(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.URL.Path == "/api/teams" {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		_, _ = io.WriteString(w, `true`)
+	}))
+	defer srv.Close()
+
+	ft := &flakyTransport{fails: 3, next: http.DefaultTransport}
+	c := NewClient(ClientOptions{Host: srv.URL, HTTPClient: &http.Client{Transport: ft}, RetryDelay: noDelay})
+	ok, err := c.HasProjects(context.Background())
+	if err != nil || !ok {
+		t.Fatalf("HasProjects after 3 network failures = %v, %v", ok, err)
+	}
+	if ft.n.Load() != 4 {
+		t.Errorf("attempts = %d, want 4", ft.n.Load())
+	}
+
+	// A 500 is an answer, not a network failure: no retry.
+	hits.Store(0)
+	if _, err := c.Teams(context.Background()); err == nil {
+		t.Fatal("expected an error for HTTP 500")
+	}
+	if hits.Load() != 1 {
+		t.Errorf("HTTP 500 was sent %d times, want 1", hits.Load())
+	}
+
+	// Seven network failures exhaust the six retries.
+	ft2 := &flakyTransport{fails: 100, next: http.DefaultTransport}
+	c2 := NewClient(ClientOptions{Host: srv.URL, HTTPClient: &http.Client{Transport: ft2}, RetryDelay: noDelay})
+	_, err = c2.HasProjects(context.Background())
+	if err == nil || ft2.n.Load() != MaxRetries+1 {
+		t.Fatalf("err=%v attempts=%d, want failure after %d attempts", err, ft2.n.Load(), MaxRetries+1)
+	}
+	if !strings.Contains(err.Error(), "connection reset") {
+		t.Errorf("network error text lost: %v", err)
+	}
+}
+
+func TestClientErrorFormats(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/teams":
+			w.WriteHeader(401)
+			_, _ = io.WriteString(w, `{"code":"BadAccessToken","message":"token expired"}`)
+		case "/api/has_projects":
+			w.WriteHeader(403)
+			_, _ = io.WriteString(w, `{"code":"Forbidden","message":"You do not have permission to perform this operation (project:read)"}`)
+		case "/v1/projects/7":
+			w.WriteHeader(404)
+			_, _ = io.WriteString(w, `not json`)
+		default:
+			w.WriteHeader(400)
+			_, _ = io.WriteString(w, `{"code":"Bad","message":"bad input"}`)
+		}
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	c := NewClient(ClientOptions{Host: srv.URL, DeployKeyVar: "CONVEX_DEPLOY_KEY"})
+
+	_, err := c.Teams(ctx)
+	want := "Error fetching GET  " + srv.URL + "/api/teams 401 Unauthorized: BadAccessToken: token expired"
+	if err == nil || err.Error() != want {
+		t.Errorf("401 error = %q, want %q", err, want)
+	}
+	if ErrorCode(err) != "BadAccessToken" || StatusCode(err) != 401 {
+		t.Errorf("code/status = %q/%d", ErrorCode(err), StatusCode(err))
+	}
+	if !strings.Contains(ui.HintOf(err), "convex login") {
+		t.Errorf("401 hint = %q", ui.HintOf(err))
+	}
+	if ui.ExitCode(err) != 1 {
+		t.Errorf("exit code %d", ui.ExitCode(err))
+	}
+
+	_, err = c.HasProjects(ctx)
+	if err == nil || err.Error() != "You do not have permission to perform this operation (project:read)" {
+		t.Errorf("403 error = %q", err)
+	}
+	if !strings.Contains(ui.HintOf(err), "CONVEX_DEPLOY_KEY") {
+		t.Errorf("403 hint = %q", ui.HintOf(err))
+	}
+
+	_, err = c.ProjectByID(ctx, 7)
+	want = "Error fetching GET  " + srv.URL + "/v1/projects/7 404 Not Found: " + srv.URL + "/v1/projects/7"
+	if err == nil || err.Error() != want {
+		t.Errorf("404 error = %q, want %q", err, want)
+	}
+
+	err = c.PauseLocalDeployment(ctx, "t", "p")
+	if err == nil || !strings.HasPrefix(err.Error(), "Error fetching POST  ") || ErrorCode(err) != "Bad" {
+		t.Errorf("400 error = %v", err)
+	}
+}
+
+func TestClientDeprecationHeaders(t *testing.T) {
+	state := "Upgrade"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("x-convex-deprecation-state", state)
+		w.Header().Set("x-convex-deprecation-message", "please upgrade the CLI")
+		if r.URL.Path == "/api/teams" {
+			w.WriteHeader(400)
+			_, _ = io.WriteString(w, `{"code":"Old","message":"too old"}`)
+			return
+		}
+		_, _ = io.WriteString(w, `true`)
+	}))
+	defer srv.Close()
+	var warn bytes.Buffer
+	c := NewClient(ClientOptions{Host: srv.URL, Warn: &warn})
+	for range 3 {
+		if _, err := c.HasProjects(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(warn.String(), "please upgrade the CLI"); n != 1 {
+		t.Errorf("deprecation warning printed %d times: %q", n, warn.String())
+	}
+	state = "Deprecated"
+	_, err := c.Teams(context.Background())
+	if err == nil || err.Error() != "please upgrade the CLI" {
+		t.Errorf("Deprecated error = %v", err)
+	}
+}
+
+func TestClientVerboseLogRedacts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `"https://x.convex.cloud"`)
+	}))
+	defer srv.Close()
+	var log bytes.Buffer
+	key := "prod:happy-animal-123|eyJ2MiI6ImFiY2RlZmdoaWprbG1ub3AifQ=="
+	c := NewClient(ClientOptions{Host: srv.URL, Auth: key, Verbose: &log})
+	u, err := c.URLForKey(context.Background(), key)
+	if err != nil || u != "https://x.convex.cloud" {
+		t.Fatalf("URLForKey = %q, %v", u, err)
+	}
+	line := log.String()
+	if !strings.Contains(line, "POST "+srv.URL+"/api/deployment/url_for_key") || !strings.Contains(line, "200") {
+		t.Errorf("verbose line = %q", line)
+	}
+	if strings.Contains(line, "ImFiY2RlZmdo") {
+		t.Errorf("verbose log leaks the key: %q", line)
+	}
+}
+
+func TestProjectSelectionJSON(t *testing.T) {
+	cases := map[string]ProjectSelection{
+		`{"deploymentName":"happy-animal-123","deploymentType":"dev","kind":"deploymentName"}`: {Kind: SelDeploymentName, DeploymentName: "happy-animal-123", DeploymentType: "dev"},
+		`{"deploymentName":"happy-animal-123","deploymentType":null,"kind":"deploymentName"}`:  {Kind: SelDeploymentName, DeploymentName: "happy-animal-123"},
+		`{"kind":"teamAndProjectSlugs","projectSlug":"p","teamSlug":"t"}`:                      {Kind: SelSlugs, TeamSlug: "t", ProjectSlug: "p"},
+	}
+	for want, sel := range cases {
+		b, err := sel.MarshalJSON()
+		if err != nil || string(b) != want {
+			t.Errorf("marshal %+v = %s, %v; want %s", sel, b, err, want)
+		}
+		var back ProjectSelection
+		if err := back.UnmarshalJSON(b); err != nil || back != sel {
+			t.Errorf("round trip of %s = %+v, %v", b, back, err)
+		}
+	}
+	if _, err := (ProjectSelection{Kind: "bogus"}).MarshalJSON(); err == nil {
+		t.Error("unknown kind marshalled")
+	}
+}
+
+func TestClassifyKey(t *testing.T) {
+	cases := []struct {
+		key       string
+		kind      KeyKind
+		name, typ string
+	}{
+		{"prod:happy-animal-123|eyJabc", KeyDeployment, "happy-animal-123", "prod"},
+		{"dev:brave-fox-7|eyJabc", KeyDeployment, "brave-fox-7", "dev"},
+		{"preview:acme:chat|eyJabc", KeyPreview, "", "preview"},
+		{"preview:brave-fox-789|eyJabc", KeyOther, "brave-fox-789", "preview"},
+		{"project:acme:chat|eyJabc", KeyProject, "chat", "project"},
+		{"custom:odd-name-1|eyJabc", KeyOther, "odd-name-1", "custom"},
+		{"anonymous-chat|0123abcd", KeyOther, "anonymous-chat", "prod"},
+		{"just-a-secret", KeyLegacy, "", "prod"},
+		{"preview:a:b:c|x", KeyOther, "c", "preview"},
+	}
+	for _, c := range cases {
+		if got := ClassifyKey(c.key); got != c.kind {
+			t.Errorf("ClassifyKey(%q) = %s, want %s", c.key, got, c.kind)
+		}
+		if c.kind != KeyProject {
+			if got := KeyDeploymentName(c.key); got != c.name {
+				t.Errorf("KeyDeploymentName(%q) = %q, want %q", c.key, got, c.name)
+			}
+		}
+		if got := KeyDeploymentType(c.key); got != c.typ {
+			t.Errorf("KeyDeploymentType(%q) = %q, want %q", c.key, got, c.typ)
+		}
+	}
+}
+
+func TestDeployKeySentinels(t *testing.T) {
+	get := func(m map[string]string) func(string) string { return func(n string) string { return m[n] } }
+	k, v, err := deployKeyFrom(get(map[string]string{EnvDeployKey: "<ignore_deploy_key>", EnvDeploymentToken: "dev:x-y-1|s"}))
+	if err != nil || k != "" || v != "" {
+		t.Errorf("ignore sentinel: %q %q %v", k, v, err)
+	}
+	_, _, err = deployKeyFrom(get(map[string]string{EnvDeployKey: "<missing_deploy_key:Set the key in Vercel>"}))
+	if err == nil || err.Error() != "Set the key in Vercel" {
+		t.Errorf("missing sentinel: %v", err)
+	}
+	k, v, _ = deployKeyFrom(get(map[string]string{EnvDeploymentToken: "dev:x-y-1|s"}))
+	if k != "dev:x-y-1|s" || v != EnvDeploymentToken {
+		t.Errorf("alias: %q %q", k, v)
+	}
+	k, v, _ = deployKeyFrom(get(map[string]string{EnvDeployKey: "prod:a-b-1|s", EnvDeploymentToken: "dev:x-y-1|s"}))
+	if k != "prod:a-b-1|s" || v != EnvDeployKey {
+		t.Errorf("precedence: %q %q", k, v)
+	}
+}
+
+func TestParseSelector(t *testing.T) {
+	cases := map[string]Selector{
+		"joyful-capybara-123": {Name: "joyful-capybara-123"},
+		"dev":                 {Ref: "dev"},
+		"dev/james":           {Ref: "dev/james"},
+		"chat:staging":        {Project: "chat", Ref: "staging"},
+		"acme:chat:prod":      {Team: "acme", Project: "chat", Ref: "prod"},
+		"acme:chat:local":     {Team: "acme", Project: "chat", Ref: "local"},
+		"a:b:c:d":             {Ref: "a:b:c:d"},
+		"Joyful-Capybara-1":   {Ref: "Joyful-Capybara-1"},
+	}
+	for in, want := range cases {
+		if got := ParseSelector(in); got != want {
+			t.Errorf("ParseSelector(%q) = %+v, want %+v", in, got, want)
+		}
+	}
+}
+
+func TestGlobalDirNaming(t *testing.T) {
+	cases := map[string]string{
+		"":                        "/h/.convex",
+		"http://127.0.0.1:18050":  "/h/.convex-test-18050",
+		"http://127.0.0.1:8050":   "/h/.convex-test",
+		"https://api.example.com": "/h/.convex-test",
+	}
+	for host, want := range cases {
+		env := MapEnv{"HOME": "/h", EnvProvisionHost: host}
+		if got := GlobalDir(env); got != want {
+			t.Errorf("GlobalDir(%q) = %q, want %q", host, got, want)
+		}
+	}
+}
