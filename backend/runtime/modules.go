@@ -123,7 +123,9 @@ func (e *Engine) compileModule(m Module) (*compiledModule, error) {
 	if err != nil {
 		return nil, err
 	}
-	prog, err := e.js.compile("convex:/"+m.Path, code)
+	// A name without a URL scheme keeps the source map's relative source
+	// paths ("../convex/messages.ts") as they are in stack traces.
+	prog, err := e.js.compile(m.Path, code)
 	if err != nil {
 		return nil, &ModuleError{Path: m.Path, Message: err.Error()}
 	}

@@ -206,7 +206,14 @@ class BodyReader {
       closed: Promise.resolve(),
     };
   }
-  async *[Symbol.asyncIterator]() { yield this.#bytes; }
+  [Symbol.asyncIterator]() {
+    let done = false;
+    const bytes = this.#bytes;
+    return {
+      next: async () => (done ? { done: true, value: undefined } : ((done = true), { done: false, value: bytes })),
+      return: async () => ((done = true), { done: true, value: undefined }),
+    };
+  }
 }
 
 function bodyMixin(cls) {

@@ -123,7 +123,9 @@ function describeThrown(e) {
     const m = /^\s*at (.*)$/.exec(line);
     if (!m) continue;
     let frame = m[1].replace(/\(\d+\)(\)?)$/, "$1");
-    if (frame.includes("convex:/_system/") || frame === "native") continue;
+    // The host's own frames and the convex library's internals are noise
+    // next to the user's frames.
+    if (frame.includes("convex:/_system/") || frame === "native" || frame.includes("node_modules/convex/")) continue;
     frames.push("    at " + frame);
     if (frames.length >= 30) break;
   }
