@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
+	"github.com/convex-go/convex/config"
 	"github.com/convex-go/convex/ui"
 )
 
@@ -38,27 +38,14 @@ func ProjectLocalStateDir(projectDir string) string {
 	return filepath.Join(projectDir, ".convex", "local", "default")
 }
 
-// GlobalDir is ~/.convex, renamed to ~/.convex-test[-<port>] when a custom
-// provision host is set (spec §3.1). The config package owns this for
-// writing; selection only needs it to find legacy local deployments.
+// GlobalDir is ~/.convex (renamed per CONVEX_PROVISION_HOST); "" when no
+// home directory can be found.
 func GlobalDir(env Env) string {
-	home := env.Get("HOME")
-	if home == "" {
-		home = env.Get("USERPROFILE")
+	d, err := config.GlobalDir(env)
+	if err != nil {
+		return ""
 	}
-	if home == "" {
-		home, _ = os.UserHomeDir()
-	}
-	name := "convex"
-	if h := env.Get(EnvProvisionHost); h != "" {
-		parts := strings.Split(h, ":")
-		if len(parts) < 3 || parts[2] == "8050" {
-			name = "convex-test"
-		} else {
-			name = "convex-test-" + parts[2]
-		}
-	}
-	return filepath.Join(home, "."+name)
+	return d
 }
 
 func readLocalConfig(path string) (*LocalConfig, error) {

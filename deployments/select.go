@@ -12,8 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/joho/godotenv"
-
+	"github.com/convex-go/convex/config"
 	"github.com/convex-go/convex/ui"
 )
 
@@ -151,7 +150,13 @@ type envFile struct {
 
 func (l lookup) get(name string) (value, origin string) {
 	if !l.envOnly {
-		if v := l.env.Get(name); v != "" {
+		// A variable set in the real environment, even to "", hides the env
+		// files (dotenv never overrides); empty then reads as unset.
+		if le, ok := l.env.(config.LookupEnv); ok {
+			if v, set := le.Lookup(name); set {
+				return v, ""
+			}
+		} else if v := l.env.Get(name); v != "" {
 			return v, ""
 		}
 	}
@@ -171,11 +176,7 @@ func readDotenv(path string) (map[string]string, bool, error) {
 	if err != nil {
 		return nil, false, ui.Wrap(err, "Could not read %s", path)
 	}
-	m, err := godotenv.UnmarshalBytes(b)
-	if err != nil {
-		return nil, true, ui.Wrap(err, "Could not parse %s", path)
-	}
-	return m, true, nil
+	return config.ParseDotenv(b), true, nil
 }
 
 func (o *Options) lookup() (lookup, error) {
