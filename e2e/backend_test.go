@@ -184,7 +184,7 @@ func TestBackendWithReferenceCLI(t *testing.T) {
 	}
 	// Internal functions are callable with the admin key.
 	out, _ = runCLI(t, app, env, time.Minute, "run", "messages:postAsBot",
-		fmt.Sprintf(`{"channelId":%q,"author":"cli-bot","body":"from the cli"}`, channelID))
+		fmt.Sprintf(`{"channelId":%q,"author":"digest-bot","body":"from the cli"}`, channelID))
 	if !strings.Contains(out, `"`) {
 		t.Errorf("postAsBot printed %q", out)
 	}
@@ -196,7 +196,8 @@ func TestBackendWithReferenceCLI(t *testing.T) {
 
 	t.Run("logs", func(t *testing.T) { checkLogs(t, app, env, r) })
 
-	// The scenario expects an empty database: remove the channel created above.
+	// The scenario expects a database without channels: remove the one created
+	// above (its bot author is one the scenario creates anyway).
 	runCLI(t, app, env, time.Minute, "run", "channels:remove", fmt.Sprintf(`{"channelId":%q}`, channelID))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -235,7 +235,9 @@ func (s *Server) preparePush(ctx context.Context, r *http.Request, stage bool) (
 	if _, err := s.requireAdmin(r, req.AdminKey); err != nil {
 		return nil, err
 	}
-	if req.AppDefinition.Definition != nil || len(req.ComponentDefinitions) > 0 {
+	// The CLI always sends an app definition (a stand-in when the project has
+	// no convex.config.ts); only child components are unsupported.
+	if len(req.ComponentDefinitions) > 0 || len(req.AppDefinition.Dependencies) > 0 {
 		return nil, badRequest("InvalidConvexConfig", "Hit an error while pushing:\nComponents (convex.config.ts) are not supported by this backend yet.")
 	}
 	var modules []storedModule
