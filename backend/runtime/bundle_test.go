@@ -134,3 +134,31 @@ func esbuildBundle(workDir, convexDir string, entries []string, splitting bool) 
 	}
 	return mods, ""
 }
+
+// bundleFiles writes files (names relative to convex/) into a temporary
+// project and bundles it like bundleConvexDir, without caching.
+func bundleFiles(t testing.TB, files map[string]string) []Module {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(nodeModules, "convex", "package.json")); err != nil {
+		t.Skip("convex npm package not installed at " + nodeModules + " (run npm install in e2e/node)")
+	}
+	dir := t.TempDir()
+	convexDir := filepath.Join(dir, "convex")
+	if err := os.MkdirAll(convexDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var entries []string
+	for name, src := range files {
+		p := filepath.Join(convexDir, name)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, p)
+	}
+	sort.Strings(entries)
+	mods, errText := esbuildBundle(dir, convexDir, entries, true)
+	if errText != "" {
+		t.Fatalf("bundling: %s", errText)
+	}
+	return mods
+}

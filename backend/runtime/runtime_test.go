@@ -1,6 +1,9 @@
 package runtime
 
 import (
+	"context"
+	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -91,5 +94,75 @@ func TestChatErrors(t *testing.T) {
 	}
 	if users := d.ok(KindQuery, "users:list", `{}`); users != `["bot"]` {
 		t.Fatalf("users after failed send: %s", users)
+	}
+}
+
+func TestChatActionAndHTTP(t *testing.T) {
+	d := newDeployment(t, Options{SiteURL: "http://127.0.0.1:3211"})
+	general := jsonStr(t, d.ok(KindMutation, "channels:create", `{"name":"general"}`))
+	d.ok(KindMutation, "messages:send", `{"channelId":"`+general+`","author":"alice","body":"one"}`)
+	d.ok(KindMutation, "messages:send", `{"channelId":"`+general+`","author":"bob","body":"two"}`)
+	d.ok(KindMutation, "messages:send", `{"channelId":"`+general+`","author":"alice","body":"three"}`)
+
+	out := decodeJSON(t, d.ok(KindAction, "actions:summarize", `{"channelId":"`+general+`"}`)).(map[string]any)
+	if out["summary"] != "#general: 3 messages from 2 people (alice, bob)" || out["botName"] != "digest-bot" {
+		t.Fatalf("summarize: %v", out)
+	}
+	latest := decodeJSON(t, d.ok(KindQuery, "messages:list", `{"channelId":"`+general+`","limit":1}`)).([]any)[0].(map[string]any)
+	if latest["_id"] != out["messageId"] || latest["author"] != "digest-bot" || latest["kind"] != "bot" {
+		t.Fatalf("bot message: %v", latest)
+	}
+	// A ConvexError thrown by a nested runQuery keeps its data through the action.
+	d.ok(KindMutation, "channels:remove", `{"channelId":"`+general+`"}`)
+	fe := d.fails(KindAction, "actions:summarize", `{"channelId":"`+general+`"}`)
+	if string(fe.Data) != `{"code":"NOT_FOUND","message":"Unknown channel"}` {
+		t.Fatalf("action ConvexError data %s (%s)", fe.Data, fe.Message)
+	}
+
+	random := jsonStr(t, d.ok(KindMutation, "channels:create", `{"name":"random"}`))
+	d.ok(KindMutation, "messages:send", `{"channelId":"`+random+`","author":"carol","body":"hey"}`)
+	httpDo := func(method, target, body string) *HTTPResponse {
+		t.Helper()
+		req := httptest.NewRequest(method, target, strings.NewReader(body))
+		resp, _, err := d.ms.RunHTTP(context.Background(), req, d, d.env)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, target, err)
+		}
+		return resp
+	}
+	r := httpDo("GET", "/channels", "")
+	if r.Status != 200 || string(r.Body) != `[{"name":"random","messageCount":1}]` || r.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("GET /channels: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	r = httpDo("GET", "/messages?channel=random&limit=5", "")
+	if r.Status != 200 || string(r.Body) != `[{"author":"carol","body":"hey"}]` {
+		t.Fatalf("GET /messages: %d %s", r.Status, r.Body)
+	}
+	r = httpDo("POST", "/messages", `{"channel":"random","author":"dave","body":"posted"}`)
+	if r.Status != 201 || !strings.HasPrefix(string(r.Body), `{"id":"`) {
+		t.Fatalf("POST /messages: %d %s", r.Status, r.Body)
+	}
+	r = httpDo("POST", "/messages", `{"channel":"nope","author":"dave","body":"x"}`)
+	if r.Status != 404 || string(r.Body) != `{"error":"NOT_FOUND"}` {
+		t.Fatalf("POST unknown channel: %d %s", r.Status, r.Body)
+	}
+	r = httpDo("POST", "/messages", `{"channel":"random","author":"dave","body":"   "}`)
+	if r.Status != 400 || string(r.Body) != `{"error":"BAD_BODY"}` {
+		t.Fatalf("POST blank body: %d %s", r.Status, r.Body)
+	}
+	r = httpDo("POST", "/messages", `not json`)
+	if r.Status != 400 || string(r.Body) != `{"error":"BAD_JSON"}` {
+		t.Fatalf("POST bad JSON: %d %s", r.Status, r.Body)
+	}
+	r = httpDo("GET", "/nowhere", "")
+	if r.Status != 404 || string(r.Body) != "No matching routes found" {
+		t.Fatalf("GET /nowhere: %d %s", r.Status, r.Body)
+	}
+	r = httpDo("HEAD", "/channels", "")
+	if r.Status != 200 || len(r.Body) != 0 {
+		t.Fatalf("HEAD /channels: %d %q", r.Status, r.Body)
+	}
+	if msgs := d.ok(KindQuery, "messages:byAuthor", `{"channelId":"`+random+`","author":"dave"}`); !strings.Contains(msgs, `"body":"posted"`) {
+		t.Fatalf("posted message missing: %s", msgs)
 	}
 }

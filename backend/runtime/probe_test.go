@@ -1,0 +1,362 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/convex-go/convex/backend/store"
+)
+
+const probeSource = `
+import { queryGeneric, mutationGeneric, actionGeneric, internalMutationGeneric, internalQueryGeneric, makeFunctionReference } from "convex/server";
+import { v, ConvexError } from "convex/values";
+
+export const logs = queryGeneric({ args: {}, handler: async () => {
+  console.log("hello", 42, { a: "it's", b: [1, 2], c: null, d: undefined, "e-f": true }, [1, "two"]);
+  console.info("info");
+  console.warn("warn");
+  console.error(new Error("bad"));
+  console.debug(1n, Symbol("s"), () => 1, function named() {});
+  console.log(new Map([["k", 1]]), new Set([1]), [], {});
+  return null;
+}});
+
+export const spin = queryGeneric({ args: {}, handler: async () => { for (;;) {} } });
+
+export const det = queryGeneric({ args: {}, handler: async () => ({ r: Math.random(), now: Date.now(), d: new Date().getTime() }) });
+
+export const throws = queryGeneric({ args: {}, handler: async () => { throw new Error("boom"); } });
+
+export const throwsString = queryGeneric({ args: {}, handler: async () => { throw "plain"; } });
+
+export const web = queryGeneric({ args: {}, handler: async () => {
+  const enc = new TextEncoder().encode("héllo €😀");
+  const dec = new TextDecoder().decode(enc);
+  const u = new URL("https://user@Example.com:8443/a/b/../c?x=1&y=two#frag");
+  u.searchParams.append("z", "a b");
+  const rel = new URL("../up?q", "http://h.test/a/b/c").href;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode("abc"));
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode("key"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const sig = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode("The quick brown fox jumps over the lazy dog"));
+  const sigHex = [...new Uint8Array(sig)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const clone = structuredClone({ a: [1, { b: 2 }], d: new Date(0), m: new Map([[1, 2]]) });
+  const form = new URLSearchParams({ a: "1 2", b: "x&y" }).toString();
+  const blob = new Blob(["ab", new Uint8Array([99])], { type: "text/plain" });
+  const resp = new Response(JSON.stringify({ k: 1 }), { status: 201, headers: { "X-A": "1" } });
+  return {
+    len: enc.length, dec, href: u.href, host: u.host, path: u.pathname, q: u.searchParams.get("y"), rel,
+    hex, sigHex, b64: btoa("hi!"), unb64: atob("aGkh"), uuid: crypto.randomUUID().length,
+    env: process.env.MY_VAR ?? null, missing: process.env.NOPE === undefined, site: process.env.CONVEX_SITE_URL ?? null,
+    clone: clone.a[1].b, cloneDate: clone.d instanceof Date, cloneMap: clone.m.get(1),
+    aborted: new AbortController().signal.aborted, header: new Headers({ "X-A": "1" }).get("x-a"),
+    json: await resp.json(), status: resp.status, ok: resp.ok, form, blobText: await blob.text(), blobSize: blob.size,
+    asyncIter: typeof Symbol.asyncIterator, self: self === globalThis,
+  };
+}});
+
+export const fetchInQuery = queryGeneric({ args: {}, handler: async () => { await fetch("http://127.0.0.1:1/"); return null; } });
+
+export const timerInQuery = queryGeneric({ args: {}, handler: async () => { await new Promise((r) => setTimeout(r, 10)); return 1; } });
+
+export const fetchAction = actionGeneric({ args: { url: v.string() }, handler: async (_, { url }) => {
+  const r = await fetch(url, { method: "POST", body: "ping", headers: { "X-Test": "1" } });
+  const before = Date.now();
+  await new Promise((res) => setTimeout(res, 20));
+  const waited = Date.now() - before;
+  return { status: r.status, text: await r.text(), ct: r.headers.get("content-type"), waited: waited >= 15 };
+}});
+
+export const badReturn = queryGeneric({ args: {}, returns: v.string(), handler: async () => 5 });
+
+export const nested = mutationGeneric({ args: {}, handler: async (ctx) => {
+  await ctx.db.insert("things", { n: 1 });
+  let caught = "";
+  try {
+    await ctx.runMutation(makeFunctionReference<"mutation">("probe:insertAndThrow"), {});
+  } catch (e: any) {
+    caught = e instanceof ConvexError ? "convex:" + JSON.stringify(e.data) : "error";
+  }
+  const n: number = await ctx.runQuery(makeFunctionReference<"query">("probe:count"), {});
+  return { n, caught };
+}});
+
+export const insertAndThrow = internalMutationGeneric({ args: {}, handler: async (ctx) => {
+  await ctx.db.insert("things", { n: 2 });
+  throw new ConvexError({ why: "rolled back" });
+}});
+
+export const count = internalQueryGeneric({ args: {}, handler: async (ctx) => (await ctx.db.query("things").collect()).length });
+
+export const whoami = queryGeneric({ args: {}, handler: async (ctx) => await ctx.auth.getUserIdentity() });
+
+export const writeInQuery = queryGeneric({ args: {}, handler: async () => {
+  await (globalThis as any).Convex.asyncSyscall("1.0/insert", JSON.stringify({ table: "things", value: {} }));
+  return null;
+}});
+
+export const leak = queryGeneric({ args: {}, handler: async () => {
+  const before = (globalThis as any).leaked ?? null;
+  (globalThis as any).leaked = 1;
+  return before;
+}});
+
+export const echo = actionGeneric({ args: { x: v.any() }, handler: async (_, { x }) => x });
+`
+
+const badModuleSource = `
+import { queryGeneric } from "convex/server";
+export const q = queryGeneric({ args: {}, handler: async () => 1 });
+throw new Error("module exploded");
+`
+
+type probe struct {
+	*deployment
+}
+
+func newProbe(t *testing.T, opts Options) *probe {
+	t.Helper()
+	mods := bundleFiles(t, map[string]string{"probe.ts": probeSource})
+	ms, err := New(opts).Load(mods)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return &probe{&deployment{t: t, ms: ms, st: st, env: map[string]string{"MY_VAR": "set"}}}
+}
+
+func TestConsoleLogs(t *testing.T) {
+	p := newProbe(t, Options{})
+	res := p.run(KindQuery, "probe:logs", `{}`, false)
+	if res.Err != nil {
+		t.Fatal(res.Err.Message)
+	}
+	if len(res.Logs) != 6 {
+		t.Fatalf("got %d log lines: %+v", len(res.Logs), res.Logs)
+	}
+	want := []struct{ level, text string }{
+		{"LOG", `[LOG] 'hello' 42 { a: 'it\'s', b: [ 1, 2 ], c: null, d: undefined, 'e-f': true } [ 1, 'two' ]`},
+		{"INFO", `[INFO] 'info'`},
+		{"WARN", `[WARN] 'warn'`},
+		{"ERROR", `[ERROR] [Error: bad`},
+		{"DEBUG", `[DEBUG] 1n Symbol(s) [Function (anonymous)] [Function: named]`},
+		{"LOG", `[LOG] Map (1) {'k' => 1} Set (1) {1} [] {}`},
+	}
+	for i, w := range want {
+		l := res.Logs[i]
+		if l.Level != w.level || !strings.HasPrefix(l.String(), w.text) {
+			t.Errorf("line %d = %q (%s), want prefix %q", i, l.String(), l.Level, w.text)
+		}
+		if l.Timestamp == 0 || l.IsTruncated {
+			t.Errorf("line %d: timestamp %d truncated %v", i, l.Timestamp, l.IsTruncated)
+		}
+	}
+	if got := res.Logs[5].Messages; len(got) != 4 {
+		t.Errorf("messages are per argument: %q", got)
+	}
+}
+
+func TestTimeoutOfInfiniteLoop(t *testing.T) {
+	p := newProbe(t, Options{QueryTimeout: 300 * time.Millisecond})
+	start := time.Now()
+	fe := p.fails(KindQuery, "probe:spin", `{}`)
+	mustContain(t, fe.Message, "timed out")
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("timeout took %s", d)
+	}
+	// The engine still works afterwards (the interrupted VM was dropped).
+	if got := p.ok(KindAction, "probe:echo", `{"x":"after"}`); got != `"after"` {
+		t.Fatalf("after timeout: %s", got)
+	}
+	// A per-request timeout wins over the default.
+	res := p.ms.Run(context.Background(), Request{Path: "probe:spin", DB: nopDB{}, Timeout: 50 * time.Millisecond})
+	if res.Err == nil || !strings.Contains(res.Err.Message, "50ms") {
+		t.Fatalf("per-request timeout: %+v", res.Err)
+	}
+}
+
+func TestDeterminismAndFrozenTime(t *testing.T) {
+	p := newProbe(t, Options{})
+	now := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	run := func(seed int64) string {
+		res := p.ms.Run(context.Background(), Request{Path: "probe:det", DB: nopDB{}, Now: now, Seed: seed})
+		if res.Err != nil {
+			t.Fatal(res.Err.Message)
+		}
+		return string(res.Value)
+	}
+	a, b, c := run(7), run(7), run(8)
+	if a != b {
+		t.Fatalf("same seed, different results: %s vs %s", a, b)
+	}
+	if a == c {
+		t.Fatalf("different seeds, same random: %s", a)
+	}
+	want := `"now":1714979289000`
+	if !strings.Contains(a, want) || !strings.Contains(a, `"d":1714979289000`) {
+		t.Fatalf("time not frozen: %s", a)
+	}
+}
+
+func TestWebAPIs(t *testing.T) {
+	p := newProbe(t, Options{SiteURL: "http://127.0.0.1:3211"})
+	got := decodeJSON(t, p.ok(KindQuery, "probe:web", `{}`)).(map[string]any)
+	want := map[string]any{
+		"len": 14.0, "dec": "héllo €😀", "href": "https://user@example.com:8443/a/c?x=1&y=two&z=a+b#frag",
+		"host": "example.com:8443", "path": "/a/c", "q": "two", "rel": "http://h.test/a/up?q",
+		"hex":    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		"sigHex": "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8",
+		"b64":    "aGkh", "unb64": "hi!", "uuid": 36.0, "env": "set", "missing": true, "site": "http://127.0.0.1:3211",
+		"clone": 2.0, "cloneDate": true, "cloneMap": 2.0, "aborted": false, "header": "1",
+		"json": map[string]any{"k": 1.0}, "status": 201.0, "ok": true, "form": "a=1+2&b=x%26y",
+		"blobText": "abc", "blobSize": 3.0, "asyncIter": "symbol", "self": true,
+	}
+	for k, w := range want {
+		if g, ok := got[k]; !ok || !equalJSON(g, w) {
+			t.Errorf("%s = %#v, want %#v", k, got[k], w)
+		}
+	}
+}
+
+func equalJSON(a, b any) bool {
+	am, aok := a.(map[string]any)
+	bm, bok := b.(map[string]any)
+	if aok && bok {
+		if len(am) != len(bm) {
+			return false
+		}
+		for k := range am {
+			if !equalJSON(am[k], bm[k]) {
+				return false
+			}
+		}
+		return true
+	}
+	return a == b
+}
+
+func TestQueryRestrictions(t *testing.T) {
+	p := newProbe(t, Options{})
+	fe := p.fails(KindQuery, "probe:fetchInQuery", `{}`)
+	mustContain(t, fe.Message, "Can't use fetch() in queries and mutations")
+	fe = p.fails(KindQuery, "probe:timerInQuery", `{}`)
+	mustContain(t, fe.Message, "can never settle")
+	fe = p.fails(KindQuery, "probe:writeInQuery", `{}`)
+	mustContain(t, fe.Message, "not allowed in a query")
+	fe = p.fails(KindQuery, "probe:badReturn", `{}`)
+	mustContain(t, fe.Message, "ReturnsValidationError")
+	fe = p.fails(KindQuery, "probe:throws", `{}`)
+	if !strings.HasPrefix(fe.Message, "Uncaught Error: boom\n    at handler (../convex/probe.ts:") {
+		t.Fatalf("thrown error: %q", fe.Message)
+	}
+	fe = p.fails(KindQuery, "probe:throwsString", `{}`)
+	if fe.Message != "Uncaught plain" {
+		t.Fatalf("thrown string: %q", fe.Message)
+	}
+	// Globals set by one request do not leak into the next.
+	for i := 0; i < 3; i++ {
+		if got := p.ok(KindQuery, "probe:leak", `{}`); got != "null" {
+			t.Fatalf("run %d saw leaked global: %s", i, got)
+		}
+	}
+}
+
+func TestNestedMutationRollsBack(t *testing.T) {
+	p := newProbe(t, Options{})
+	got := p.ok(KindMutation, "probe:nested", `{}`)
+	if got != `{"caught":"convex:{\"why\":\"rolled back\"}","n":1}` {
+		t.Fatalf("nested: %s", got)
+	}
+	if n := p.run(KindQuery, "probe:count", `{}`, true); string(n.Value) != "1" {
+		t.Fatalf("count after commit: %s %v", n.Value, n.Err)
+	}
+}
+
+func TestIdentity(t *testing.T) {
+	p := newProbe(t, Options{})
+	if got := p.ok(KindQuery, "probe:whoami", `{}`); got != "null" {
+		t.Fatalf("anonymous identity: %s", got)
+	}
+	tx, _ := p.st.Begin(false)
+	defer tx.Rollback()
+	res := p.ms.Run(context.Background(), Request{Path: "probe:whoami", DB: tx, Identity: []byte(`{"subject":"u1","issuer":"https://x","tokenIdentifier":"https://x|u1"}`)})
+	if res.Err != nil || !strings.Contains(string(res.Value), `"subject":"u1"`) {
+		t.Fatalf("identity: %s %v", res.Value, res.Err)
+	}
+}
+
+func TestActionFetchAndTimers(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(202)
+		_, _ = w.Write([]byte(r.Method + " " + string(body) + " " + r.Header.Get("X-Test")))
+	}))
+	defer srv.Close()
+	p := newProbe(t, Options{})
+	got := p.ok(KindAction, "probe:fetchAction", `{"url":"`+srv.URL+`"}`)
+	if got != `{"ct":"text/plain","status":202,"text":"POST ping 1","waited":true}` {
+		t.Fatalf("fetch action: %s", got)
+	}
+}
+
+func TestModuleErrors(t *testing.T) {
+	e := New(Options{})
+	_, err := e.Load([]Module{{Path: "bad.js", Source: "export const x = ;\n"}})
+	var me *ModuleError
+	if !errors.As(err, &me) || me.Path != "bad.js" || me.Line != 1 {
+		t.Fatalf("syntax error: %v", err)
+	}
+	mustContain(t, err.Error(), "bad.js:1:")
+
+	for _, bad := range []string{"../x.js", "/abs.js", "a.ts", "a//b.js", ""} {
+		if _, err := e.Load([]Module{{Path: bad, Source: "export {}"}}); err == nil {
+			t.Errorf("path %q accepted", bad)
+		}
+	}
+
+	// Top-level await is refused, with the user's file and line from the source map.
+	mods := bundleFiles(t, map[string]string{"tla.ts": "import { queryGeneric } from \"convex/server\";\n\nconst x: number = await Promise.resolve(1);\nexport const q = queryGeneric({ args: {}, handler: async () => x });\n"})
+	_, err = e.Load(mods)
+	if !errors.As(err, &me) || me.Path != "tla.js" {
+		t.Fatalf("top-level await: %v", err)
+	}
+	mustContain(t, err.Error(), "Top-level awaits in source files are unsupported")
+	mustContain(t, err.Error(), "../convex/tla.ts:3:")
+
+	// A module that throws while loading fails analysis with its name.
+	mods = bundleFiles(t, map[string]string{"boom.ts": badModuleSource})
+	ms, err := e.Load(mods)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ms.Analyze()
+	if err == nil {
+		t.Fatal("analysis of a throwing module succeeded")
+	}
+	mustContain(t, err.Error(), "Failed to analyze boom.js: Uncaught Error: module exploded")
+	fe := ms.Run(context.Background(), Request{Path: "boom:q", DB: nopDB{}}).Err
+	if fe == nil {
+		t.Fatal("running a function of a throwing module succeeded")
+	}
+	mustContain(t, fe.Message, "module exploded")
+}
+
+// nopDB answers no syscalls; for functions that do not touch the database.
+type nopDB struct{}
+
+func (nopDB) Syscall(op string, args []byte) ([]byte, error) {
+	return nil, errors.New("nopDB: no database")
+}
+func (nopDB) Savepoint() int    { return 0 }
+func (nopDB) RollbackTo(sp int) {}
