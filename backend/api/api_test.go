@@ -1,0 +1,444 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andybalholm/brotli"
+	"github.com/convex-go/convex/backend/adminkey"
+	"github.com/convex-go/convex/backend/store"
+)
+
+// notesModule is a hand-written module with the markers convex/server puts
+// on registered functions, so these tests need no bundler or npm packages.
+const notesModule = `
+function reg(kind, vis, handler, args) {
+  const fn = async () => {};
+  fn["is" + kind] = true;
+  fn["is" + vis] = true;
+  fn.exportArgs = () => args ?? '{"type":"any"}';
+  fn.exportReturns = () => "null";
+  const inv = async (argsJson) => JSON.stringify((await handler(JSON.parse(argsJson)[0])) ?? null);
+  fn.invokeQuery = inv;
+  fn.invokeMutation = inv;
+  fn.invokeAction = (requestId, a) => inv(a);
+  return fn;
+}
+const sys = (op, args) => Convex.asyncSyscall(op, JSON.stringify(args)).then(JSON.parse);
+export const add = reg("Mutation", "Public", async ({ text }) => {
+  console.log("adding", text);
+  return (await sys("1.0/insert", { table: "notes", value: { text } }))._id;
+}, '{"type":"object","value":{"text":{"fieldType":{"type":"string"},"optional":false}}}');
+export const count = reg("Query", "Public", async () => sys("1.0/count", { table: "notes" }));
+export const secret = reg("Query", "Internal", async () => "s3cret");
+export const fail = reg("Mutation", "Public", async ({ text }) => {
+  await sys("1.0/insert", { table: "notes", value: { text } });
+  throw new Error("boom");
+});
+export const later = reg("Mutation", "Public", async () =>
+  sys("1.0/schedule", { name: "notes:add", ts: Date.now() / 1000, args: { text: "scheduled" } }));
+export const greeting = reg("Query", "Public", async () => process.env.GREETING ?? null);
+export const big = reg("Query", "Public", async () => ({ n: { $integer: "AAAAAAABAAA=" } })); // 2^40
+`
+
+const notesSchema = `export default { export() { return JSON.stringify({
+  tables: [{ tableName: "notes", indexes: [{ indexDescriptor: "by_text", fields: ["text"] }],
+             searchIndexes: [], vectorIndexes: [],
+             documentType: { type: "object", value: { text: { fieldType: { type: "string" }, optional: false } } } }],
+  schemaValidation: true }); } };`
+
+// numberSchema demands a number where the stored notes have strings.
+const numberSchema = `export default { export() { return JSON.stringify({
+  tables: [{ tableName: "notes", indexes: [], searchIndexes: [], vectorIndexes: [],
+             documentType: { type: "object", value: { text: { fieldType: { type: "number" }, optional: false } } } }],
+  schemaValidation: true }); } };`
+
+type testEnv struct {
+	t     *testing.T
+	srv   *Server
+	http  *httptest.Server
+	key   string
+	store *store.Store
+}
+
+func newTestEnv(t *testing.T) *testEnv {
+	t.Helper()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretHex, _ := adminkey.NewSecret()
+	secret, _ := adminkey.ParseSecret(secretHex)
+	srv, err := New(Config{InstanceName: "test-inst", Secret: secret, Store: st, CloudURL: "http://127.0.0.1:1", SiteURL: "http://127.0.0.1:2", SchedulerInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start(context.Background())
+	hs := httptest.NewServer(srv.Handler())
+	key, _ := adminkey.Mint("test-inst", secret)
+	t.Cleanup(func() {
+		hs.Close()
+		srv.Close()
+		st.Close()
+	})
+	return &testEnv{t: t, srv: srv, http: hs, key: key, store: st}
+}
+
+// do sends a request; body is JSON-encoded unless it is []byte.
+func (e *testEnv) do(method, path string, body any, headers map[string]string) (int, map[string]any, []byte) {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, e.http.URL+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	return resp.StatusCode, m, raw
+}
+
+func (e *testEnv) admin() map[string]string { return map[string]string{"Authorization": "Convex " + e.key} }
+
+func brotliJSON(t *testing.T, v any) []byte {
+	j, _ := json.Marshal(v)
+	var buf bytes.Buffer
+	w := brotli.NewWriterLevel(&buf, 4)
+	w.Write(j)
+	w.Close()
+	return buf.Bytes()
+}
+
+func pushRequest(key string, modules []map[string]any, unchanged []map[string]any, schema *string) map[string]any {
+	var schemaMod any
+	if schema != nil {
+		schemaMod = map[string]any{"path": "schema.js", "source": *schema, "environment": "isolate"}
+	}
+	if unchanged == nil {
+		unchanged = []map[string]any{}
+	}
+	return map[string]any{
+		"adminKey": key, "dryRun": false, "functions": "convex/",
+		"appDefinition": map[string]any{
+			"definition": map[string]any{"path": "convex.config.js", "source": "export default {}", "environment": "isolate"},
+			"dependencies": []any{}, "schema": schemaMod, "changedModules": modules,
+			"unchangedModuleHashes": unchanged, "udfServerVersion": "1.48.0",
+		},
+		"componentDefinitions": []any{}, "nodeDependencies": []any{},
+	}
+}
+
+// push runs start_push (Brotli), wait_for_schema and finish_push.
+func (e *testEnv) push(req map[string]any) (start, wait, finish map[string]any) {
+	e.t.Helper()
+	code, start, raw := e.do("POST", "/api/deploy2/start_push", brotliJSON(e.t, req), map[string]string{"Content-Encoding": "br"})
+	if code != 200 {
+		e.t.Fatalf("start_push: %d %s", code, raw)
+	}
+	code, wait, raw = e.do("POST", "/api/deploy2/wait_for_schema", map[string]any{"adminKey": e.key, "schemaChange": start["schemaChange"], "timeoutMs": 10000, "dryRun": false}, nil)
+	if code != 200 {
+		e.t.Fatalf("wait_for_schema: %d %s", code, raw)
+	}
+	if wait["type"] != "complete" {
+		return start, wait, nil
+	}
+	code, finish, raw = e.do("POST", "/api/deploy2/finish_push", brotliJSON(e.t, map[string]any{"adminKey": e.key, "startPush": start, "dryRun": false, "message": nil}), map[string]string{"Content-Encoding": "br"})
+	if code != 200 {
+		e.t.Fatalf("finish_push: %d %s", code, raw)
+	}
+	return start, wait, finish
+}
+
+func (e *testEnv) call(kind, path string, args any, headers map[string]string) map[string]any {
+	e.t.Helper()
+	code, m, raw := e.do("POST", "/api/"+kind, map[string]any{"path": path, "args": args, "format": "json"}, headers)
+	if code != 200 {
+		e.t.Fatalf("/api/%s %s: %d %s", kind, path, code, raw)
+	}
+	return m
+}
+
+func get(m any, path ...string) any {
+	for _, p := range path {
+		mm, ok := m.(map[string]any)
+		if !ok {
+			return nil
+		}
+		m = mm[p]
+	}
+	return m
+}
+
+func TestPushAndRun(t *testing.T) {
+	e := newTestEnv(t)
+	schema := notesSchema
+	start, _, finish := e.push(pushRequest(e.key, []map[string]any{{"path": "notes.js", "source": notesModule, "environment": "isolate"}}, nil, &schema))
+
+	fns, _ := get(start, "analysis", "", "functions", "notes.js", "functions").([]any)
+	byName := map[string]map[string]any{}
+	for _, f := range fns {
+		fm := f.(map[string]any)
+		byName[fm["name"].(string)] = fm
+	}
+	if len(byName) != 7 || byName["add"]["udfType"] != "Mutation" || get(byName["secret"], "visibility", "kind") != "internal" ||
+		!strings.Contains(byName["add"]["args"].(string), `"text"`) || byName["count"]["returns"] != "null" {
+		t.Fatalf("analysis: %v", fns)
+	}
+	if get(start, "analysis", "", "definition", "childComponents") == nil || get(start, "app", "httpRoutes", "mounts") == nil {
+		t.Errorf("start_push lacks fields codegen needs: %v", start)
+	}
+	added, _ := get(start, "schemaChange", "indexDiffs", "", "added_indexes").([]any)
+	if len(added) != 1 || get(added[0], "name") != "notes.by_text" {
+		t.Errorf("index diff: %v", get(start, "schemaChange"))
+	}
+	if get(finish, "componentDiffs", "", "diffType", "type") != "create" ||
+		len(get(finish, "componentDiffs", "", "moduleDiff", "added").([]any)) != 1 {
+		t.Errorf("finish diff: %v", finish)
+	}
+
+	// get_config_hashes reports sha256(source) for the stored module.
+	_, hashes, _ := e.do("POST", "/api/get_config_hashes", map[string]any{"adminKey": e.key, "version": "1.48.0"}, nil)
+	sum := sha256.Sum256([]byte(notesModule))
+	mh, _ := hashes["moduleHashes"].([]any)
+	if len(mh) != 1 || get(mh[0], "hash") != hex.EncodeToString(sum[:]) || get(hashes, "config", "functions") != "convex/" {
+		t.Errorf("config hashes: %v", hashes)
+	}
+
+	// Public mutation without a key; logs and value in clean JSON.
+	r := e.call("mutation", "notes:add", map[string]any{"text": "one"}, nil)
+	if r["status"] != "success" || r["value"] == "" {
+		t.Fatalf("add: %v", r)
+	}
+	if lines, _ := r["logLines"].([]any); len(lines) != 1 || lines[0] != "[LOG] 'adding' 'one'" {
+		t.Errorf("logLines: %v", r["logLines"])
+	}
+	// The same through ConvexHttpClient's form: args array, encoded JSON.
+	_, m, _ := e.do("POST", "/api/query", map[string]any{"path": "notes:big", "args": []any{map[string]any{}}, "format": "convex_encoded_json"}, nil)
+	if get(m, "value", "n", "$integer") == nil {
+		t.Errorf("encoded int64: %v", m)
+	}
+	if r := e.call("query", "notes:big", map[string]any{}, nil); get(r, "value", "n") != "1099511627776" {
+		t.Errorf("clean int64: %v", r)
+	}
+	// A failing mutation commits nothing.
+	r = e.call("mutation", "notes:fail", map[string]any{"text": "lost"}, nil)
+	if r["status"] != "error" || !strings.Contains(r["errorMessage"].(string), "boom") || !strings.HasPrefix(r["errorMessage"].(string), "[Request ID: ") {
+		t.Errorf("fail: %v", r)
+	}
+	if r := e.call("query", "notes:count", map[string]any{}, nil); r["value"] != 1.0 {
+		t.Errorf("count after failed mutation: %v", r)
+	}
+	// Argument validation happens before running.
+	if r := e.call("mutation", "notes:add", map[string]any{"text": 3}, nil); r["status"] != "error" {
+		t.Errorf("bad args accepted: %v", r)
+	}
+	// Internal functions: hidden from the public, callable by admins.
+	if r := e.call("query", "notes:secret", map[string]any{}, nil); r["status"] != "error" || !strings.Contains(r["errorMessage"].(string), "Could not find public function for 'notes:secret'") {
+		t.Errorf("internal via public API: %v", r)
+	}
+	if r := e.call("function", "notes:secret", map[string]any{}, e.admin()); r["value"] != "s3cret" {
+		t.Errorf("internal via admin: %v", r)
+	}
+	if code, _, _ := e.do("POST", "/api/function", map[string]any{"path": "notes:secret", "args": map[string]any{}}, nil); code != 401 {
+		t.Errorf("/api/function without a key: %d", code)
+	}
+	// Kind mismatch.
+	if r := e.call("query", "notes:add", map[string]any{"text": "x"}, nil); r["status"] != "error" {
+		t.Errorf("mutation through /api/query: %v", r)
+	}
+	// /api/run/<module>/<fn> defaults to clean JSON.
+	if _, m, raw := e.do("POST", "/api/run/notes/count", map[string]any{"args": map[string]any{}}, nil); m["value"] != 1.0 {
+		t.Errorf("/api/run: %s", raw)
+	}
+	// The scheduler runs a job scheduled by a mutation.
+	if r := e.call("mutation", "notes:later", map[string]any{}, nil); r["status"] != "success" {
+		t.Fatalf("later: %v", r)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if r := e.call("query", "notes:count", map[string]any{}, nil); r["value"] == 2.0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the scheduled mutation did not run")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// Environment variables reach functions; bad names are refused.
+	if code, _, raw := e.do("POST", "/api/update_environment_variables", map[string]any{"changes": []any{map[string]any{"name": "GREETING", "value": "hello"}}}, e.admin()); code != 200 {
+		t.Fatalf("env set: %d %s", code, raw)
+	}
+	if r := e.call("query", "notes:greeting", map[string]any{}, nil); r["value"] != "hello" {
+		t.Errorf("env in function: %v", r)
+	}
+	if code, m, _ := e.do("POST", "/api/update_environment_variables", map[string]any{"changes": []any{map[string]any{"name": "1BAD", "value": "x"}}}, e.admin()); code != 400 || m["code"] != "EnvironmentVariableNameInvalid" {
+		t.Errorf("bad env name: %d %v", code, m)
+	}
+	if _, m, _ := e.do("GET", "/api/v1/list_environment_variables", nil, e.admin()); get(m, "environmentVariables", "GREETING") != "hello" {
+		t.Errorf("env list: %v", m)
+	}
+	e.do("POST", "/api/update_environment_variables", map[string]any{"changes": []any{map[string]any{"name": "GREETING"}}}, e.admin())
+	if r := e.call("query", "notes:greeting", map[string]any{}, nil); r["value"] != nil {
+		t.Errorf("deleted env var still visible: %v", r)
+	}
+
+	// A second push sends the module as unchanged by hash.
+	unchanged := []map[string]any{{"path": "notes.js", "environment": "isolate", "sha256": hex.EncodeToString(sum[:])}}
+	_, _, finish = e.push(pushRequest(e.key, []map[string]any{}, unchanged, &schema))
+	if get(finish, "componentDiffs", "", "diffType", "type") != "modify" {
+		t.Errorf("second push: %v", finish)
+	}
+	if r := e.call("query", "notes:count", map[string]any{}, nil); r["value"] != 2.0 {
+		t.Errorf("data after second push: %v", r)
+	}
+	unchanged[0]["sha256"] = strings.Repeat("0", 64)
+	if code, m, _ := e.do("POST", "/api/deploy2/start_push", pushRequest(e.key, []map[string]any{}, unchanged, &schema), nil); code != 400 || m["code"] != "ModuleNotFound" {
+		t.Errorf("unknown unchanged hash: %d %v", code, m)
+	}
+
+	// A schema the data does not satisfy fails in wait_for_schema, naming the table.
+	bad := numberSchema
+	_, wait, finish := e.push(pushRequest(e.key, []map[string]any{{"path": "notes.js", "source": notesModule, "environment": "isolate"}}, nil, &bad))
+	if wait["type"] != "failed" || wait["tableName"] != "notes" || finish != nil {
+		t.Errorf("schema validation: %v", wait)
+	}
+	// ... and the old code keeps serving.
+	if r := e.call("query", "notes:count", map[string]any{}, nil); r["value"] != 2.0 {
+		t.Errorf("after failed push: %v", r)
+	}
+
+	// Logs: structured for the CLI, strings for others.
+	_, m, _ = e.do("GET", "/api/stream_function_logs?cursor=0", nil, map[string]string{"Authorization": "Convex " + e.key, "Convex-Client": "npm-cli-1.48.0"})
+	entries, _ := m["entries"].([]any)
+	var sawAdd bool
+	for _, en := range entries {
+		if get(en, "identifier") == "notes:add" && get(en, "udfType") == "Mutation" {
+			if lines, _ := get(en, "logLines").([]any); len(lines) == 1 && get(lines[0], "level") == "LOG" {
+				sawAdd = true
+			}
+		}
+	}
+	if !sawAdd || m["newCursor"] == nil {
+		t.Errorf("log entries: %v", m)
+	}
+	cursor := m["newCursor"].(float64)
+	_, m, _ = e.do("GET", "/api/stream_function_logs?cursor=0", nil, e.admin())
+	if lines, _ := get(m["entries"].([]any)[0], "logLines").([]any); len(lines) != 1 || lines[0] != "[LOG] 'adding' 'one'" {
+		t.Errorf("plain log lines: %v", lines)
+	}
+	// Waiting on the newest cursor returns as soon as something runs.
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		e.call("query", "notes:count", map[string]any{}, nil)
+	}()
+	startWait := time.Now()
+	_, m, _ = e.do("GET", "/api/stream_function_logs?cursor="+jsonNum(cursor), nil, e.admin())
+	if es, _ := m["entries"].([]any); len(es) != 1 || time.Since(startWait) > 5*time.Second {
+		t.Errorf("long poll: %v", m)
+	}
+}
+
+func jsonNum(f float64) string { b, _ := json.Marshal(f); return string(b) }
+
+func TestProtocolErrors(t *testing.T) {
+	e := newTestEnv(t)
+	cases := []struct {
+		method, path string
+		body         any
+		headers      map[string]string
+		status       int
+		code         string
+	}{
+		{"POST", "/api/query", []byte("{not json"), nil, 400, "BadJsonBody"},
+		{"POST", "/api/query", map[string]any{"path": "a:b", "args": map[string]any{}, "format": "yaml"}, nil, 400, "BadFormat"},
+		{"POST", "/api/query", map[string]any{"args": map[string]any{}}, nil, 400, "BadRequest"},
+		{"POST", "/api/query", map[string]any{"path": "a:b", "args": map[string]any{"$bad": 1}}, nil, 400, "BadJsonBody"},
+		{"POST", "/api/deploy2/evaluate_schema", map[string]any{}, e.admin(), 404, "NotFound"},
+		{"POST", "/api/push_config", map[string]any{}, e.admin(), 400, "UnsupportedLegacyEndpoint"},
+		{"GET", "/api/1.48.0/sync", nil, nil, 400, "SyncUnsupported"},
+		{"GET", "/api/stream_function_logs?cursor=abc", nil, e.admin(), 400, "InvalidCursor"},
+		{"POST", "/api/query", []byte("x"), map[string]string{"Content-Encoding": "gzip"}, 400, "UnsupportedContentEncoding"},
+		{"POST", "/api/deploy2/start_push", []byte("not brotli"), map[string]string{"Content-Encoding": "br", "Authorization": "Convex " + e.key}, 400, "BadRequestBody"},
+		{"GET", "/api/check_admin_key", nil, map[string]string{"Authorization": "Basic abc"}, 400, "InvalidHeaderFailure"},
+		{"POST", "/api/run/nothing", map[string]any{}, nil, 400, "BadRequest"},
+		{"GET", "/no/such/route", nil, nil, 404, "NotFound"},
+	}
+	for _, c := range cases {
+		code, m, raw := e.do(c.method, c.path, c.body, c.headers)
+		if code != c.status || m["code"] != c.code || m["message"] == "" {
+			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.path, code, raw, c.status, c.code)
+		}
+	}
+	// Calling before any push: a function error, not a protocol error.
+	if r := e.call("query", "notes:count", map[string]any{}, nil); r["status"] != "error" || !strings.Contains(r["errorMessage"].(string), "Could not find public function") {
+		t.Errorf("no code pushed: %v", r)
+	}
+	if code, m, _ := e.do("GET", "/api/check_admin_key", nil, e.admin()); code != 200 || m["success"] != true {
+		t.Errorf("check_admin_key: %d %v", code, m)
+	}
+	// Health routes.
+	for path, want := range map[string]string{"/instance_name": "test-inst", "/version": Version} {
+		if _, _, raw := e.do("GET", path, nil, nil); string(raw) != want {
+			t.Errorf("%s = %q", path, raw)
+		}
+	}
+	if _, _, raw := e.do("POST", "/echo", []byte("ping"), nil); string(raw) != "ping" {
+		t.Errorf("echo = %q", raw)
+	}
+}
+
+func TestCORS(t *testing.T) {
+	e := newTestEnv(t)
+	req, _ := http.NewRequest("OPTIONS", e.http.URL+"/api/query", nil)
+	req.Header.Set("Origin", "http://localhost:5173")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "content-type, authorization")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	h := resp.Header
+	if resp.StatusCode != 200 || h.Get("Access-Control-Allow-Origin") != "http://localhost:5173" ||
+		h.Get("Access-Control-Allow-Credentials") != "true" || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "PATCH") ||
+		h.Get("Access-Control-Allow-Headers") != "content-type, authorization" || h.Get("Access-Control-Max-Age") != "86400" {
+		t.Errorf("preflight: %d %v", resp.StatusCode, h)
+	}
+	_, _, _ = e.do("GET", "/instance_name", nil, map[string]string{"Origin": "http://x"})
+}
+
+func TestRecoverFromPanic(t *testing.T) {
+	e := newTestEnv(t)
+	e.srv.mux.Handle("GET /boom", e.srv.wrap(func(w http.ResponseWriter, r *http.Request) error { panic("kaboom") }))
+	code, m, _ := e.do("GET", "/boom", nil, nil)
+	if code != 500 || m["code"] != "InternalServerError" {
+		t.Errorf("panic: %d %v", code, m)
+	}
+	if code, _, _ := e.do("GET", "/instance_name", nil, nil); code != 200 {
+		t.Errorf("server unusable after a panic: %d", code)
+	}
+}
