@@ -1,6 +1,24 @@
 package commands
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/convex-go/convex/auth"
+	"github.com/convex-go/convex/config"
+	"github.com/convex-go/convex/deployments"
+	"github.com/convex-go/convex/ui"
+)
 
 // usageLimitMetrics are the metrics a usage limit can watch.
 var usageLimitMetrics = []string{
@@ -37,7 +55,7 @@ func newDeploymentCommand(d *Deps) *cli.Command {
 					"• Another deployment of this project: convex deployment select dev/james\n" +
 					"• One in another project of your team: convex deployment select other-project:dev/james\n" +
 					"• One in another team: convex deployment select some-team:some-project:dev/james",
-				Action: d.notImplemented("deployment select"),
+				Action: d.deploymentSelect,
 			},
 			{
 				Name:      "create",
@@ -58,7 +76,7 @@ func newDeploymentCommand(d *Deps) *cli.Command {
 					valueFlag("expiry", "value", "Same as --expiration.").Hide(),
 					valueFlag("expires", "value", "Same as --expiration.").Hide(),
 				},
-				Action: d.notImplemented("deployment create"),
+				Action: d.deploymentCreate,
 			},
 			{
 				Name:        "token",
@@ -77,7 +95,7 @@ func newDeploymentCommand(d *Deps) *cli.Command {
 						Flags: withFlags([]cli.Flag{
 							valueFlag("save-env", "path", "Save the key as CONVEX_DEPLOY_KEY in this env file (default .env.local) instead of printing it.").Optional(),
 						}, selectionFlags("Create a deploy key for", false)),
-						Action: d.notImplemented("deployment token create"),
+						Action: d.deploymentTokenCreate,
 					},
 					{
 						Name:      "delete",
@@ -89,7 +107,7 @@ func newDeploymentCommand(d *Deps) *cli.Command {
 							"• By value: convex deployment token delete 'dev:happy-animal-123|ey...'\n" +
 							"• On production: convex deployment token delete ci-token --deployment prod",
 						Flags:  selectionFlags("Delete a deploy key for", false),
-						Action: d.notImplemented("deployment token delete"),
+						Action: d.deploymentTokenDelete,
 					},
 				},
 			},
@@ -151,4 +169,683 @@ func newDeploymentCommand(d *Deps) *cli.Command {
 			},
 		},
 	}
+}
+
+// ---- choosing the deployment, shared by every command that talks to one ----
+
+const deploymentsOverrideTokenVar = deployments.EnvOverrideAccessToken
+
+// httpClient is the HTTP client for Convex APIs: requests are logged when
+// verbose logging is on.
+func (d *Deps) httpClient() *http.Client {
+	return &http.Client{Transport: d.Log.Transport(nil), Timeout: 5 * time.Minute}
+}
+
+// storedToken is the personal access token of the token file. A file that
+// cannot be read counts as "not logged in", with a warning (as the
+// reference does).
+func (d *Deps) storedToken() string {
+	store, err := auth.NewTokenStore(d.Env)
+	if err != nil {
+		return ""
+	}
+	tok, err := store.Token()
+	if err != nil {
+		d.Out.Warn("%v", err)
+		return ""
+	}
+	if tok != "" {
+		d.Log.AddSecret(tok)
+	}
+	return tok
+}
+
+// warnWriter turns lines written by library code into warnings.
+type warnWriter struct{ out *ui.Printer }
+
+func (w warnWriter) Write(b []byte) (int, error) {
+	for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		w.out.Warn("%s", l)
+	}
+	return len(b), nil
+}
+
+// prompter asks questions on a terminal and fails clearly otherwise.
+func (d *Deps) prompter() auth.Prompter {
+	return auth.NewPrompterWith(auth.PrompterOptions{
+		In: d.Stdin, Out: d.Stderr, Stdout: d.Stdout,
+		Interactive: d.interactive(),
+		Accessible:  d.Env.Get("ACCESSIBLE") != "",
+	})
+}
+
+// interactive is true when both stdin and stderr are terminals.
+func (d *Deps) interactive() bool { return ui.IsTerminal(d.Stdin) && ui.IsTerminal(d.Stderr) }
+
+// SelectionOptions turns the selection flags of the running command into
+// deployments.Options. command is the name Select uses for its defaults
+// and refusals ("dev", "deploy", "env", "run", "codegen", …).
+func (d *Deps) SelectionOptions(c *cli.Context, command string) deployments.Options {
+	sel := readSelection(c)
+	return deployments.Options{
+		Command:        command,
+		Prod:           sel.Prod,
+		PreviewName:    sel.PreviewName,
+		DeploymentName: sel.DeploymentName,
+		Deployment:     sel.Deployment,
+		URL:            sel.URL,
+		AdminKey:       sel.AdminKey,
+		EnvFile:        sel.EnvFile,
+		Dir:            d.Cwd,
+		Env:            d.Env,
+		AccessToken:    d.storedToken(),
+		Interactive:    ui.IsTerminal(d.Stdin),
+		Warn:           warnWriter{d.Out},
+		HTTPClient:     d.httpClient(),
+	}
+}
+
+// SelectTarget runs the deployment selection for the running command and
+// returns the target with its credentials. Secrets it returns are
+// registered with the verbose logger so they never show up in logs.
+func (d *Deps) SelectTarget(c *cli.Context, command string) (deployments.Target, error) {
+	t, err := deployments.Select(c.Context, d.SelectionOptions(c, command))
+	if err != nil {
+		return t, err
+	}
+	d.Log.AddSecret(t.AdminKey)
+	d.Log.AddSecret(t.Auth)
+	d.Log.Printf("selected %s", t.Describe())
+	return t, nil
+}
+
+// managementClient is a management-API client authenticated as the
+// command's flags and environment decide (spec cli §2.3).
+func (d *Deps) managementClient(c *cli.Context) (*deployments.Client, deployments.Auth, error) {
+	o := d.SelectionOptions(c, "")
+	client, a, err := deployments.ManagementClient(o)
+	if err == nil {
+		d.Log.AddSecret(a.Token)
+	}
+	return client, a, err
+}
+
+// typeLabel is how a deployment kind is labelled in banners.
+func typeLabel(k deployments.Kind) string {
+	switch k {
+	case deployments.KindProd:
+		return "Production"
+	case deployments.KindDev:
+		return "Development"
+	case deployments.KindLocal, deployments.KindAnonymous:
+		return "Local"
+	case deployments.KindPreview:
+		return "Preview"
+	case deployments.KindCustom:
+		return "Custom"
+	}
+	return ""
+}
+
+// announceTarget prints the deployment banner: an optional header, the
+// deployment (type, reference or name, dashboard link) and its URL.
+func (d *Deps) announceTarget(header string, t deployments.Target) {
+	bar := d.Out.Paint("▌", ui.Bold)
+	if header != "" {
+		d.Out.Message("%s %s", bar, header)
+	}
+	if label := typeLabel(t.Kind); label != "" {
+		ref := t.Name
+		switch {
+		case t.Kind == deployments.KindAnonymous:
+			ref = "Port " + portOf(t.URL) + " • No Convex account (run convex login to link to a project)"
+		case t.Kind == deployments.KindLocal:
+			ref = "Port " + portOf(t.URL)
+			if t.Team != "" && t.Project != "" {
+				ref += " • in " + t.Team + ":" + t.Project
+			}
+		case t.Team != "" && t.Project != "" && t.Reference != "":
+			ref = t.Team + ":" + t.Project + ":" + t.Reference
+			if t.IsDefault && (t.Kind == deployments.KindDev || t.Kind == deployments.KindProd) {
+				ref += " (" + string(t.Kind) + ")"
+			}
+		}
+		line := fmt.Sprintf("%s [%s] %s", bar, label, ref)
+		if t.Kind != deployments.KindAnonymous && t.Name != "" {
+			line += " (dashboard: " + deployments.DashboardURL(d.Env, t.Team, t.Project, t.Name) + ")"
+		}
+		d.Out.Message("%s", line)
+	}
+	if t.URL != "" {
+		d.Out.Message("%s └─ %s", bar, t.URL)
+	}
+}
+
+func portOf(u string) string {
+	if i := strings.LastIndexByte(u, ':'); i >= 0 {
+		return strings.TrimRight(u[i+1:], "/")
+	}
+	return u
+}
+
+// ---- deployment select ----
+
+func (d *Deps) deploymentSelect(c *cli.Context) error {
+	selector := c.Args().First()
+	ctx := c.Context
+	o := d.SelectionOptions(c, "deployment select")
+	current, err := deployments.Resolve(ctx, o)
+	if err != nil {
+		return err
+	}
+	parsed := deployments.ParseSelector(selector)
+	local := parsed.Name == "" && parsed.Ref == "local"
+	if current.Kind == deployments.SelectionChooseProject && !parsed.FullyQualified() && !local {
+		return ui.Errorf("No project is configured here, so %q cannot be resolved.", selector).
+			WithHint("Run `convex dev` to set up a project first, or use a full selector like 'my-team:my-project:dev/james' or 'happy-capybara-123'.")
+	}
+	if local {
+		if lc, err := deployments.LoadProjectLocalConfig(d.Cwd); err != nil {
+			return err
+		} else if lc == nil {
+			return ui.Errorf("There is no local deployment in this project.").
+				WithHint("Create one with `convex deployment create local`, or start one with `convex dev --local`.")
+		}
+	}
+	o.Deployment = selector
+	t, err := deployments.Select(ctx, o)
+	if err != nil {
+		return err
+	}
+	if t.Kind == deployments.KindProd {
+		return ui.Errorf("%s is a production deployment, and selecting one is not supported.", t.Name).
+			WithHint("To run a command on it, pass --deployment %s to that command.", selector)
+	}
+	if !t.Cloud() && t.Kind != deployments.KindLocal {
+		return ui.Errorf("Only cloud and local deployments can be selected, not %s.", t.Describe())
+	}
+	if err := d.saveSelection(ctx, t); err != nil {
+		return err
+	}
+	d.Out.Success("Selected deployment:")
+	d.announceTarget("", t)
+	return nil
+}
+
+// saveSelection records t as the project's deployment in .env.local
+// (CONVEX_DEPLOYMENT plus the client URL variables), like `convex dev`.
+func (d *Deps) saveSelection(ctx context.Context, t deployments.Target) error {
+	url, site := t.URL, ""
+	if t.Cloud() {
+		dc := deployments.NewDeploymentClient(t.URL, t.AdminKey, deployments.DeploymentClientOptions{
+			Version: deployments.ClientVersion(d.Env), HTTPClient: d.httpClient(), Progress: d.Stderr})
+		cloud, s, err := dc.CanonicalURLs(ctx)
+		if err != nil {
+			return err
+		}
+		url, site = cloud, s
+	}
+	_, newDeployment, err := config.SetDeployment(d.Cwd, config.DeploymentValue(string(t.Kind), t.Name), t.Team, t.Project)
+	if err != nil {
+		return err
+	}
+	res, err := config.WriteURLVars(d.Cwd, url, site)
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		d.Out.Warn("%s", w)
+	}
+	head := "Selected the " + string(t.Kind) + " deployment " + t.Name
+	if t.Kind == deployments.KindLocal {
+		head = "Configured a local deployment for " + t.URL
+	}
+	file := filepath.Base(res.File)
+	switch {
+	case res.Changed():
+		d.Out.Success("%s and saved its:", head)
+		if newDeployment {
+			d.Out.Message("    name as CONVEX_DEPLOYMENT")
+		}
+		if res.URLVar != "" {
+			d.Out.Message("    client URL as %s", res.URLVar)
+		}
+		if res.SiteVar != "" {
+			d.Out.Message("    HTTP actions URL as %s", res.SiteVar)
+		}
+		d.Out.Message(" to %s", file)
+	case newDeployment:
+		d.Out.Success("%s and saved its name as CONVEX_DEPLOYMENT to .env.local", head)
+	}
+	return nil
+}
+
+// ---- deployment create ----
+
+var (
+	relativeExpiry = regexp.MustCompile(`(?i)^in\s+(\d+)\s+(minute|hour|day)s?$`)
+	utcExpiry      = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`)
+	digitsOnly     = regexp.MustCompile(`^\d+$`)
+	refChars       = regexp.MustCompile(`^[a-z0-9/-]+$`)
+)
+
+const expirationFormats = "Supported formats:\n" +
+	"  \"none\"                  no expiration\n" +
+	"  \"in 7 days\"             relative (minutes, hours, days)\n" +
+	"  \"2026-04-01T00:00:00Z\"  a UTC date and time\n" +
+	"  \"1711828382\"            a UNIX time in seconds\n" +
+	"  \"1711828382000\"         a UNIX time in milliseconds"
+
+// parseExpiration turns an --expiration value into milliseconds since the
+// epoch; (nil, nil) means "none".
+func parseExpiration(v string, now time.Time) (*int64, error) {
+	v = strings.TrimSpace(v)
+	var at time.Time
+	switch {
+	case strings.EqualFold(v, "none"):
+		return nil, nil
+	case digitsOnly.MatchString(v):
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, ui.Usage("Invalid expiration %q.", v).WithHint("%s", expirationFormats)
+		}
+		if n < 1e12 {
+			n *= 1000
+		}
+		at = time.UnixMilli(n)
+	case utcExpiry.MatchString(v):
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return nil, ui.Usage("Invalid UTC date and time %q.", v).WithHint("%s", expirationFormats)
+		}
+		at = t
+	default:
+		m := relativeExpiry.FindStringSubmatch(v)
+		if m == nil {
+			return nil, ui.Usage("Invalid expiration %q.", v).WithHint("%s", expirationFormats)
+		}
+		n, _ := strconv.Atoi(m[1])
+		unit := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[strings.ToLower(m[2])]
+		at = now.Add(time.Duration(n) * unit)
+	}
+	switch {
+	case !at.After(now):
+		return nil, ui.Usage("The expiration must be in the future.")
+	case at.Sub(now) < 30*time.Minute:
+		return nil, ui.Usage("The expiration must be at least 30 minutes from now.")
+	case at.Sub(now) > 365*24*time.Hour:
+		return nil, ui.Usage("The expiration must be at most one year from now.")
+	}
+	ms := at.UnixMilli()
+	return &ms, nil
+}
+
+// parseNewReference validates the reference of a deployment to create;
+// "team:project:ref" also names the project.
+func parseNewReference(s string) (ref, team, project string, err error) {
+	sel := deployments.ParseSelector(s)
+	switch {
+	case sel.Name != "":
+		return "", "", "", ui.Usage("%q cannot be a deployment reference: names like \"word-word-123\" are reserved for generated deployment names.", s)
+	case sel.Team == "" && sel.Project != "":
+		return "", "", "", ui.Usage("Use \"team:project:ref\" to create a deployment in another project (the team is needed).")
+	}
+	switch sel.Ref {
+	case "dev":
+		return "", "", "", ui.Usage("\"dev\" is reserved for your default dev deployment.")
+	case "prod":
+		return "", "", "", ui.Usage("\"prod\" is reserved for the project's default production deployment.")
+	case "local":
+		return "", "", "", ui.Usage("\"local\" is reserved for your local deployment.").
+			WithHint("Start one with `convex dev --local`.")
+	}
+	if len(sel.Ref) < 3 || len(sel.Ref) > 100 || !refChars.MatchString(sel.Ref) {
+		return "", "", "", ui.Usage("%q is not a valid deployment reference: use 3 to 100 characters among a-z, 0-9, / and -.", sel.Ref)
+	}
+	return sel.Ref, sel.Team, sel.Project, nil
+}
+
+var regionAliases = map[string]string{"us": "aws-us-east-1", "eu": "aws-eu-west-1"}
+
+func regionChoices(regions []deployments.Region) string {
+	var b strings.Builder
+	for _, r := range regions {
+		if !r.Available {
+			continue
+		}
+		name := r.Name
+		for alias, full := range regionAliases {
+			if full == r.Name {
+				name = alias
+			}
+		}
+		fmt.Fprintf(&b, "\n    --region %s  for %s", name, r.DisplayName)
+	}
+	return b.String()
+}
+
+// ensureCanCreate refuses credentials that cannot create deployments or projects.
+func ensureCanCreate(a deployments.Auth, what string) error {
+	switch a.Kind {
+	case "accessToken", "projectKey":
+		return nil
+	case "":
+		return ui.Errorf("Creating a %s requires logging in.", what).WithHint("Run `convex login` and try again.")
+	}
+	return ui.Errorf("Creating a %s is not possible with a deploy key (%s).", what, a.KeyVar).
+		WithHint("Run `convex login` (or use a project key) and try again.")
+}
+
+func (d *Deps) deploymentCreate(c *cli.Context) error {
+	ctx := c.Context
+	client, a, err := d.managementClient(c)
+	if err != nil {
+		return err
+	}
+	if err := ensureCanCreate(a, "deployment"); err != nil {
+		return err
+	}
+	refArg := c.Args().First()
+	if refArg == "local" || strings.HasSuffix(refArg, ":local") {
+		return ui.Errorf("Creating local deployments with `deployment create` is not supported by this CLI yet.").
+			WithHint("Run `convex dev --local` to create and start one.")
+	}
+	expiration := c.String("expiration")
+	for _, alias := range []string{"expiry", "expires"} {
+		if expiration == "" {
+			expiration = c.String(alias)
+		}
+	}
+	var expiresAt *int64
+	if expiration != "" {
+		if expiresAt, err = parseExpiration(expiration, time.Now()); err != nil {
+			return err
+		}
+	}
+	var ref, team, project string
+	if refArg != "" {
+		if ref, team, project, err = parseNewReference(refArg); err != nil {
+			return err
+		}
+	}
+	typ := c.String("type")
+	p := d.prompter()
+	if typ == "" {
+		types := []string{"dev", "preview", "prod"}
+		i, err := auth.WithAnswer(p, "--type").Select("Deployment type?", types)
+		if err != nil {
+			return ui.Usage("--type is required (dev, prod or preview).").WithHint("%s", "For example: convex deployment create staging --type prod")
+		}
+		typ = types[i]
+	}
+	if ref == "" && !c.Bool("default") {
+		if !auth.IsInteractive(p) {
+			return ui.Usage("Name the deployment with a reference, or pass --default.").
+				WithHint("For example:\n  convex deployment create my-deployment-ref --type dev\n  convex deployment create --type prod --default")
+		}
+		def := ""
+		if typ != "prod" {
+			if b := gitBranch(d.Cwd); b != "" {
+				def = typ + "/" + b
+			}
+		}
+		answer, err := p.Input("What do you want to call this deployment? (e.g. staging, dev/james/feature)", def)
+		if err != nil {
+			return err
+		}
+		if ref, _, _, err = parseNewReference(answer); err != nil {
+			return err
+		}
+	}
+
+	var proj deployments.Project
+	if team != "" {
+		proj, err = client.ProjectBySlugs(ctx, team, project)
+	} else {
+		o := d.SelectionOptions(c, "deployment create")
+		o.Prod, o.PreviewName, o.DeploymentName, o.Deployment = false, "", "", ""
+		sel, rerr := deployments.Resolve(ctx, o)
+		if rerr != nil {
+			return rerr
+		}
+		proj, err = sel.CloudProject(ctx)
+	}
+	if err != nil {
+		return err
+	}
+
+	req := deployments.CreateDeploymentRequest{Type: typ, ExpiresAt: expiresAt}
+	if ref != "" {
+		req.Reference = &ref
+	}
+	if c.Bool("default") {
+		t := true
+		req.IsDefault = &t
+	}
+	regionText := ""
+	if r := c.String("region"); r != "" {
+		regions, err := client.ListRegions(ctx, proj.TeamID)
+		if err != nil {
+			return err
+		}
+		name := r
+		if full, ok := regionAliases[r]; ok {
+			name = full
+		}
+		found := false
+		for _, reg := range regions {
+			if reg.Name == name && reg.Available {
+				found, regionText = true, reg.DisplayName
+			}
+		}
+		if !found {
+			return ui.Usage("Invalid region %q.", r).WithHint("Available regions:%s", regionChoices(regions))
+		}
+		req.Region = &name
+	}
+	if cl := c.String("class"); cl != "" {
+		classes, err := client.ListClasses(ctx, proj.TeamID)
+		if err != nil {
+			return err
+		}
+		ok := false
+		var names []string
+		for _, k := range classes {
+			if k.Available {
+				names = append(names, "--class "+k.Type)
+				ok = ok || k.Type == cl
+			}
+		}
+		if !ok {
+			return ui.Usage("Invalid class %q.", cl).WithHint("Available classes:\n    %s", strings.Join(names, "\n    "))
+		}
+		req.Class = cl
+	}
+	what := "Creating " + typ + " deployment"
+	if regionText != "" {
+		what += " in region " + regionText
+	}
+	if req.Class != "" {
+		what += " with class " + req.Class
+	}
+	sp := d.Out.Spinner(what + "...")
+	created, err := client.CreateDeployment(ctx, proj.ID, req)
+	if err != nil {
+		sp.Fail("Could not create the deployment.")
+		return err
+	}
+	sp.Stop()
+	t := deployments.Target{Kind: deployments.Kind(created.DeploymentType), Name: created.Name, URL: created.DeploymentURL,
+		Team: proj.TeamSlug, Project: proj.Slug, IsDefault: created.IsDefault}
+	if created.Reference != nil {
+		t.Reference = *created.Reference
+	}
+	if c.Bool("select") && typ != "prod" {
+		d.Out.Success("Created and selected a new %s deployment:", created.DeploymentType)
+		d.announceTarget("", t)
+		// Selecting needs credentials for the canonical URLs.
+		o := d.SelectionOptions(c, "deployment select")
+		o.Prod, o.PreviewName, o.DeploymentName, o.URL, o.AdminKey = false, "", "", "", ""
+		o.Deployment = proj.TeamSlug + ":" + proj.Slug + ":" + t.Reference
+		full, err := deployments.Select(ctx, o)
+		if err != nil {
+			return err
+		}
+		return d.saveSelection(ctx, full)
+	}
+	def := ""
+	if created.IsDefault {
+		def = "default "
+	}
+	d.Out.Success("Created a new %s%s deployment:", def, created.DeploymentType)
+	d.announceTarget("", t)
+	if typ != "prod" {
+		d.Out.Message("\nTo make convex commands use it, run `convex deployment select %s:%s:%s`", proj.TeamSlug, proj.Slug, t.Reference)
+		d.Out.Hint("Tip: --select selects a new deployment right away.")
+	}
+	return nil
+}
+
+// gitBranch is the current Git branch for default references ("" for
+// detached heads, main and master).
+func gitBranch(dir string) string {
+	cmd := exec.Command("git", "rev-parse", "--abbrev-ref", "HEAD")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	b := strings.TrimSpace(string(out))
+	switch b {
+	case "HEAD", "main", "master":
+		return ""
+	}
+	b = strings.ToLower(regexp.MustCompile(`[^a-zA-Z0-9/-]+`).ReplaceAllString(b, "-"))
+	return strings.Trim(b, "-")
+}
+
+// ---- deployment token create / delete ----
+
+// ensureAccessToken refuses anything but a personal login for deploy-key management.
+func (d *Deps) ensureAccessToken(t deployments.Target, action string) error {
+	if t.AuthKind == "accessToken" {
+		return nil
+	}
+	prefix := "Run"
+	switch {
+	case t.AuthKind == "":
+	case d.Env.Get(deployments.EnvDeploymentToken) != "" && d.Env.Get(deployments.EnvDeployKey) == "":
+		prefix = "Unset CONVEX_DEPLOYMENT_TOKEN and run"
+	default:
+		prefix = "Unset CONVEX_DEPLOY_KEY and run"
+	}
+	return ui.Errorf("%s requires being logged in with a personal access token.", action).
+		WithHint("%s `convex login` and try again.", prefix)
+}
+
+func tokenTarget(t deployments.Target, verb string) error {
+	switch t.Kind {
+	case deployments.KindSelfHosted, deployments.KindURL:
+		return ui.Errorf("Cannot %s a deploy key for a self-hosted deployment.", verb)
+	case deployments.KindLocal, deployments.KindAnonymous:
+		return ui.Errorf("Cannot %s a deploy key for a %s deployment.", verb, t.Kind)
+	}
+	return nil
+}
+
+func (d *Deps) deploymentTokenCreate(c *cli.Context) error {
+	name := c.Args().First()
+	ctx := c.Context
+	auth0, err := deployments.ManagementAuth(d.SelectionOptions(c, ""))
+	if err != nil {
+		return err
+	}
+	if err := d.ensureAccessToken(deployments.Target{AuthKind: auth0.Kind}, "Creating a deploy key"); err != nil {
+		return err
+	}
+	t, err := d.SelectTarget(c, "deployment token")
+	if err != nil {
+		return err
+	}
+	if err := tokenTarget(t, "create"); err != nil {
+		return err
+	}
+	client := deployments.NewClient(deployments.ClientOptions{Host: deployments.ProvisionHost(d.Env), Auth: t.Auth,
+		Version: deployments.ClientVersion(d.Env), HTTPClient: d.httpClient(), Warn: warnWriter{d.Out}})
+	sp := d.Out.Spinner("Creating a deploy key for " + t.Name + "...")
+	key, err := client.CreateDeployKey(ctx, t.Name, name)
+	if err != nil {
+		sp.Fail("Could not create the deploy key.")
+		return err
+	}
+	sp.Stop()
+	d.Log.AddSecret(key)
+	if !c.IsSet("save-env") {
+		d.Out.Success("Created deploy key %q for %s.", name, t.Name)
+		d.Out.Result("%s", key)
+		return nil
+	}
+	file := c.String("save-env")
+	if file == "" {
+		file = config.EnvLocalFile
+	}
+	path := file
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(d.Cwd, path)
+	}
+	f, err := config.ReadEnvFile(path)
+	if err != nil {
+		return err
+	}
+	if err := f.SetValue(deployments.EnvDeployKey, key, "", ""); err != nil {
+		return err
+	}
+	if !f.Changed() {
+		d.Out.Success("The deploy key for %s is already in %s; nothing changed.", t.Name, file)
+		return nil
+	}
+	if err := f.Save(); err != nil {
+		return err
+	}
+	if err := os.Chmod(path, 0o600); err != nil && !os.IsNotExist(err) {
+		return ui.Wrap(err, "cannot restrict the permissions of %s", file)
+	}
+	d.Out.Success("Saved deploy key %q for %s as CONVEX_DEPLOY_KEY in %s.", name, t.Name, file)
+	return nil
+}
+
+var partialKey = regexp.MustCompile(`^(dev|prod|preview|local):[^|]*$`)
+
+func (d *Deps) deploymentTokenDelete(c *cli.Context) error {
+	v := c.Args().First()
+	ctx := c.Context
+	if partialKey.MatchString(v) {
+		return ui.Usage("%q looks like the first half of a deploy key: your shell probably cut it at the `|`.", v).
+			WithHint("Wrap the value in single quotes, e.g. convex deployment token delete '%s|...'", v)
+	}
+	auth0, err := deployments.ManagementAuth(d.SelectionOptions(c, ""))
+	if err != nil {
+		return err
+	}
+	if err := d.ensureAccessToken(deployments.Target{AuthKind: auth0.Kind}, "Deleting a deploy key"); err != nil {
+		return err
+	}
+	t, err := d.SelectTarget(c, "deployment token")
+	if err != nil {
+		return err
+	}
+	if err := tokenTarget(t, "delete"); err != nil {
+		return err
+	}
+	id := v
+	if _, secret, ok := strings.Cut(v, "|"); ok {
+		id = secret
+	}
+	client := deployments.NewClient(deployments.ClientOptions{Host: deployments.ProvisionHost(d.Env), Auth: t.Auth,
+		Version: deployments.ClientVersion(d.Env), HTTPClient: d.httpClient(), Warn: warnWriter{d.Out}})
+	if err := client.DeleteDeployKey(ctx, t.Name, id); err != nil {
+		return err
+	}
+	d.Out.Success("Deleted the deploy key for %s.", t.Name)
+	return nil
 }

@@ -341,3 +341,55 @@ func (s *Selection) refInProject(ctx context.Context, ref string, p ProjectSelec
 	}
 	return t, err
 }
+
+// CloudProject finds the cloud project the selection belongs to, for commands
+// that act on a project rather than a deployment (deployment create, env
+// default). It asks the management API; nothing is provisioned.
+func (s *Selection) CloudProject(ctx context.Context) (Project, error) {
+	c := s.client
+	byName := func(name, typ string) (Project, error) {
+		if typ == "local" {
+			tp, err := c.TeamAndProject(ctx, name)
+			if err != nil {
+				if code := ErrorCode(err); code == "DeploymentNotFound" || code == "ProjectNotFound" {
+					return Project{}, errNoAccess
+				}
+				return Project{}, err
+			}
+			return c.ProjectBySlugs(ctx, tp.Team, tp.Project)
+		}
+		d, err := c.DeploymentByName(ctx, name)
+		if err != nil {
+			return Project{}, err
+		}
+		return c.ProjectByID(ctx, d.ProjectID)
+	}
+	switch s.Kind {
+	case SelectionExisting:
+		if s.Fields == nil {
+			return Project{}, ui.Errorf("Cannot tell which cloud project this %s deployment belongs to.", map[string]string{"selfHosted": "self-hosted", "cliArgs": "--url"}[s.ExistingFrom]).
+				WithHint("Name the project explicitly with team:project:ref.")
+		}
+		return byName(s.Fields.Name, "")
+	case SelectionWithinProject, SelectionPreview:
+		switch s.Project.Kind {
+		case SelDeploymentName:
+			return byName(s.Project.DeploymentName, s.Project.DeploymentType)
+		case SelSlugs:
+			return c.ProjectBySlugs(ctx, s.Project.TeamSlug, s.Project.ProjectSlug)
+		case SelProjectKey:
+			tp, err := c.TeamAndProjectForKey(ctx, s.Project.ProjectDeployKey)
+			if err != nil {
+				return Project{}, err
+			}
+			return c.ProjectByID(ctx, tp.ProjectID)
+		}
+	case SelectionChooseProject:
+		return Project{}, ui.Errorf("No project is configured here yet.").
+			WithHint("Run `convex dev` to set one up, or name it explicitly with team:project:ref.")
+	case SelectionAnonymous:
+		return Project{}, ui.Errorf("You are developing without an account, so there is no cloud project.").
+			WithHint("Run `convex login` and configure a project with `convex dev` first.")
+	}
+	return Project{}, ui.Errorf("unknown deployment selection %q", s.Kind)
+}

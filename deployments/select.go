@@ -649,3 +649,57 @@ func (base *Selection) localSelectorProject(ctx context.Context, sel Selector, c
 	}
 	return team, project, p.ID, true, nil
 }
+
+// Auth is the management-API credential in effect (spec §2.3).
+type Auth struct {
+	// Token is sent as "Bearer <Token>"; "" means none.
+	Token string
+	// Kind is "accessToken", "projectKey", "deploymentKey",
+	// "previewDeployKey" or "" (none).
+	Kind string
+	// KeyVar names the variable holding the deploy key in effect ("" if none).
+	KeyVar string
+}
+
+// ManagementAuth computes the management-API credential for o without
+// selecting a deployment: --url with --admin-key ignores deploy keys,
+// --env-file is the only place a key is read from when given, else the
+// environment and .env.local/.env are.
+func ManagementAuth(o Options) (Auth, error) {
+	if o.Env == nil {
+		o.Env = MapEnv{}
+	}
+	if o.Dir == "" {
+		o.Dir = "."
+	}
+	if o.URL != "" && o.AdminKey != "" {
+		t, k := o.bigBrainAuth("")
+		return Auth{Token: t, Kind: k}, nil
+	}
+	look, err := o.lookup()
+	if err != nil {
+		return Auth{}, err
+	}
+	key, keyVar, err := deployKeyFrom(func(n string) string { v, _ := look.get(n); return v })
+	if err != nil {
+		return Auth{}, err
+	}
+	t, k := o.bigBrainAuth(key)
+	if key == "" {
+		keyVar = ""
+	}
+	return Auth{Token: t, Kind: k, KeyVar: keyVar}, nil
+}
+
+// ManagementClient is a management-API client authenticated as
+// ManagementAuth decides.
+func ManagementClient(o Options) (*Client, Auth, error) {
+	if o.Env == nil {
+		o.Env = MapEnv{}
+	}
+	a, err := ManagementAuth(o)
+	if err != nil {
+		return nil, Auth{}, err
+	}
+	return o.client(a.Token, a.KeyVar), a, nil
+}

@@ -1,0 +1,189 @@
+package deployments
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/convex-go/convex/ui"
+)
+
+// DeploymentClientOptions configure a deployment admin-API client.
+type DeploymentClientOptions struct {
+	Version    string       // Convex-Client: npm-cli-<Version>
+	HTTPClient *http.Client // e.g. with ui.Logger's transport
+	// Progress receives "Retrying request (attempt n/6)..." from the third retry on.
+	Progress   io.Writer
+	RetryDelay func(attempt int) time.Duration
+}
+
+// DeploymentClient calls a deployment's HTTP API with its admin key
+// (spec §7.1): Authorization: Convex <key>, the Convex-Client header and the
+// deployment retry policy.
+type DeploymentClient struct {
+	url, adminKey, version string
+	progress               io.Writer
+	delay                  func(int) time.Duration
+	r                      *resty.Client
+}
+
+// NewDeploymentClient builds a client for the deployment at url.
+func NewDeploymentClient(url, adminKey string, o DeploymentClientOptions) *DeploymentClient {
+	if o.Version == "" {
+		o.Version = Version
+	}
+	if o.RetryDelay == nil {
+		o.RetryDelay = RetryDelay
+	}
+	var r *resty.Client
+	if o.HTTPClient != nil {
+		r = resty.NewWithClient(o.HTTPClient)
+	} else {
+		r = resty.New()
+	}
+	r.SetRetryCount(0)
+	return &DeploymentClient{url: strings.TrimRight(url, "/"), adminKey: adminKey, version: o.Version,
+		progress: o.Progress, delay: o.RetryDelay, r: r}
+}
+
+// URL is the deployment's base URL.
+func (c *DeploymentClient) URL() string { return c.url }
+
+// noRetryStatus are answers an idempotent request is not retried on.
+var noRetryStatus = map[int]bool{400: true, 401: true, 402: true, 403: true, 405: true, 406: true, 412: true, 413: true, 414: true, 415: true, 416: true}
+
+func retryable(method string, resp *resty.Response, err error) bool {
+	if err != nil {
+		return true
+	}
+	if resp.StatusCode() == http.StatusNotFound {
+		return true // fresh deployments answer 404 for a moment
+	}
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions, http.MethodTrace:
+		return !resp.IsSuccess() && !noRetryStatus[resp.StatusCode()]
+	}
+	return false
+}
+
+// Do sends a request to path on the deployment and decodes a 2xx JSON
+// answer into out (when non-nil). Errors are *ui.Error with an *APIError in
+// the chain for HTTP failures.
+func (c *DeploymentClient) Do(ctx context.Context, method, path string, body, out any) error {
+	url := c.url + path
+	var payload []byte
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return ui.Wrap(err, "encoding the request to %s", url)
+		}
+		payload = b
+	}
+	var resp *resty.Response
+	var err error
+	for attempt := 0; ; attempt++ {
+		req := c.r.R().SetContext(ctx).
+			SetHeader("Convex-Client", "npm-cli-"+c.version).
+			SetHeader("Content-Type", "application/json")
+		if c.adminKey != "" {
+			req.SetHeader("Authorization", "Convex "+c.adminKey)
+		}
+		if payload != nil {
+			req.SetBody(payload)
+		}
+		resp, err = req.Execute(method, url)
+		if ctx.Err() != nil || attempt >= MaxRetries || !retryable(method, resp, err) {
+			break
+		}
+		if attempt+1 >= 3 && c.progress != nil {
+			fmt.Fprintf(c.progress, "Retrying request (attempt %d/%d)...\n", attempt+1, MaxRetries)
+		}
+		select {
+		case <-time.After(c.delay(attempt)):
+		case <-ctx.Done():
+			return ui.Wrap(ctx.Err(), "%s %s", method, url)
+		}
+	}
+	if err != nil {
+		return ui.Wrap(err, "Could not reach the deployment at %s", c.url).
+			WithHint("Check the deployment URL and your network connection.")
+	}
+	if !resp.IsSuccess() {
+		return deploymentHTTPError(method, url, resp)
+	}
+	if out == nil || len(resp.Body()) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(resp.Body(), out); err != nil {
+		return ui.Wrap(err, "Unexpected answer from %s %s", method, url)
+	}
+	return nil
+}
+
+func deploymentHTTPError(method, url string, resp *resty.Response) error {
+	e := &APIError{Method: method, URL: url, Status: resp.StatusCode(), StatusText: http.StatusText(resp.StatusCode())}
+	var body struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(resp.Body(), &body) == nil && body.Code != "" && body.Message != "" {
+		e.Code, e.Message = body.Code, body.Message
+	}
+	e.text = fmt.Sprintf("Error fetching %s  %s %d %s", method, url, e.Status, e.StatusText)
+	if e.Code != "" {
+		e.text += ": " + e.Code + ": " + e.Message
+	}
+	ue := &ui.Error{Err: e, Code: ui.ExitError}
+	switch e.Status {
+	case http.StatusUnauthorized:
+		ue.Hint = "The admin key or deploy key was not accepted by this deployment."
+	case http.StatusForbidden:
+		if e.Message != "" {
+			e.text = e.Message
+		}
+	case http.StatusNotFound:
+		e.text += ": " + url
+	}
+	return ue
+}
+
+// InstanceName asks the deployment for its name (no authentication needed).
+func (c *DeploymentClient) InstanceName(ctx context.Context) (string, error) {
+	resp, err := c.r.R().SetContext(ctx).Get(c.url + "/instance_name")
+	if err != nil {
+		return "", ui.Wrap(err, "Could not reach the deployment at %s", c.url)
+	}
+	if !resp.IsSuccess() {
+		return "", deploymentHTTPError(http.MethodGet, c.url+"/instance_name", resp)
+	}
+	return strings.TrimSpace(string(resp.Body())), nil
+}
+
+// CanonicalURLs returns the deployment's client URL and HTTP-actions URL.
+func (c *DeploymentClient) CanonicalURLs(ctx context.Context) (cloudURL, siteURL string, err error) {
+	var out struct {
+		ConvexCloudURL string `json:"convexCloudUrl"`
+		ConvexSiteURL  string `json:"convexSiteUrl"`
+	}
+	if err := c.Do(ctx, http.MethodGet, "/api/v1/get_canonical_urls", nil, &out); err != nil {
+		return "", "", err
+	}
+	return out.ConvexCloudURL, out.ConvexSiteURL, nil
+}
+
+// EnvChange sets (Value non-nil) or deletes one deployment environment variable.
+type EnvChange struct {
+	Name  string  `json:"name"`
+	Value *string `json:"value"`
+}
+
+// UpdateEnvironmentVariables applies changes to the deployment's environment.
+func (c *DeploymentClient) UpdateEnvironmentVariables(ctx context.Context, changes []EnvChange) error {
+	return c.Do(ctx, http.MethodPost, "/api/update_environment_variables", map[string]any{"changes": changes}, nil)
+}
