@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -23,6 +22,7 @@ type deployment struct {
 
 	mu        sync.Mutex
 	scheduled []string
+	blobs     map[string][]byte
 }
 
 func newDeployment(t testing.TB, opts Options) *deployment {
@@ -112,10 +112,31 @@ func (d *deployment) Schedule(path string, args []byte, ts float64) (string, err
 }
 func (d *deployment) CancelJob(id string) error { return nil }
 func (d *deployment) StoreBlob(data []byte, contentType string) (string, error) {
-	return "", errors.New("no storage in tests")
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.blobs == nil {
+		d.blobs = map[string][]byte{}
+	}
+	id := fmt.Sprintf("blob%d", len(d.blobs)+1)
+	d.blobs[id] = append([]byte(contentType+"|"), data...)
+	return id, nil
 }
-func (d *deployment) GetBlob(id string) ([]byte, string, error) { return nil, "", nil }
-func (d *deployment) GetURL(id string) (string, error)          { return "", nil }
+func (d *deployment) GetBlob(id string) ([]byte, string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b, ok := d.blobs[id]
+	if !ok {
+		return nil, "", nil
+	}
+	ct, data, _ := strings.Cut(string(b), "|")
+	return []byte(data), ct, nil
+}
+func (d *deployment) GetURL(id string) (string, error) {
+	if _, ok := d.blobs[id]; !ok {
+		return "", nil
+	}
+	return "http://127.0.0.1:3210/api/storage/" + id, nil
+}
 
 func decodeJSON(t testing.TB, s string) any {
 	t.Helper()

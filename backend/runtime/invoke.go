@@ -105,6 +105,7 @@ type entryRequest struct {
 	Method    string            `json:"method,omitempty"`
 	Path      string            `json:"path,omitempty"`
 	Request   string            `json:"request,omitempty"`
+	Modules   []string          `json:"modules,omitempty"`
 }
 
 // thrown is an error the user's code threw, as described by the shim.
@@ -314,4 +315,41 @@ func validateJSON(validator, encoded string) error {
 		return err
 	}
 	return values.Validate([]byte(validator), v)
+}
+
+// Prewarm fills the VM pool with up to n VMs that have already evaluated
+// every function module, so the first calls after a push are fast. Module
+// errors are ignored here; analysis and calls report them.
+func (m *ModuleSet) Prewarm(ctx context.Context, n int, env map[string]string) error {
+	if n > m.engine.opts.MaxIdleVMs {
+		n = m.engine.opts.MaxIdleVMs
+	}
+	var mods []string
+	for _, p := range m.Paths() {
+		if !strings.HasPrefix(p, "_deps/") && p != "schema.js" {
+			mods = append(mods, p)
+		}
+	}
+	vms := make([]jsVM, 0, n)
+	defer func() {
+		for _, vm := range vms {
+			m.putVM(vm)
+		}
+	}()
+	for i := 0; i < n; i++ {
+		vm, err := m.getVM()
+		if err != nil {
+			return err
+		}
+		vms = append(vms, vm)
+		arg, _ := json.Marshal(entryRequest{Op: "preload", UdfType: "analyze", Env: m.envFor(env), Modules: mods})
+		x := newExecution(ctx, m, &Request{Env: env}, "analyze", "", 0, nil)
+		cctx, cancel := context.WithTimeoutCause(ctx, m.engine.opts.QueryTimeout, errTimeout)
+		_, err = vm.call(cctx, x, string(arg))
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -107,6 +107,18 @@ export const leak = queryGeneric({ args: {}, handler: async () => {
   return before;
 }});
 
+export const storage = actionGeneric({ args: {}, handler: async (ctx) => {
+  const id = await ctx.storage.store(new Blob(["file body"], { type: "text/plain" }));
+  const blob = await ctx.storage.get(id);
+  const missing = await ctx.storage.get("nope");
+  const url = await ctx.storage.getUrl(id);
+  return { id, text: await blob!.text(), type: blob!.type, missing, url };
+}});
+
+export const scheduleFromAction = actionGeneric({ args: {}, handler: async (ctx) => {
+  return await ctx.scheduler.runAfter(1000, makeFunctionReference<"mutation">("probe:insertAndThrow"), {});
+}});
+
 export const echo = actionGeneric({ args: { x: v.any() }, handler: async (_, { x }) => x });
 `
 
@@ -360,3 +372,19 @@ func (nopDB) Syscall(op string, args []byte) ([]byte, error) {
 }
 func (nopDB) Savepoint() int    { return 0 }
 func (nopDB) RollbackTo(sp int) {}
+
+func TestActionStorageAndScheduler(t *testing.T) {
+	p := newProbe(t, Options{})
+	got := p.ok(KindAction, "probe:storage", `{}`)
+	if got != `{"id":"blob1","missing":null,"text":"file body","type":"text/plain","url":"http://127.0.0.1:3210/api/storage/blob1"}` {
+		t.Fatalf("storage: %s", got)
+	}
+	if got := p.ok(KindAction, "probe:scheduleFromAction", `{}`); got != `"job1"` || len(p.scheduled) != 1 || p.scheduled[0] != "probe:insertAndThrow" {
+		t.Fatalf("schedule: %s %v", got, p.scheduled)
+	}
+	// Actions cannot reach the database directly.
+	res := p.ms.Run(context.Background(), Request{Path: "probe:count", Kind: KindQuery, Internal: true})
+	if res.Err == nil {
+		t.Fatal("query without a transaction ran")
+	}
+}

@@ -38,6 +38,8 @@ func TestChatMutationsAndQueries(t *testing.T) {
 	if len(page["page"].([]any)) != 2 || page["isDone"] != false {
 		t.Fatalf("page %v", page)
 	}
+	// Scheduling from a mutation goes through the transaction (store rows).
+	d.ok(KindMutation, "messages:send", `{"channelId":"`+general+`","author":"bob","body":"ephemeral","expiresInMs":3000}`)
 	users := d.ok(KindQuery, "users:list", `{}`)
 	if users != `["alice","bob"]` {
 		t.Fatalf("users %s", users)

@@ -125,7 +125,8 @@ function describeThrown(e) {
     let frame = m[1].replace(/\(\d+\)(\)?)$/, "$1");
     // The host's own frames and the convex library's internals are noise
     // next to the user's frames.
-    if (frame.includes("convex:/_system/") || frame === "native" || frame.includes("node_modules/convex/")) continue;
+    if (frame.includes("convex:/_system/") || frame === "native" || frame.endsWith("(native)") ||
+        frame.includes("node_modules/convex/")) continue;
     frames.push("    at " + frame);
     if (frames.length >= 30) break;
   }
@@ -224,6 +225,12 @@ const ops = {
       return String(d[req.method]());
     }
     return JSON.stringify(d);
+  },
+  preload(req) {
+    for (const m of req.modules) {
+      try { requireModule(m); } catch (e) { /* reported by analysis and calls */ }
+    }
+    return "null";
   },
   http(req) {
     const router = requireModule("http.js").default;
