@@ -1,6 +1,19 @@
 package commands
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/convex-go/convex/config"
+	"github.com/convex-go/convex/deployments"
+	"github.com/convex-go/convex/ui"
+)
 
 // envDefaultFlags are the flags every `env default` subcommand takes, on
 // top of the env group's deployment-selection flags.
@@ -40,7 +53,7 @@ func newEnvDefaultCommand(d *Deps) *cli.Command {
 					valueFlag("from-file", "file", "Read the value (with NAME) or NAME=value lines (without NAME) from this file."),
 					boolFlag("force", "When setting several variables, overwrite ones that already have a different value."),
 				}, envDefaultFlags()),
-				Action: d.notImplemented("env default set"),
+				Action: d.envDefaultSet,
 			},
 			{
 				Name:        "get",
@@ -48,7 +61,7 @@ func newEnvDefaultCommand(d *Deps) *cli.Command {
 				ArgsUsage:   "<name>",
 				Description: "Print the value of one default variable: convex env default get NAME. " + envDefaultTypeNote,
 				Flags:       envDefaultFlags(),
-				Action:      d.notImplemented("env default get"),
+				Action:      d.envDefaultGet,
 			},
 			{
 				Name:        "remove",
@@ -57,7 +70,7 @@ func newEnvDefaultCommand(d *Deps) *cli.Command {
 				ArgsUsage:   "<name>",
 				Description: "Remove a default variable: convex env default remove NAME. Succeeds when it was not set. " + envDefaultTypeNote,
 				Flags:       envDefaultFlags(),
-				Action:      d.notImplemented("env default remove"),
+				Action:      d.envDefaultRemove,
 			},
 			{
 				Name:  "list",
@@ -70,8 +83,358 @@ func newEnvDefaultCommand(d *Deps) *cli.Command {
 					boolFlag("names-only", "Print only the names, no values."),
 					boolFlag("include-values", "Print NAME=value lines (the default unless a coding agent is detected)."),
 				}, envDefaultFlags()),
-				Action: d.notImplemented("env default list"),
+				Action: d.envDefaultList,
 			},
 		},
 	}
+}
+
+// defaultEnv is the set of project defaults one `env default` command works on.
+type defaultEnv struct {
+	client    *deployments.Client
+	projectID int64
+	typ       string // dev, preview or prod
+}
+
+func (e defaultEnv) notice() string { return " (in default env vars for " + e.typ + " deployments)" }
+
+// resolveDefaultEnv finds the project and deployment type from --project,
+// --type and the current deployment.
+func (d *Deps) resolveDefaultEnv(c *cli.Context) (defaultEnv, error) {
+	ctx := c.Context
+	typ := c.String("type")
+	switch typ {
+	case "development":
+		typ = "dev"
+	case "production":
+		typ = "prod"
+	case "", "dev", "prod", "preview":
+	default:
+		return defaultEnv{}, ui.Usage("--type must be dev, preview or prod, not %q.", typ)
+	}
+	if p := c.String("project"); p != "" {
+		parts := strings.Split(p, ":")
+		valid := (len(parts) == 1 && parts[0] != "") || (len(parts) == 2 && parts[0] != "" && parts[1] != "")
+		if !valid {
+			return defaultEnv{}, ui.Usage("--project must be `team-slug:project-slug` or `project-slug`.")
+		}
+		if typ == "" {
+			return defaultEnv{}, ui.Usage("--project needs --type too (dev, preview or prod).")
+		}
+		client, _, err := d.managementClient(c)
+		if err != nil {
+			return defaultEnv{}, err
+		}
+		team, project := "", parts[len(parts)-1]
+		if len(parts) == 2 {
+			team = parts[0]
+		} else {
+			t, err := d.SelectTarget(c, "env")
+			if err != nil {
+				return defaultEnv{}, err
+			}
+			if !t.Cloud() && t.Kind != deployments.KindLocal {
+				return defaultEnv{}, ui.Usage("--project %s needs a current cloud deployment to tell the team.", project).
+					WithHint("Name the team explicitly: --project team-slug:%s", project)
+			}
+			tp, err := client.TeamAndProject(ctx, t.Name)
+			if err != nil {
+				return defaultEnv{}, err
+			}
+			team = tp.Team
+		}
+		pr, err := client.ProjectBySlugs(ctx, team, project)
+		if err != nil {
+			return defaultEnv{}, err
+		}
+		return defaultEnv{client: client, projectID: pr.ID, typ: typ}, nil
+	}
+	t, err := d.SelectTarget(c, "env")
+	if err != nil {
+		return defaultEnv{}, err
+	}
+	switch t.Kind {
+	case deployments.KindSelfHosted, deployments.KindURL:
+		return defaultEnv{}, ui.Errorf("Default environment variables exist only for projects in Convex's cloud, not for %s.", t.Describe())
+	case deployments.KindAnonymous:
+		return defaultEnv{}, ui.Errorf("Default environment variables are not available without an account.").
+			WithHint("Run `convex login` and link this deployment to a project first.")
+	}
+	if typ == "" {
+		typ = string(t.Kind)
+		if t.Kind == deployments.KindLocal {
+			typ = "dev"
+		}
+	}
+	client := deployments.NewClient(deployments.ClientOptions{Host: deployments.ProvisionHost(d.Env), Auth: t.Auth,
+		Version: deployments.ClientVersion(d.Env), HTTPClient: d.httpClient(), Warn: warnWriter{d.Out}, DeployKeyVar: t.DeployKeyVar})
+	tp, err := client.TeamAndProject(ctx, t.Name)
+	if err != nil {
+		return defaultEnv{}, err
+	}
+	return defaultEnv{client: client, projectID: tp.ProjectID, typ: typ}, nil
+}
+
+func (e defaultEnv) list(ctx context.Context, name string) (map[string]string, []string, error) {
+	items, err := e.client.ListDefaultEnvVars(ctx, e.projectID, e.typ, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	vals := map[string]string{}
+	var order []string
+	for _, it := range items {
+		vals[it.Name] = it.Value
+		order = append(order, it.Name)
+	}
+	return vals, order, nil
+}
+
+func (e defaultEnv) update(ctx context.Context, vals map[string]*string) error {
+	names := make([]string, 0, len(vals))
+	for n := range vals {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	changes := make([]deployments.DefaultEnvChange, 0, len(names))
+	for _, n := range names {
+		changes = append(changes, deployments.DefaultEnvChange{Name: n, DeploymentType: e.typ, Value: vals[n]})
+	}
+	return e.client.UpdateDefaultEnvVars(ctx, e.projectID, changes)
+}
+
+func validEnvName(n string) bool {
+	if n == "" || !(n[0] >= 'a' && n[0] <= 'z' || n[0] >= 'A' && n[0] <= 'Z') {
+		return false
+	}
+	for _, r := range n {
+		if !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *Deps) envDefaultSet(c *cli.Context) error {
+	ctx := c.Context
+	name, value := c.Args().Get(0), c.Args().Get(1)
+	hasValue := c.Args().Len() > 1
+	if n, v, ok := strings.Cut(name, "="); ok && validEnvName(n) {
+		if hasValue {
+			return ui.Usage("Give either NAME=value or NAME value, not both.").
+				WithHint("Are quotes missing around the value? Try: convex env default set '%s %s'", name, value)
+		}
+		name, value, hasValue = n, v, true
+	}
+	fromFile := c.String("from-file")
+	readFile := func() (string, error) {
+		path := fromFile
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(d.Cwd, path)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", ui.Usage("Cannot read %s: %v", fromFile, err)
+		}
+		return string(b), nil
+	}
+
+	// One variable.
+	if name != "" {
+		if !validEnvName(name) {
+			return ui.Usage("%q is not a valid variable name (letters, digits and _, starting with a letter).", name)
+		}
+		switch {
+		case hasValue:
+		case fromFile != "":
+			v, err := readFile()
+			if err != nil {
+				return err
+			}
+			value = v
+		case d.interactive():
+			v, err := d.prompter().Input("Enter value for "+name+":", "")
+			if err != nil {
+				return err
+			}
+			value = v
+		default:
+			b, err := io.ReadAll(d.Stdin)
+			if err != nil {
+				return ui.Wrap(err, "reading the value from stdin")
+			}
+			value = strings.TrimSuffix(string(b), "\n")
+		}
+		e, err := d.resolveDefaultEnv(c)
+		if err != nil {
+			return err
+		}
+		if err := e.update(ctx, map[string]*string{name: &value}); err != nil {
+			return err
+		}
+		d.Out.Success("Successfully set %s%s", name, e.notice())
+		return nil
+	}
+
+	// Several variables from a file or stdin.
+	var src, source string
+	switch {
+	case fromFile != "":
+		v, err := readFile()
+		if err != nil {
+			return err
+		}
+		src, source = v, fromFile
+	case !d.interactive():
+		b, err := io.ReadAll(d.Stdin)
+		if err != nil {
+			return ui.Wrap(err, "reading variables from stdin")
+		}
+		src, source = string(b), "stdin"
+	default:
+		return ui.Usage("No environment variables given to set.").
+			WithHint("Give NAME value, NAME=value, or --from-file with NAME=value lines.")
+	}
+	parsed := config.ParseDotenv([]byte(src))
+	if len(parsed) == 0 {
+		d.Out.Message("No environment variables found in %s.", source)
+		return nil
+	}
+	e, err := d.resolveDefaultEnv(c)
+	if err != nil {
+		return err
+	}
+	existing, _, err := e.list(ctx, "")
+	if err != nil {
+		return err
+	}
+	var conflicts []string
+	changes := map[string]*string{}
+	added, updated, same := 0, 0, 0
+	for n, v := range parsed {
+		old, ok := existing[n]
+		switch {
+		case !ok:
+			added++
+		case old == v:
+			same++
+			continue
+		default:
+			updated++
+			conflicts = append(conflicts, n)
+		}
+		v := v
+		changes[n] = &v
+	}
+	sort.Strings(conflicts)
+	if len(conflicts) > 0 && !c.Bool("force") {
+		return ui.Errorf("These default variables already have different values: %s", strings.Join(conflicts, ", ")).
+			WithHint("Nothing was changed. Use --force to overwrite them.")
+	}
+	if len(changes) == 0 {
+		d.Out.Success("All %d environment variable(s) from %s are already set%s", len(parsed), source, e.notice())
+		return nil
+	}
+	if err := e.update(ctx, changes); err != nil {
+		return err
+	}
+	d.Out.Success("Successfully set %d environment variable(s) from %s (%d new, %d updated, %d unchanged)%s",
+		len(changes), source, added, updated, same, e.notice())
+	return nil
+}
+
+func (d *Deps) envDefaultGet(c *cli.Context) error {
+	name := c.Args().First()
+	e, err := d.resolveDefaultEnv(c)
+	if err != nil {
+		return err
+	}
+	vals, _, err := e.list(c.Context, name)
+	if err != nil {
+		return err
+	}
+	v, ok := vals[name]
+	if !ok {
+		d.Out.Failure("Environment variable %q not found%s", name, e.notice())
+		return nil
+	}
+	d.Out.Result("%s", v)
+	return nil
+}
+
+func (d *Deps) envDefaultRemove(c *cli.Context) error {
+	name := c.Args().First()
+	e, err := d.resolveDefaultEnv(c)
+	if err != nil {
+		return err
+	}
+	if err := e.update(c.Context, map[string]*string{name: nil}); err != nil {
+		return err
+	}
+	d.Out.Success("Successfully unset %s%s", name, e.notice())
+	return nil
+}
+
+// agentName names the coding agent running the command, if one is detected.
+func agentName(env Env) string {
+	for _, v := range []struct{ name, agent string }{
+		{"CONVEX_AGENT_MODE", ""}, {"AI_AGENT", ""}, {"CLAUDECODE", "claude"}, {"CURSOR_AGENT", "cursor"},
+		{"CODEX_SANDBOX", "codex"}, {"GEMINI_CLI", "gemini"},
+	} {
+		if val := env.Get(v.name); val != "" {
+			if v.agent != "" {
+				return v.agent
+			}
+			return val
+		}
+	}
+	return ""
+}
+
+func (d *Deps) envDefaultList(c *cli.Context) error {
+	if c.Bool("names-only") && c.Bool("include-values") {
+		return ui.Usage("--include-values cannot be used with --names-only.")
+	}
+	e, err := d.resolveDefaultEnv(c)
+	if err != nil {
+		return err
+	}
+	vals, order, err := e.list(c.Context, "")
+	if err != nil {
+		return err
+	}
+	if len(order) == 0 {
+		d.Out.Message("No environment variables set%s", e.notice())
+		return nil
+	}
+	namesOnly := c.Bool("names-only")
+	if !namesOnly && !c.Bool("include-values") {
+		if agent := agentName(d.Env); agent != "" {
+			namesOnly = true
+			defer d.Out.Message("Listed names only because a coding agent (%s) seems to be running this command. Pass --include-values to print the values too.", agent)
+		}
+	}
+	for _, n := range order {
+		if namesOnly {
+			d.Out.Result("%s", n)
+		} else {
+			d.Out.Result("%s=%s", n, dotenvValue(vals[n]))
+		}
+	}
+	return nil
+}
+
+// dotenvValue quotes a value so that a dotenv parser reads it back unchanged
+// when it needs quoting at all.
+func dotenvValue(v string) string {
+	plain := v == strings.TrimSpace(v) && !strings.ContainsAny(v, "\n\r#'\"`")
+	if plain {
+		return v
+	}
+	if !strings.Contains(v, "'") {
+		return "'" + v + "'"
+	}
+	if !strings.Contains(v, "\"") {
+		return "\"" + strings.ReplaceAll(v, "\n", "\\n") + "\""
+	}
+	return "`" + v + "`"
 }
