@@ -46,6 +46,8 @@ export const fail = reg("Mutation", "Public", async ({ text }) => {
 });
 export const later = reg("Mutation", "Public", async () =>
   sys("1.0/schedule", { name: "notes:add", ts: Date.now() / 1000, args: { text: "scheduled" } }));
+export const uploadUrl = reg("Mutation", "Public", async () => sys("1.0/storageGenerateUploadUrl", {}));
+export const fileUrl = reg("Query", "Public", async ({ id }) => sys("1.0/storageGetUrl", { storageId: id }));
 export const greeting = reg("Query", "Public", async () => process.env.GREETING ?? null);
 export const big = reg("Query", "Public", async () => ({ n: { $integer: "AAAAAAABAAA=" } })); // 2^40
 `
@@ -203,7 +205,7 @@ func TestPushAndRun(t *testing.T) {
 		fm := f.(map[string]any)
 		byName[fm["name"].(string)] = fm
 	}
-	if len(byName) != 7 || byName["add"]["udfType"] != "Mutation" || get(byName["secret"], "visibility", "kind") != "internal" ||
+	if len(byName) != 9 || byName["add"]["udfType"] != "Mutation" || get(byName["secret"], "visibility", "kind") != "internal" ||
 		!strings.Contains(byName["add"]["args"].(string), `"text"`) || byName["count"]["returns"] != "null" {
 		t.Fatalf("analysis: %v", fns)
 	}
@@ -440,5 +442,51 @@ func TestRecoverFromPanic(t *testing.T) {
 	}
 	if code, _, _ := e.do("GET", "/instance_name", nil, nil); code != 200 {
 		t.Errorf("server unusable after a panic: %d", code)
+	}
+}
+
+func TestStorage(t *testing.T) {
+	e := newTestEnv(t)
+	e.push(pushRequest(e.key, []map[string]any{{"path": "notes.js", "source": notesModule, "environment": "isolate"}}, nil, nil))
+	r := e.call("mutation", "notes:uploadUrl", map[string]any{}, nil)
+	u, _ := r["value"].(string)
+	const origin = "http://127.0.0.1:1"
+	if !strings.HasPrefix(u, origin+"/api/storage/upload?token=") {
+		t.Fatalf("upload url: %v", r)
+	}
+	path := strings.TrimPrefix(u, origin)
+	code, m, raw := e.do("POST", path, []byte("hello file"), map[string]string{"Content-Type": "text/plain"})
+	id, _ := m["storageId"].(string)
+	if code != 200 || id == "" {
+		t.Fatalf("upload: %d %s", code, raw)
+	}
+	r = e.call("query", "notes:fileUrl", map[string]any{"id": id}, nil)
+	if r["value"] != origin+"/api/storage/"+id {
+		t.Fatalf("file url: %v", r)
+	}
+	req, _ := http.NewRequest("GET", e.http.URL+"/api/storage/"+id, nil)
+	req.Header.Set("Range", "bytes=6-9")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 206 || string(b) != "file" || resp.Header.Get("Content-Type") != "text/plain" || resp.Header.Get("Cache-Control") == "" {
+		t.Errorf("range download: %d %q %v", resp.StatusCode, b, resp.Header)
+	}
+	if code, _, _ := e.do("GET", "/api/storage/"+id, nil, nil); code != 200 {
+		t.Errorf("download: %d", code)
+	}
+	if code, m, _ := e.do("POST", "/api/storage/upload?token=forged", []byte("x"), nil); code != 403 || m["code"] != "StorageTokenInvalid" {
+		t.Errorf("forged token: %d %v", code, m)
+	}
+	if code, _, _ := e.do("GET", "/api/storage/kg2h4nqvxw3gfy5tr0ytsc8pgd6z1xv5", nil, nil); code != 404 {
+		t.Errorf("missing file: %d", code)
+	}
+	// A Digest that does not match is refused.
+	_, m, _ = e.do("POST", "/api/storage/upload", []byte("abc"), map[string]string{"Authorization": "Convex " + e.key, "Digest": "sha-256=AAAA"})
+	if m["code"] != "StorageDigestMismatch" {
+		t.Errorf("digest: %v", m)
 	}
 }

@@ -97,6 +97,9 @@ func (s *Server) loadDeployment() error {
 	if err != nil {
 		return fmt.Errorf("reading schema: %w", err)
 	}
+	if len(schema) == 0 {
+		schema = nil
+	}
 	mods, err := s.engine.Load(runtimeModules(modules))
 	if err != nil {
 		return fmt.Errorf("loading the pushed functions: %w", err)
@@ -119,14 +122,6 @@ func (s *Server) getMetaJSON(key string, v any) (bool, error) {
 		return false, fmt.Errorf("decoding %s: %w", key, err)
 	}
 	return true, nil
-}
-
-func (s *Server) putMetaJSON(key string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return s.store.PutMeta(key, b)
 }
 
 func runtimeModules(ms []storedModule) []runtime.Module {
@@ -525,17 +520,20 @@ func (s *Server) handleFinishPush(w http.ResponseWriter, r *http.Request) error 
 	if p.applyErr != "" {
 		return badRequest("SchemaValidationFailed", "Hit an error while pushing:\n%s", p.applyErr)
 	}
-	if err := s.putMetaJSON(metaModules, p.modules); err != nil {
-		return err
+	// The code, its analysis and config change together or not at all.
+	metas := map[string][]byte{metaSchema: p.schema}
+	if metas[metaSchema] == nil {
+		metas[metaSchema] = []byte{}
 	}
-	if err := s.putMetaJSON(metaAnalysis, p.analysis); err != nil {
-		return err
+	for key, v := range map[string]any{metaModules: p.modules, metaAnalysis: p.analysis, metaConfig: p.config} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		metas[key] = b
 	}
-	if err := s.putMetaJSON(metaConfig, p.config); err != nil {
-		return err
-	}
-	if err := s.store.PutMeta(metaSchema, p.schema); err != nil {
-		return err
+	if err := s.store.PutMetas(metas); err != nil {
+		return fmt.Errorf("saving the pushed code: %w", err)
 	}
 	s.dep.Store(newDeployment(p.mods, p.modules, p.analysis, p.config, p.schema))
 	s.crons.reset(cronsFrom(p.analysis), time.Now())
@@ -580,10 +578,10 @@ func (s *Server) finishDiff(old *deployment, p *pendingPush) map[string]any {
 	var schemaDiff any
 	if !bytes.Equal(oldSchema, p.schema) {
 		var prev, next any
-		if oldSchema != nil {
+		if len(oldSchema) > 0 {
 			prev = string(oldSchema)
 		}
-		if p.schema != nil {
+		if len(p.schema) > 0 {
 			next = string(p.schema)
 		}
 		schemaDiff = map[string]any{"previous_schema": prev, "next_schema": next}

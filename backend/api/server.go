@@ -82,6 +82,7 @@ func New(cfg Config) (*Server, error) {
 		kick:   make(chan struct{}, 1),
 		crons:  newCronState(),
 	}
+	s.store.SetOrigin(cfg.CloudURL)
 	if err := s.loadDeployment(); err != nil {
 		return nil, err
 	}
