@@ -50,7 +50,7 @@ func (c *Client) resty() *resty.Client {
 		r = resty.New().SetTimeout(60 * time.Second)
 	}
 	// Network errors only (resty's default condition); HTTP errors are answers.
-	return r.SetRetryCount(3).SetRetryWaitTime(500 * time.Millisecond).SetRetryMaxWaitTime(4 * time.Second).
+	return r.SetRetryCount(3).SetRetryWaitTime(500*time.Millisecond).SetRetryMaxWaitTime(4*time.Second).
 		SetHeader("Convex-Client", c.ClientHeader).
 		SetLogger(quietLogger{})
 }

@@ -103,7 +103,11 @@ func (t *terminal) run(f huh.Field) error {
 		WithOutput(t.o.Out).
 		WithShowHelp(true).
 		WithAccessible(t.o.Accessible)
-	err := form.Run()
+	return mapRunErr(form.Run())
+}
+
+// mapRunErr turns Ctrl-C (huh's abort) into ui.Interrupted, exit 130.
+func mapRunErr(err error) error {
 	if errors.Is(err, huh.ErrUserAborted) {
 		return ui.Interrupted
 	}
