@@ -1,6 +1,12 @@
 package commands
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/convex-go/convex/auth"
+	"github.com/convex-go/convex/deployments"
+	"github.com/convex-go/convex/ui"
+)
 
 func newLoginCommand(d *Deps) *cli.Command {
 	return &cli.Command{
@@ -27,14 +33,130 @@ func newLoginCommand(d *Deps) *cli.Command {
 			hiddenBool("vercel", "Log in through the Vercel integration."),
 			valueFlag("vercel-override", "slug", "Vercel integration slug to use.").Hide(),
 		},
-		Action: d.notImplemented("login"),
+		Action: d.login,
 		Subcommands: []*cli.Command{
 			{
 				Name:        "status",
 				Usage:       "Check login status and list accessible teams",
 				Description: "Say whether this machine is logged in, where the credentials come from, and which teams they reach.",
-				Action:      d.notImplemented("login status"),
+				Action:      d.loginStatus,
 			},
 		},
 	}
+}
+
+func (d *Deps) login(c *cli.Context) error {
+	ctx := c.Context
+	if c.IsSet("override-auth-username") != c.IsSet("override-auth-password") {
+		return ui.Usage("--override-auth-username and --override-auth-password go together.")
+	}
+	if c.IsSet("override-auth-username") {
+		return ui.Errorf("Logging in with a user name and password is not supported by this CLI.").
+			WithHint("Use the device login (the default) or --login-flow paste.")
+	}
+	apiOpts := deployments.Options{Env: d.Env, Dir: d.Cwd, AccessToken: d.storedToken(), HTTPClient: d.httpClient(), Warn: warnWriter{d.Out}}
+	client, a, err := deployments.ManagementClient(apiOpts)
+	if err != nil {
+		return err
+	}
+	if !c.Bool("force") && !c.Bool("dump-access-token") && a.Token != "" {
+		ok, err := client.Authorized(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if a.Kind == "accessToken" {
+				ac := &auth.Client{ProvisionHost: deployments.ProvisionHost(d.Env), ClientHeader: auth.ClientHeader(d.Env), HTTPClient: d.httpClient()}
+				if err := ac.EnsureOptIns(ctx, "Bearer "+a.Token, d.prompter(), c.Bool("accept-opt-ins")); err != nil {
+					return err
+				}
+			}
+			d.Out.Success("This device has previously been authorized and is ready for use with Convex.")
+			return nil
+		}
+	}
+	if c.Bool("check-login") {
+		return ui.Errorf("You are not logged in.").WithHint("Run `convex login`.")
+	}
+	token, err := auth.Login(ctx, auth.LoginOptions{
+		Env:               d.Env,
+		AuthIssuer:        c.String("override-auth-url"),
+		ClientID:          c.String("override-auth-client"),
+		DeviceName:        c.String("device-name"),
+		Flow:              c.String("login-flow"),
+		NoOpen:            c.Bool("no-open"),
+		ProviderToken:     c.String("override-access-token"),
+		ProviderTokenOnly: c.Bool("dump-access-token"),
+		AcceptOptIns:      c.Bool("accept-opt-ins"),
+		Prompter:          d.prompter(),
+		Out:               d.Stderr,
+		HTTPClient:        d.httpClient(),
+		OpenBrowser:       func(u string) error { return openBrowser(d.Env, u) },
+	})
+	if err != nil {
+		return err
+	}
+	if c.Bool("dump-access-token") {
+		d.Out.Result("%s", token)
+	}
+	return nil
+}
+
+func (d *Deps) loginStatus(c *cli.Context) error {
+	ctx := c.Context
+	store, err := auth.NewTokenStore(d.Env)
+	if err != nil {
+		return err
+	}
+	api := func(tok string) *deployments.Client {
+		return deployments.NewClient(deployments.ClientOptions{Host: deployments.ProvisionHost(d.Env), Auth: tok,
+			Version: deployments.ClientVersion(d.Env), HTTPClient: d.httpClient(), Warn: warnWriter{d.Out}})
+	}
+	tok, err := store.Token()
+	switch {
+	case err != nil:
+		d.Out.Warn("%v", err)
+		d.Out.Message("Status: Not logged in")
+	case tok == "":
+		d.Out.Message("No Convex account token found in: %s", store.Path)
+		d.Out.Message("Status: Not logged in")
+	default:
+		d.Log.AddSecret(tok)
+		d.Out.Message("Convex account token found in: %s", store.Path)
+		ok, err := api(tok).Authorized(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			d.Out.Message("Status: Not logged in (the server does not accept the token; run `convex login --force`)")
+			break
+		}
+		d.Out.Message("Status: Logged in")
+		teams, err := api(tok).Teams(ctx)
+		if err != nil {
+			return err
+		}
+		d.Out.Message("Teams: %d team(s) accessible", len(teams))
+		for _, t := range teams {
+			d.Out.Message("  - %s (%s)", t.Name, t.Slug)
+		}
+	}
+	r, err := auth.ResolveAuth(auth.AuthOptions{Env: d.Env, Dir: d.Cwd})
+	if err != nil {
+		return err
+	}
+	switch r.Key.Kind {
+	case auth.KeyProject, auth.KeyProd, auth.KeyDev:
+		d.Log.AddSecret(r.Key.Raw)
+		ok, err := api(r.Key.Secret()).Authorized(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			d.Out.Message("Working Directory: Valid %s in %s", r.KeyVar, r.KeySource)
+		} else {
+			d.Out.Warn("Working Directory: Invalid %s in %s", r.KeyVar, r.KeySource)
+		}
+	}
+	return nil
 }

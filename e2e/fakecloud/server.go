@@ -224,6 +224,12 @@ func (s *Server) principal(r *http.Request) (principal, bool) {
 	if k := s.keyRecord(tok); k != nil {
 		return principal{key: k}, true
 	}
+	// `login status` checks a deploy key by its secret half alone.
+	for _, k := range s.keys {
+		if _, sec, _ := strings.Cut(k.Key, "|"); sec == tok {
+			return principal{key: k}, true
+		}
+	}
 	return principal{}, false
 }
 
