@@ -30,8 +30,12 @@ func (s *Server) schedulerLoop(ctx context.Context) {
 	}
 }
 
+// maxJobBatches bounds the work of one scheduler tick, so a job whose state
+// cannot be recorded is retried on the next tick instead of in a hot loop.
+const maxJobBatches = 8
+
 func (s *Server) runDueJobs(ctx context.Context) {
-	for ctx.Err() == nil {
+	for batch := 0; batch < maxJobBatches && ctx.Err() == nil; batch++ {
 		jobs, err := s.store.DueJobs(time.Now(), 16)
 		if err != nil {
 			s.logf("scheduler: listing due jobs: %v", err)
