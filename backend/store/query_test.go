@@ -237,6 +237,27 @@ func TestIndexRanges(t *testing.T) {
 	w.Rollback()
 }
 
+func TestEqualityIsExact(t *testing.T) {
+	s := openTest(t)
+	if err := s.ApplySchema([]byte(chatSchema)); err != nil {
+		t.Fatal(err)
+	}
+	tx := begin(t, s, true)
+	for _, a := range []string{"a", "a\\u0000", "a\\u0000b", "ab", ""} {
+		insert(t, tx, "messages", `{"author":"`+a+`"}`)
+	}
+	for _, a := range []string{"a", "a\\u0000", "ab", ""} {
+		got := field(collect(t, tx, indexQuery("by_author", "", rng("Eq", "author", `"`+a+`"`))), "author")
+		if len(got) != 1 {
+			t.Errorf("Eq %q matched %q", a, got)
+		}
+	}
+	got := field(collect(t, tx, indexQuery("by_author", "", rng("Gt", "author", `"a"`), rng("Lt", "author", `"ab"`))), "author")
+	if len(got) != 2 {
+		t.Errorf("a < author < ab matched %q", got)
+	}
+}
+
 func TestIndexOnFreshTable(t *testing.T) {
 	s := openTest(t)
 	if err := s.ApplySchema([]byte(chatSchema)); err != nil {

@@ -255,6 +255,42 @@ func (s *Store) DueJobs(now time.Time, limit int) ([]Job, error) {
 	return out, nil
 }
 
+// Jobs returns up to limit scheduled functions in a state (limit <= 0: all),
+// earliest scheduled first; for example inProgress jobs left by a crash.
+func (s *Store) Jobs(state string, limit int) ([]Job, error) {
+	t, err := s.Begin(false)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Rollback()
+	ti, err := t.tableByNumber(ScheduledFunctionsTable)
+	if err != nil {
+		return nil, err
+	}
+	ix := ti.indexes["by_state"]
+	lo, hi, err := compileRange("_scheduled_functions.by_state", ix.fields, []rangeExpr{{Type: "Eq", FieldPath: "state.kind", Value: state}})
+	if err != nil {
+		return nil, err
+	}
+	sc := &scanner{t: t, q: &compiledQuery{table: ti, index: ix, lo: lo, hi: hi}}
+	var out []Job
+	for limit <= 0 || len(out) < limit {
+		e, err := sc.next()
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			break
+		}
+		j, err := jobFromDoc(e.doc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
 // NextJobTime returns the scheduled time of the earliest pending job.
 func (s *Store) NextJobTime() (time.Time, bool, error) {
 	jobs, err := s.DueJobs(time.Unix(1<<40, 0), 1)

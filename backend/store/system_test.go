@@ -216,6 +216,9 @@ func TestScheduler(t *testing.T) {
 	if err := s.SetJobState(early, JobFailed, "boom"); err != nil {
 		t.Fatal(err)
 	}
+	if failed, err := s.Jobs(JobFailed, 0); err != nil || len(failed) != 1 || failed[0].ID != early {
+		t.Fatalf("Jobs(failed) = %+v, %v", failed, err)
+	}
 	j, err := s.GetJob(early)
 	if err != nil || j.State != JobFailed || j.Error != "boom" {
 		t.Fatalf("job after failure %+v %v", j, err)

@@ -196,8 +196,10 @@ func IndexKey(vs ...Value) []byte {
 	return buf
 }
 
-// appendEscaped writes b terminated by 0x00, with each 0x00 inside b written
-// as 0x00 0xFF, so that the terminator sorts below any continuation.
+// appendEscaped writes b terminated by 0x00 0x01, with each 0x00 inside b
+// written as 0x00 0xFF. The terminator sorts below any continuation, and no
+// encoded string is a prefix of another, so the keys of all values equal to
+// x are exactly the keys starting with IndexKey(x).
 func appendEscaped(buf, b []byte) []byte {
 	for _, c := range b {
 		buf = append(buf, c)
@@ -205,7 +207,7 @@ func appendEscaped(buf, b []byte) []byte {
 			buf = append(buf, 0xFF)
 		}
 	}
-	return append(buf, 0x00)
+	return append(buf, 0x00, 0x01)
 }
 
 func appendKey(buf []byte, v Value) []byte {

@@ -467,3 +467,27 @@ func TypeName(v Value) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+// FormatJSON writes v in one of the value formats of the HTTP API:
+// "convex_encoded_json"/"convex_json" (encoded), "json"/"convex_clean_json"
+// (clean) or "export_json" (clean lossless). An empty format means encoded.
+func FormatJSON(v Value, format string) ([]byte, error) {
+	var tree any
+	switch format {
+	case "", "convex_encoded_json", "convex_json":
+		return Encode(v)
+	case "json", "convex_clean_json":
+		tree = ExportJSON(v)
+	case "export_json":
+		tree = LosslessJSON(v)
+	default:
+		return nil, fmt.Errorf("unknown value format %q", format)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(tree); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}

@@ -140,6 +140,9 @@ func TestCompareTotalOrder(t *testing.T) {
 			if got := bytes.Compare(IndexKey(vs[i]), IndexKey(vs[j])); got != want {
 				t.Errorf("IndexKey order (%s, %s) = %d, want %d", ShortString(vs[i], 0), ShortString(vs[j], 0), got, want)
 			}
+			if i != j && bytes.HasPrefix(IndexKey(vs[j]), IndexKey(vs[i])) {
+				t.Errorf("key of %s is a prefix of the key of %s", ShortString(vs[i], 0), ShortString(vs[j], 0))
+			}
 		}
 	}
 }
@@ -256,8 +259,13 @@ func FuzzIndexKeyOrder(f *testing.F) {
 		if c != -Compare(vb, va) {
 			t.Fatalf("Compare not antisymmetric")
 		}
-		if k := bytes.Compare(IndexKey(va), IndexKey(vb)); k != c {
+		ka, kb := IndexKey(va), IndexKey(vb)
+		if k := bytes.Compare(ka, kb); k != c {
 			t.Fatalf("key order %d != Compare %d for %s vs %s", k, c, a, b)
+		}
+		// Prefix-free: range scans over "equal to x" rely on it.
+		if c != 0 && (bytes.HasPrefix(ka, kb) || bytes.HasPrefix(kb, ka)) {
+			t.Fatalf("keys of unequal values %s and %s are prefixes", a, b)
 		}
 		// Encoding is invertible.
 		ea, err := Encode(va)
@@ -301,5 +309,26 @@ func TestCheckLimits(t *testing.T) {
 	}
 	if err := CheckLimits(map[string]Value{"a": []Value{int64(1)}}); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestFormatJSON(t *testing.T) {
+	v := map[string]Value{"i": int64(7), "f": 1.0, "s": "<&>"}
+	cases := map[string]string{
+		"":                    `{"f":1,"i":{"$integer":"BwAAAAAAAAA="},"s":"<&>"}`,
+		"convex_json":         `{"f":1,"i":{"$integer":"BwAAAAAAAAA="},"s":"<&>"}`,
+		"json":                `{"f":1,"i":"7","s":"<&>"}`,
+		"convex_clean_json":   `{"f":1,"i":"7","s":"<&>"}`,
+		"export_json":         `{"f":1.0,"i":7,"s":"<&>"}`,
+		"convex_encoded_json": `{"f":1,"i":{"$integer":"BwAAAAAAAAA="},"s":"<&>"}`,
+	}
+	for format, want := range cases {
+		got, err := FormatJSON(v, format)
+		if err != nil || string(got) != want {
+			t.Errorf("FormatJSON(%q) = %s, %v; want %s", format, got, err, want)
+		}
+	}
+	if _, err := FormatJSON(v, "yaml"); err == nil {
+		t.Error("unknown format accepted")
 	}
 }
