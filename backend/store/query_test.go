@@ -398,3 +398,45 @@ func TestReadLimit(t *testing.T) {
 	}
 	sysErr(t, tx, "1.0/queryStreamNext", `{"queryId":`+string(qid)+`}`, "TooManyReads", "Too many documents read")
 }
+
+func TestVectorSearch(t *testing.T) {
+	s := openTest(t)
+	schema := `{"tables":[{"tableName":"docs","indexes":[],"searchIndexes":[],"vectorIndexes":[{"indexDescriptor":"by_emb","vectorField":"emb","dimensions":2,"filterFields":["kind"]}]}],"schemaValidation":true}`
+	if err := s.ApplySchema([]byte(schema)); err != nil {
+		t.Fatal(err)
+	}
+	tx := begin(t, s, true)
+	east := insert(t, tx, "docs", `{"emb":[1,0],"kind":"a"}`)
+	north := insert(t, tx, "docs", `{"emb":[0,1],"kind":"b"}`)
+	ne := insert(t, tx, "docs", `{"emb":[1,1],"kind":"a"}`)
+	insert(t, tx, "docs", `{"kind":"a"}`)
+	commit(t, tx)
+	r := begin(t, s, false)
+	res := sys(t, r, "1.0/actions/vectorSearch", `{"query":{"indexName":"docs.by_emb","vector":[1,0.1],"limit":2,"expressions":null}}`).(map[string]any)["results"].([]any)
+	if len(res) != 2 || res[0].(map[string]any)["_id"] != east || res[1].(map[string]any)["_id"] != ne {
+		t.Fatalf("results %v", res)
+	}
+	res = sys(t, r, "1.0/actions/vectorSearch", `{"query":{"indexName":"docs.by_emb","vector":[1,0],"expressions":{"$eq":[{"$field":"kind"},{"$literal":"b"}]}}}`).(map[string]any)["results"].([]any)
+	if len(res) != 1 || res[0].(map[string]any)["_id"] != north {
+		t.Fatalf("filtered results %v", res)
+	}
+	sysErr(t, r, "1.0/actions/vectorSearch", `{"query":{"indexName":"docs.by_emb","vector":[1,0,0]}}`, "InvalidArgument", "dimensions")
+	sysErr(t, r, "1.0/actions/vectorSearch", `{"query":{"indexName":"docs.nope","vector":[1,0]}}`, "IndexNotFound", "")
+	sysErr(t, r, "1.0/actions/vectorSearch", `{"query":{"indexName":"docs.by_emb","vector":[1,0],"limit":0}}`, "InvalidArgument", "limit")
+}
+
+func TestPaginationPerFunctionFrame(t *testing.T) {
+	s := openTest(t)
+	seed(t, s)
+	tx := begin(t, s, true)
+	q := `{"query":` + scan("") + `,"cursor":null,"pageSize":2}`
+	sys(t, tx, "1.0/queryPage", q)
+	leave := tx.EnterFunction()
+	sys(t, tx, "1.0/queryPage", q) // a nested function may paginate once
+	sysErr(t, tx, "1.0/queryPage", q, "MultiplePaginatedDatabaseQueries", "")
+	leave()
+	sysErr(t, tx, "1.0/queryPage", q, "MultiplePaginatedDatabaseQueries", "")
+	if m := tx.Metrics(); m.DocsRead == 0 || m.MaxDocsRead != defaultMaxDocsRead {
+		t.Fatalf("metrics %+v", m)
+	}
+}

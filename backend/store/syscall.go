@@ -120,6 +120,8 @@ func (t *Tx) Syscall(op string, argsJSON []byte) ([]byte, error) {
 		return t.sysStorageDelete(a)
 	case "1.0/storageGenerateUploadUrl":
 		return t.sysGenerateUploadURL()
+	case "1.0/actions/vectorSearch":
+		return t.sysVectorSearch(a)
 	}
 	return nil, fmt.Errorf("unknown syscall %q", op)
 }
