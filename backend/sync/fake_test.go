@@ -145,8 +145,12 @@ func (f *fakeBackend) RunMutation(ctx context.Context, req Request) (MutationRes
 		return MutationResult{}, fmt.Errorf("fake: bad args %s", req.Args)
 	}
 	if req.Path == "slow:send" {
-		f.slowStart <- struct{}{}
-		<-f.release
+		if f.release == nil {
+			time.Sleep(300 * time.Millisecond)
+		} else {
+			f.slowStart <- struct{}{}
+			<-f.release
+		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
