@@ -84,6 +84,10 @@ func (t *tree) normalize(args []string) (plan, error) {
 				f, lv = findFlag(t.root, name), levels[0]
 			}
 			if f == nil {
+				if p.help || helpRequested(args[i:]) {
+					p.help, p.cmd = true, cur
+					return p, nil
+				}
 				return p, t.unknownFlag(cur, a)
 			}
 			use := flagUse{flag: f, name: f.Names()[0], value: val, set: hasVal}
@@ -138,7 +142,8 @@ func (t *tree) normalize(args []string) (plan, error) {
 
 	// A group's flag reaches the subcommand when the subcommand declares it.
 	leaf := levels[len(levels)-1]
-	for _, lv := range levels[1 : len(levels)-1] {
+	for i := 1; i < len(levels)-1; i++ {
+		lv := levels[i]
 		kept := lv.flags[:0]
 		for _, u := range lv.flags {
 			if findFlag(leaf.cmd, u.name) != nil {
@@ -221,6 +226,20 @@ func (t *tree) normalize(args []string) (plan, error) {
 	return p, nil
 }
 
+// helpRequested reports whether -h/--help comes before any "--" in args:
+// help then wins over other mistakes on the line.
+func helpRequested(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "--help":
+			return true
+		}
+	}
+	return false
+}
+
 // splitFlag parses "--name", "--name=value" and "-x". Single-dash flags have
 // one letter; "--x" and "-name" are not flags of ours.
 func splitFlag(a string) (name, value string, hasValue, ok bool) {
@@ -286,6 +305,9 @@ func (t *tree) unknownFlag(cmd *cli.Command, typed string) error {
 				candidates = append(candidates, n)
 			}
 		}
+	}
+	if findFlag(cmd, "verbose") == nil {
+		candidates = append(candidates, "verbose") // the global flag works anywhere
 	}
 	err := usageErr("unknown flag %s for %s", strings.SplitN(typed, "=", 2)[0], t.name(cmd))
 	hint := fmt.Sprintf("Run `%s --help` to see its flags.", t.name(cmd))

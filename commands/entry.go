@@ -75,8 +75,16 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, env Env) int 
 
 // RunWith runs the CLI with everything injected; tests use it directly.
 // args excludes the program name.
-func RunWith(ctx context.Context, d *Deps, args []string) (code int) {
+func RunWith(ctx context.Context, d *Deps, args []string) int {
+	return runWithHook(ctx, d, args, nil)
+}
+
+// runWithHook is RunWith with a chance to change the tree first (tests).
+func runWithHook(ctx context.Context, d *Deps, args []string, hook func(*tree)) (code int) {
 	app, t := newApp(d)
+	if hook != nil {
+		hook(t)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			d.Out.Failure("unexpected error: %v", r)

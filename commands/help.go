@@ -71,8 +71,8 @@ func (t *tree) helpText(c *cli.Command) string {
 }
 
 func (t *tree) rootHelp(b *strings.Builder) {
-	b.WriteString("convex develops, deploys and manages Convex backends: one program, no Node.js needed\n" +
-		"to run it, with a local deployment built in.\n\n")
+	b.WriteString("convex develops, deploys and manages Convex backends. It is one program: no\n" +
+		"Node.js needed to run it, and a local deployment is built in.\n\n")
 	b.WriteString("Usage:\n  convex <command> [flags]\n\n")
 	b.WriteString("Getting started:\n")
 	b.WriteString("  convex dev       Run this in your app's folder while you work: it sets up a\n" +
@@ -83,8 +83,8 @@ func (t *tree) rootHelp(b *strings.Builder) {
 	writeCommandList(b, visibleCommands(t.root))
 	b.WriteString("\nGlobal flags:\n")
 	writeFlagList(b, visibleFlags(t.root))
-	b.WriteString("\nRun `convex <command> --help` (or `convex help <command>`) for what a command does\n" +
-		"and all its flags. Documentation: https://docs.convex.dev\n")
+	b.WriteString("\nRun `convex <command> --help` (or `convex help <command>`) to learn what a\n" +
+		"command does and see all its flags. Documentation: https://docs.convex.dev\n")
 }
 
 // usageLines shows how to call c: its arguments, its subcommands.
