@@ -118,3 +118,23 @@ func TestCloseAndReopen(t *testing.T) {
 		t.Fatal("_creationTime went back after reopen")
 	}
 }
+
+func TestPragmasOnEveryConnection(t *testing.T) {
+	s := openTest(t)
+	// Hold one connection so the next query opens another.
+	tx := begin(t, s, false)
+	for i := 0; i < 2; i++ {
+		var sync int
+		var mode string
+		if err := s.db.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if sync != 2 || mode != "wal" {
+			t.Fatalf("synchronous=%d journal_mode=%s, want 2 (FULL) and wal", sync, mode)
+		}
+	}
+	tx.Rollback()
+}
