@@ -23,7 +23,7 @@ type Options struct {
 	// ClientID is the OAuth client the device flow accepts (DefaultClientID).
 	ClientID string
 	// DeviceInterval is the polling interval (seconds) announced by the device flow.
-	DeviceInterval int
+	DeviceInterval float64
 	// PendingPolls is how many token polls answer authorization_pending
 	// before the device login is approved.
 	PendingPolls int
