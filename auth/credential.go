@@ -59,7 +59,7 @@ func (c Credential) String() string {
 	if c.Kind == CredNone {
 		return "no credentials"
 	}
-	return c.Kind.String() + " " + ui.Redact(c.Token) + " from " + c.Source
+	return c.Kind.String() + " " + RedactKey(c.Token) + " from " + c.Source
 }
 
 // GoString redacts as well.

@@ -77,7 +77,7 @@ func (k KeyKind) String() string {
 }
 
 // DeployKey is a classified key. Raw is the secret-bearing original; print a
-// DeployKey (its String method redacts) or ui.Redact(Raw), never Raw.
+// DeployKey (its String method redacts) or RedactKey(Raw), never Raw.
 type DeployKey struct {
 	Raw  string
 	Kind KeyKind
@@ -92,11 +92,31 @@ type DeployKey struct {
 }
 
 // String is the redacted key, safe to print.
-func (k DeployKey) String() string { return ui.Redact(k.Raw) }
+func (k DeployKey) String() string { return RedactKey(k.Raw) }
 
 // GoString redacts too, so %#v cannot leak the secret.
 func (k DeployKey) GoString() string {
-	return "auth.DeployKey{" + k.Kind.String() + " " + ui.Redact(k.Raw) + "}"
+	return "auth.DeployKey{" + k.Kind.String() + " " + RedactKey(k.Raw) + "}"
+}
+
+// RedactKey shows a key as "prod:happy-animal-123|abcd…wxyz": the prefix
+// before the first '|' names a deployment and is kept; of the secret only
+// the ends are shown, and nothing of a short one. (ui.Redact splits at the
+// last '|', which would reveal a secret that itself contains '|'.)
+func RedactKey(s string) string {
+	prefix, secret, ok := strings.Cut(s, "|")
+	if !ok {
+		prefix, secret = "", s
+	} else {
+		prefix += "|"
+	}
+	if secret == "" {
+		return prefix
+	}
+	if len(secret) <= 12 {
+		return prefix + "…"
+	}
+	return prefix + secret[:4] + "…" + secret[len(secret)-4:]
 }
 
 // Secret is the part after the first '|' ("" for legacy keys).
@@ -147,7 +167,7 @@ func ParseDeployKeyFrom(s, varName string) (DeployKey, error) {
 	k := DeployKey{Raw: s}
 	quoteHint := "Put the value in single quotes, e.g. " + varName + "='prod:happy-animal-123|ey…' (an unquoted '|' makes the shell start a pipe there)."
 	if i := strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }); i >= 0 {
-		return k, ui.Errorf("%s contains whitespace or a control character (%s)", varName, ui.Redact(s)).
+		return k, ui.Errorf("%s contains whitespace or a control character (%s)", varName, RedactKey(s)).
 			WithHint("Copy the key again without surrounding spaces or line breaks.")
 	}
 	prefix, secret, hasBar := strings.Cut(s, "|")
@@ -162,7 +182,7 @@ func ParseDeployKeyFrom(s, varName string) (DeployKey, error) {
 		return k, ui.Errorf("%s=%s has nothing after '|': it looks cut off", varName, prefix+"|").WithHint("%s", quoteHint)
 	}
 	if prefix == "" {
-		return k, ui.Errorf("%s has nothing before '|' (%s)", varName, ui.Redact(s)).
+		return k, ui.Errorf("%s has nothing before '|' (%s)", varName, RedactKey(s)).
 			WithHint("Copy the whole key from the dashboard; it starts with its kind, e.g. prod:… or project:….")
 	}
 	parts := strings.Split(prefix, ":")
@@ -175,7 +195,7 @@ func ParseDeployKeyFrom(s, varName string) (DeployKey, error) {
 	case k.Type == "preview" && len(parts) == 3:
 		k.Kind, k.Team, k.Project = KeyPreview, parts[1], parts[2]
 	case k.Type == "preview" && len(parts) > 3:
-		return k, ui.Errorf("%s is a malformed preview key (%s)", varName, ui.Redact(s)).
+		return k, ui.Errorf("%s is a malformed preview key (%s)", varName, RedactKey(s)).
 			WithHint("Create a new preview deploy key in the project's settings on the dashboard.")
 	case k.Type == "project":
 		k.Kind = KeyProject
