@@ -490,3 +490,38 @@ func TestStorage(t *testing.T) {
 		t.Errorf("digest: %v", m)
 	}
 }
+
+// TestGarbageInput sends malformed bodies to every route with a valid key:
+// the answer must be a 4xx {code, message}, never a 500 or a crash.
+func TestGarbageInput(t *testing.T) {
+	e := newTestEnv(t)
+	e.push(pushRequest(e.key, []map[string]any{{"path": "notes.js", "source": notesModule, "environment": "isolate"}}, nil, nil))
+	routes := []string{
+		"/api/get_config_hashes", "/api/deploy2/start_push", "/api/deploy2/evaluate_push", "/api/deploy2/wait_for_schema",
+		"/api/deploy2/finish_push", "/api/update_environment_variables", "/api/query", "/api/mutation", "/api/action",
+		"/api/function", "/api/run/notes/add", "/api/query_batch", "/api/storage/upload?token=x",
+	}
+	bodies := []string{`[]`, `"s"`, `{"path":5}`, `{"path":"notes:add","args":"x"}`, `{"path":"notes:add","args":[1,2]}`,
+		`{"changes":[{"name":5}]}`, `{"changes":"x"}`, `{"schemaChange":{"schemaIds":{"":5}}}`, `{"startPush":{"schemaChange":[]}}`,
+		`{"appDefinition":{"changedModules":[{"path":"../x.js","source":"x"}]}}`,
+		`{"appDefinition":{"changedModules":[{"path":"a.js","source":"export const = ;"}]}}`,
+		`{"appDefinition":{"changedModules":[{"path":"a.js","source":"throw new Error('top')"}]}}`,
+		`{"queries":[{"path":"notes:count","args":7}]}`, `{"path":"notes:add","args":{"text":"x"},"componentPath":"child"}`,
+		`{"path":"` + strings.Repeat("a/", 300) + `x:y","args":{}}`, "\x00\x01", `{"path":"notes:add","args":{"text":{"$integer":"bad"}}}`}
+	for _, route := range routes {
+		for _, body := range bodies {
+			code, m, raw := e.do("POST", route, []byte(body), e.admin())
+			if code >= 500 {
+				t.Errorf("POST %s %s: %d %s", route, body, code, raw)
+				continue
+			}
+			if code >= 400 && (m["code"] == nil || m["message"] == nil) {
+				t.Errorf("POST %s %s: %d body %s is not {code, message}", route, body, code, raw)
+			}
+		}
+	}
+	// The deployment still works afterwards.
+	if r := e.call("query", "notes:count", map[string]any{}, nil); r["status"] != "success" {
+		t.Errorf("after garbage: %v", r)
+	}
+}
