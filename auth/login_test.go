@@ -465,4 +465,3 @@ func TestLogout(t *testing.T) {
 		t.Errorf("%v %v", existed, err)
 	}
 }
-
