@@ -123,7 +123,9 @@ func (e *testEnv) do(method, path string, body any, headers map[string]string) (
 	return resp.StatusCode, m, raw
 }
 
-func (e *testEnv) admin() map[string]string { return map[string]string{"Authorization": "Convex " + e.key} }
+func (e *testEnv) admin() map[string]string {
+	return map[string]string{"Authorization": "Convex " + e.key}
+}
 
 func brotliJSON(t *testing.T, v any) []byte {
 	j, _ := json.Marshal(v)
@@ -145,7 +147,7 @@ func pushRequest(key string, modules []map[string]any, unchanged []map[string]an
 	return map[string]any{
 		"adminKey": key, "dryRun": false, "functions": "convex/",
 		"appDefinition": map[string]any{
-			"definition": map[string]any{"path": "convex.config.js", "source": "export default {}", "environment": "isolate"},
+			"definition":   map[string]any{"path": "convex.config.js", "source": "export default {}", "environment": "isolate"},
 			"dependencies": []any{}, "schema": schemaMod, "changedModules": modules,
 			"unchangedModuleHashes": unchanged, "udfServerVersion": "1.48.0",
 		},
