@@ -23,7 +23,7 @@ const LegacyInstanceSecret = "4361726e697461732c206c69746572616c6c79206d65616e69
 // directory. It differs from the reference backend's file name on purpose, so
 // a directory both CLIs have used never has one backend read the other's
 // database.
-const dbFileName = "convex_go_backend.sqlite3"
+const dbFileName = "convex_go_backend"
 
 // storageDirName holds uploaded files; shared name with the reference layout.
 const storageDirName = "convex_local_storage"

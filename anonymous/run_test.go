@@ -1,0 +1,117 @@
+package anonymous
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/convex-go/convex/ui"
+)
+
+func freePorts(t *testing.T) (int, int) {
+	t.Helper()
+	a, err := osPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := osPort()
+	if err != nil || b == a {
+		t.Fatalf("no second free port: %v", err)
+	}
+	return a, b
+}
+
+func TestEnsureAnonymousCreatesThenReuses(t *testing.T) {
+	ctx := context.Background()
+	project := filepath.Join(t.TempDir(), "my-app")
+	if err := os.MkdirAll(project, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cloud, site := freePorts(t)
+	opts := Options{ProjectDir: project, CloudPort: cloud, SitePort: site, Out: io.Discard}
+	d, err := EnsureAnonymous(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Name != "anonymous-my-app" || !d.Created || !strings.HasPrefix(d.AdminKey, "anonymous-my-app|") {
+		t.Fatalf("unexpected deployment %+v", d)
+	}
+	resp, err := http.Get(d.URL + "/instance_name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != d.Name {
+		t.Fatalf("/instance_name = %q", body)
+	}
+	if _, err := os.Stat(filepath.Join(project, ".convex", ".gitignore")); err != nil {
+		t.Errorf(".convex/.gitignore not written: %v", err)
+	}
+
+	// While it runs, a command that needs it uses the running one.
+	r, err := EnsureRunning(ctx, project, "", d.Name)
+	if err != nil || r.Started || r.URL != d.URL {
+		t.Fatalf("EnsureRunning while running: %+v %v", r, err)
+	}
+	// A second dev on the same project is refused instead of clashing.
+	if _, err := EnsureAnonymous(ctx, Options{ProjectDir: project, Out: io.Discard}); err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Errorf("second EnsureAnonymous: %v", err)
+	}
+	first := *d.Config
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RequireRunning(ctx, project, "", d.Name); err == nil || !strings.Contains(err.Error(), "isn't running") {
+		t.Errorf("RequireRunning after stop: %v", err)
+	}
+
+	// The next run reuses name, ports and credentials.
+	d2, err := EnsureAnonymous(ctx, Options{ProjectDir: project, Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	if d2.Created || d2.Name != first.DeploymentName || d2.AdminKey != first.AdminKey || d2.Config.Ports != first.Ports || d2.Config.InstanceSecret != first.InstanceSecret {
+		t.Errorf("second run did not reuse the deployment: %+v vs %+v", d2.Config, first)
+	}
+}
+
+func TestEnsureRunningStartsAndStops(t *testing.T) {
+	ctx := context.Background()
+	project := t.TempDir()
+	cloud, site := freePorts(t)
+	d, err := EnsureAnonymous(ctx, Options{ProjectDir: project, CloudPort: cloud, SitePort: site, Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	r, err := EnsureRunning(ctx, project, "", d.Name)
+	if err != nil || !r.Started {
+		t.Fatalf("EnsureRunning: %+v %v", r, err)
+	}
+	if _, err := RequireRunning(ctx, project, "", d.Name); err != nil {
+		t.Errorf("RequireRunning while started: %v", err)
+	}
+	r.Close()
+	if _, err := EnsureRunning(ctx, t.TempDir(), "", "anonymous-nothing"); err == nil || !strings.Contains(ui.HintOf(err), "convex dev") {
+		t.Errorf("no config: %v", err)
+	}
+}
+
+func TestEnsureAnonymousCorruptConfig(t *testing.T) {
+	project := t.TempDir()
+	dir := ProjectStateDir(project)
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte("{oops"), 0o600)
+	if _, err := EnsureAnonymous(context.Background(), Options{ProjectDir: project, Out: io.Discard}); err == nil || !strings.Contains(err.Error(), "not valid JSON") {
+		t.Fatalf("corrupt config: %v", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "config.json")); string(got) != "{oops" {
+		t.Error("corrupt config was rewritten")
+	}
+}
