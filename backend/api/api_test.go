@@ -527,3 +527,49 @@ func TestGarbageInput(t *testing.T) {
 		t.Errorf("after garbage: %v", r)
 	}
 }
+
+func TestSystemQueries(t *testing.T) {
+	e := newTestEnv(t)
+	e.push(pushRequest(e.key, []map[string]any{{"path": "notes.js", "source": notesModule, "environment": "isolate"}}, nil, nil))
+	for i := 0; i < 3; i++ {
+		e.call("mutation", "notes:add", map[string]any{"text": string(rune('a' + i))}, nil)
+	}
+	e.do("POST", "/api/update_environment_variables", map[string]any{"changes": []any{map[string]any{"name": "B", "value": "2"}, map[string]any{"name": "A", "value": "1"}}}, e.admin())
+	// System functions need an admin key.
+	if r := e.call("query", "_system/cli/tables", map[string]any{}, nil); r["status"] != "error" {
+		t.Errorf("system query without key: %v", r)
+	}
+	r := e.call("query", "_system/cli/tables", map[string]any{"paginationOpts": map[string]any{"cursor": nil, "numItems": 10000}}, e.admin())
+	if page, _ := get(r, "value", "page").([]any); len(page) != 1 || get(page[0], "name") != "notes" || get(r, "value", "isDone") != true {
+		t.Errorf("tables: %v", r)
+	}
+	r = e.call("query", "_system/cli/tableData", map[string]any{"table": "notes", "order": "desc", "paginationOpts": map[string]any{"cursor": nil, "numItems": 2}}, e.admin())
+	page, _ := get(r, "value", "page").([]any)
+	if len(page) != 2 || get(page[0], "text") != "c" || get(r, "value", "isDone") != false {
+		t.Fatalf("tableData: %v", r)
+	}
+	r = e.call("query", "_system/cli/tableData", map[string]any{"table": "notes", "order": "desc", "paginationOpts": map[string]any{"cursor": get(r, "value", "continueCursor"), "numItems": 2}}, e.admin())
+	if page, _ := get(r, "value", "page").([]any); len(page) != 1 || get(page[0], "text") != "a" || get(r, "value", "isDone") != true {
+		t.Errorf("tableData page 2: %v", r)
+	}
+	r = e.call("query", "_system/cli/queryEnvironmentVariables", map[string]any{}, e.admin())
+	if vs, _ := r["value"].([]any); len(vs) != 2 || get(vs[0], "name") != "A" || get(vs[1], "value") != "2" {
+		t.Errorf("env list: %v", r)
+	}
+	if r := e.call("query", "_system/cli/queryEnvironmentVariables:get", map[string]any{"name": "B"}, e.admin()); get(r, "value", "value") != "2" {
+		t.Errorf("env get: %v", r)
+	}
+	if r := e.call("query", "_system/cli/tableSize", map[string]any{"tableName": "notes"}, e.admin()); r["value"] != 3.0 {
+		t.Errorf("tableSize: %v", r)
+	}
+	if r := e.call("query", "_system/cli/convexUrl:cloudUrl", map[string]any{}, e.admin()); r["value"] != "http://127.0.0.1:1" {
+		t.Errorf("cloudUrl: %v", r)
+	}
+	r = e.call("query", "_system/cli/modules:apiSpec", map[string]any{}, e.admin())
+	if spec, _ := r["value"].([]any); len(spec) != 9 || get(spec[0], "identifier") == nil {
+		t.Errorf("apiSpec: %v", r)
+	}
+	if r := e.call("query", "_system/cli/nope", map[string]any{}, e.admin()); r["status"] != "error" {
+		t.Errorf("unknown system function: %v", r)
+	}
+}

@@ -61,6 +61,27 @@ func (s *Server) runSystem(ctx context.Context, c udfCall, out udfOutcome) udfOu
 		result = []any{}
 	case "_system/cli/exports.js:getLatest":
 		result = nil
+	case "_system/cli/tables.js:default":
+		tables, err := s.store.Tables()
+		if err != nil {
+			out.Err = &runtime.FunctionError{Message: err.Error()}
+			return out
+		}
+		page := []any{}
+		for _, t := range tables {
+			if !t.System {
+				page = append(page, map[string]any{"name": t.Name})
+			}
+		}
+		result = map[string]any{"page": page, "isDone": true, "continueCursor": "end"}
+	case "_system/cli/tableData.js:default":
+		raw, err := s.tableData(args)
+		if err != nil {
+			out.Err = &runtime.FunctionError{Message: err.Error()}
+			return out
+		}
+		out.Value = raw
+		return out
 	case "_system/cli/tableSize.js:default":
 		table, _ := args["tableName"].(string)
 		n, err := s.countTable(table)
@@ -158,4 +179,42 @@ func (s *Server) apiSpec() []any {
 		}
 	}
 	return out
+}
+
+// tableData pages through a table in creation order, for `convex data`.
+func (s *Server) tableData(args map[string]any) ([]byte, error) {
+	table, _ := args["table"].(string)
+	if table == "" {
+		return nil, fmt.Errorf("ArgumentValidationError: missing table")
+	}
+	order, _ := args["order"].(string)
+	if order != "asc" {
+		order = "desc"
+	}
+	opts, _ := args["paginationOpts"].(map[string]any)
+	num := 100.0
+	var cursor any
+	if opts != nil {
+		if n, ok := opts["numItems"].(float64); ok && n > 0 {
+			num = n
+		}
+		cursor = opts["cursor"]
+	}
+	q := map[string]any{
+		"query": map[string]any{
+			"source":    map[string]any{"type": "FullTableScan", "tableName": table, "order": order},
+			"operators": []any{},
+		},
+		"cursor": cursor, "endCursor": nil, "pageSize": num,
+	}
+	b, err := json.Marshal(q)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.store.Begin(false)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	return tx.Syscall("1.0/queryPage", b)
 }
