@@ -32,6 +32,9 @@ type jsVM interface {
 	// idle reports whether the VM has no pending async operations (it can
 	// be reused safely).
 	idle() bool
+	// discard releases a VM that will not be used again (goroutines still
+	// waiting on its async operations give up).
+	discard()
 }
 
 // host answers operations the JS side cannot do itself. Both the Convex

@@ -249,3 +249,5 @@ func (v *gojaVM) interrupt(reason error) {
 }
 
 func (v *gojaVM) idle() bool { return v.pending == 0 && !v.broken.Load() }
+
+func (v *gojaVM) discard() { v.markBroken() }

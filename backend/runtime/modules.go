@@ -251,11 +251,16 @@ func (m *ModuleSet) getVM() (jsVM, error) {
 // back (see reuse notes in invoke.go).
 func (m *ModuleSet) putVM(vm jsVM) {
 	if m.engine.opts.FreshVMs || !vm.idle() {
+		vm.discard()
 		return
 	}
 	m.poolMu.Lock()
-	if len(m.pool) < m.engine.opts.MaxIdleVMs {
+	pooled := len(m.pool) < m.engine.opts.MaxIdleVMs
+	if pooled {
 		m.pool = append(m.pool, vm)
 	}
 	m.poolMu.Unlock()
+	if !pooled {
+		vm.discard()
+	}
 }

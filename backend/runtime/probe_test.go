@@ -157,17 +157,17 @@ func TestConsoleLogs(t *testing.T) {
 		t.Fatalf("got %d log lines: %+v", len(res.Logs), res.Logs)
 	}
 	want := []struct{ level, text string }{
-		{"LOG", `[LOG] 'hello' 42 { a: 'it\'s', b: [ 1, 2 ], c: null, d: undefined, 'e-f': true } [ 1, 'two' ]`},
+		{"LOG", "[LOG] 'hello' 42 {\n  a: 'it\\'s',\n  b: [ 1, 2 ],\n  c: null,\n  d: undefined,\n  'e-f': true\n} [ 1, 'two' ]"},
 		{"INFO", `[INFO] 'info'`},
 		{"WARN", `[WARN] 'warn'`},
-		{"ERROR", `[ERROR] [Error: bad`},
+		{"ERROR", `[ERROR] [Error: bad]`},
 		{"DEBUG", `[DEBUG] 1n Symbol(s) [Function (anonymous)] [Function: named]`},
-		{"LOG", `[LOG] Map (1) {'k' => 1} Set (1) {1} [] {}`},
+		{"LOG", "[LOG] Map (1) {\n  'k' => 1\n} Set (1) {\n  1\n} [] {}"},
 	}
 	for i, w := range want {
 		l := res.Logs[i]
-		if l.Level != w.level || !strings.HasPrefix(l.String(), w.text) {
-			t.Errorf("line %d = %q (%s), want prefix %q", i, l.String(), l.Level, w.text)
+		if l.Level != w.level || l.String() != w.text {
+			t.Errorf("line %d = %q (%s), want %q", i, l.String(), l.Level, w.text)
 		}
 		if l.Timestamp == 0 || l.IsTruncated {
 			t.Errorf("line %d: timestamp %d truncated %v", i, l.Timestamp, l.IsTruncated)

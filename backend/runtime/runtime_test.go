@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -166,5 +167,41 @@ func TestChatActionAndHTTP(t *testing.T) {
 	}
 	if msgs := d.ok(KindQuery, "messages:byAuthor", `{"channelId":"`+random+`","author":"dave"}`); !strings.Contains(msgs, `"body":"posted"`) {
 		t.Fatalf("posted message missing: %s", msgs)
+	}
+}
+
+func TestConcurrentCalls(t *testing.T) {
+	d := newDeployment(t, Options{MaxIdleVMs: 2})
+	general := jsonStr(t, d.ok(KindMutation, "channels:create", `{"name":"general"}`))
+	d.ok(KindMutation, "messages:send", `{"channelId":"`+general+`","author":"alice","body":"one"}`)
+	errs := make(chan string, 64)
+	var wg sync.WaitGroup
+	for g := 0; g < 6; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				tx, err := d.st.Begin(false)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				res := d.ms.Run(context.Background(), Request{Path: "messages:list", Kind: KindQuery, Args: []byte(`{"channelId":"` + general + `"}`), DB: tx})
+				tx.Rollback()
+				if res.Err != nil {
+					errs <- res.Err.Message
+				} else if !strings.Contains(string(res.Value), `"body":"one"`) {
+					errs <- "wrong result " + string(res.Value)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if n := len(d.ms.pool); n > 2 {
+		t.Fatalf("pool grew to %d VMs, limit 2", n)
 	}
 }

@@ -1,15 +1,47 @@
-// Console: arguments are rendered the way object-inspect does (strings in
-// single quotes, objects as { a: 1 }, arrays as [ 1, 2 ]).
-const IDENT_RE = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+// Console: every argument is rendered the way object-inspect does with a
+// two-space indent, as the reference runtime logs them: strings in single
+// quotes (also at top level), non-empty objects one property per line,
+// arrays on one line unless an element spans lines.
+const KEY_NEEDS_QUOTES = /[^\w$]/;
+const MAX_STRING = 32768;
 
 function quoteString(s) {
-  return "'" + s.replace(/\\/g, "\\\\").replace(/'/g, "\\'").replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t")
-    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, (c) => "\\x" + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")) + "'";
+  let suffix = "";
+  if (s.length > MAX_STRING) {
+    suffix = "... " + (s.length - MAX_STRING) + " more character" + (s.length - MAX_STRING > 1 ? "s" : "");
+    s = s.slice(0, MAX_STRING);
+  }
+  return "'" + s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")
+    .replace(/[\x00-\x1f]/g, (c) => {
+      const n = c.charCodeAt(0);
+      const short = { 8: "b", 9: "t", 10: "n", 12: "f", 13: "r" }[n];
+      return short ? "\\" + short : "\\x" + n.toString(16).toUpperCase().padStart(2, "0");
+    }) + "'" + suffix;
 }
 
 function functionName(f) {
   const n = f.name;
   return n ? "[Function: " + n + "]" : "[Function (anonymous)]";
+}
+
+function indentedJoin(parts, depth) {
+  if (parts.length === 0) return "";
+  const prev = "  ".repeat(depth);
+  const joiner = "\n" + prev + "  ";
+  return joiner + parts.join("," + joiner) + "\n" + prev;
+}
+
+function formatKey(k) {
+  return KEY_NEEDS_QUOTES.test(k) ? quoteString(k) : k;
+}
+
+function ownEntries(value, inner) {
+  const parts = [];
+  for (const k of Object.keys(value)) parts.push(formatKey(k) + ": " + inner(value[k]));
+  for (const s of Object.getOwnPropertySymbols(value)) {
+    if (Object.prototype.propertyIsEnumerable.call(value, s)) parts.push("[" + s.toString() + "]: " + inner(value[s]));
+  }
+  return parts;
 }
 
 function inspect(value, depth, seen) {
@@ -22,70 +54,54 @@ function inspect(value, depth, seen) {
     case "boolean": return String(value);
     case "undefined": return "undefined";
     case "symbol": return value.toString();
-    case "function": {
-      const keys = Object.keys(value);
-      if (keys.length === 0 || depth >= 5) return functionName(value);
-      return "{ " + functionName(value) + " " + keys.map((k) => formatKey(k) + ": " + inspect(value[k], depth + 1, seen)).join(", ") + " }";
-    }
   }
   if (value === null) return "null";
   if (seen.includes(value)) return "[Circular]";
+  const inner = (v) => inspect(v, depth + 1, seen.concat([value]));
+  if (typeof value === "function") {
+    const parts = depth >= 5 ? [] : ownEntries(value, inner);
+    return parts.length ? "{ " + functionName(value) + " " + parts.join(", ") + " }" : functionName(value);
+  }
   if (depth >= 5) return Array.isArray(value) ? "[Array]" : "[Object]";
-  seen = seen.concat([value]);
-  const inner = (v) => inspect(v, depth + 1, seen);
   if (Array.isArray(value)) {
     if (value.length === 0) return "[]";
     const parts = [];
     for (let i = 0; i < value.length; i++) parts.push(i in value ? inner(value[i]) : "");
     for (const k of Object.keys(value)) if (!/^\d+$/.test(k)) parts.push(formatKey(k) + ": " + inner(value[k]));
+    if (parts.some((p) => p.includes("\n"))) return "[" + indentedJoin(parts, depth) + "]";
     return "[ " + parts.join(", ") + " ]";
   }
   if (value instanceof Error) {
-    const head = "[" + (value.stack && depth === 0 ? String(value.stack) : (value.name || "Error") + ": " + value.message) + "]";
-    const keys = Object.keys(value);
-    if (keys.length === 0) return head;
-    return "{ " + head + " " + keys.map((k) => formatKey(k) + ": " + inner(value[k])).join(", ") + " }";
+    const head = "[" + String(value) + "]";
+    const parts = ownEntries(value, inner).filter((p) => !p.startsWith("stack: "));
+    return parts.length ? "{ " + head + " " + parts.join(", ") + " }" : head;
   }
   if (value instanceof Date) return isNaN(value.getTime()) ? "Invalid Date" : value.toISOString();
   if (value instanceof RegExp) return String(value);
   if (value instanceof Map) {
     const parts = [];
     value.forEach((v, k) => parts.push(inner(k) + " => " + inner(v)));
-    return "Map (" + value.size + ") {" + parts.join(", ") + "}";
+    return "Map (" + value.size + ") {" + indentedJoin(parts, depth) + "}";
   }
   if (value instanceof Set) {
     const parts = [];
     value.forEach((v) => parts.push(inner(v)));
-    return "Set (" + value.size + ") {" + parts.join(", ") + "}";
+    return "Set (" + value.size + ") {" + indentedJoin(parts, depth) + "}";
   }
+  if (value instanceof WeakMap) return "WeakMap { ? }";
+  if (value instanceof WeakSet) return "WeakSet { ? }";
   if (value instanceof Promise) return "Promise { <unknown> }";
   if (value instanceof ArrayBuffer) return "ArrayBuffer { byteLength: " + value.byteLength + " }";
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-    const arr = Array.prototype.slice.call(value, 0, 100).map((x) => inspect(x, depth + 1, seen));
-    if (value.length > 100) arr.push("... " + (value.length - 100) + " more items");
-    return value.constructor.name + "(" + value.length + ") [ " + arr.join(", ") + " ]";
-  }
-  if (typeof value.toString === "function" && value.toString !== Object.prototype.toString &&
-      (value instanceof URL || value instanceof URLSearchParams)) {
-    return value.constructor.name + " { " + quoteString(value.toString()) + " }";
-  }
-  const keys = Object.keys(value);
-  const syms = Object.getOwnPropertySymbols(value).filter((s) => Object.prototype.propertyIsEnumerable.call(value, s));
   const proto = Object.getPrototypeOf(value);
   let tag = "";
-  if (proto !== null && proto !== Object.prototype && proto.constructor && proto.constructor.name && proto.constructor.name !== "Object") {
-    tag = proto.constructor.name + " ";
-  } else if (proto === null) {
+  if (proto === null) {
     tag = "[Object: null prototype] ";
+  } else if (proto !== Object.prototype && typeof value.constructor === "function" && value.constructor.name) {
+    tag = value.constructor.name + " ";
   }
-  if (keys.length === 0 && syms.length === 0) return tag + "{}";
-  const parts = keys.map((k) => formatKey(k) + ": " + inner(value[k]));
-  for (const s of syms) parts.push("[" + s.toString() + "]: " + inner(value[s]));
-  return tag + "{ " + parts.join(", ") + " }";
-}
-
-function formatKey(k) {
-  return IDENT_RE.test(k) ? k : quoteString(k);
+  const parts = ownEntries(value, inner);
+  if (parts.length === 0) return tag + "{}";
+  return tag + "{" + indentedJoin(parts, depth) + "}";
 }
 
 const LOG_LINE_LIMIT = 32768;
