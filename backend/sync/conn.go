@@ -408,7 +408,7 @@ func failedResponse(typ string, requestID int64, message string, logLines []stri
 // response before the Transition that reflects it.
 func (c *conn) onMutation(m *clientMessage) bool {
 	req, argErr := c.request(m.UdfPath, m.ComponentPath, m.Args)
-	job := mutationJob{requestID: m.RequestID, req: req}
+	job := mutationJob{requestID: m.RequestID, req: req, session: c.session}
 	if argErr != nil {
 		job.argErr = fmt.Errorf("Invalid arguments for mutation %s: %v", m.UdfPath, argErr)
 	}
@@ -423,6 +423,7 @@ func (c *conn) onMutation(m *clientMessage) bool {
 type mutationJob struct {
 	requestID int64
 	req       Request
+	session   *session // nil before Connect: no de-duplication
 	argErr    error
 }
 
@@ -452,12 +453,12 @@ func (c *conn) runJob(job mutationJob) mutationOutput {
 	if job.argErr != nil {
 		return mutationOutput{msg: failedResponse("MutationResponse", job.requestID, job.argErr.Error(), nil, nil)}
 	}
-	if c.session == nil {
+	if job.session == nil {
 		msg, ts, err := c.runMutation(job.requestID, job.req)
 		return mutationOutput{msg: msg, ts: ts, err: err}
 	}
 	for {
-		o, owner := c.session.claim(job.requestID, job.req.Path)
+		o, owner := job.session.claim(job.requestID, job.req.Path)
 		if !owner {
 			// Sent again after a reconnect: answer with the first run.
 			select {

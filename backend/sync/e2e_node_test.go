@@ -28,7 +28,7 @@ func TestRealClient(t *testing.T) {
 	for _, subscribers := range []int{1, 20} {
 		t.Run(strconv.Itoa(subscribers)+"-subscribers", func(t *testing.T) {
 			s := newTestServerWith(t, Options{Logf: t.Logf}, subscribers > 1)
-			s.fake.release = nil // slow:send sleeps instead of waiting for the test
+			s.fake.timedSlow.Store(true) // slow:send sleeps instead of waiting for the test
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, node, "sync-client.mjs", s.srv.URL, strconv.Itoa(subscribers))

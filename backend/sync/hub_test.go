@@ -564,3 +564,18 @@ func TestStartupWithoutInitialCommit(t *testing.T) {
 		t.Errorf("%v", mods)
 	}
 }
+
+// TestIdleConnectionIsClosed: a peer that stops answering WebSocket pings
+// (this client never reads, so it never answers) is dropped.
+func TestIdleConnectionIsClosed(t *testing.T) {
+	s := newTestServer(t, Options{PingInterval: 20 * time.Millisecond, IdleTimeout: 100 * time.Millisecond})
+	c := s.dial()
+	c.send(addQuery(0, 0, "counter:get", map[string]any{}))
+	deadline := time.Now().Add(3 * time.Second)
+	for s.hub.ConnCount() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the silent connection is still open")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

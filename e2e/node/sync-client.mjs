@@ -167,6 +167,45 @@ async function main() {
   if (list.latest.length !== before + 1) fail(`list grew from ${before} to ${list.latest.length}`);
   if (reader.connectionState().connectionCount < 2) fail("the reader did not reconnect");
   pass("reconnect-mid-mutation", { connectionCount: reader.connectionState().connectionCount });
+
+  await checkAuth();
+}
+
+// jwt makes an unsigned token with the claims the client inspects.
+function jwt(sub) {
+  const enc = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  return `${enc({ alg: "none", typ: "JWT" })}.${enc({ sub, iat: now, exp: now + 3600 })}.sig`;
+}
+
+async function checkAuth() {
+  // A token the deployment accepts: the client reports it, and queries
+  // run as that user.
+  const client = newClient();
+  const who = watch(client, "auth:whoami");
+  await who.until((v) => v === null, "anonymous whoami");
+  const accepted = new Promise((resolve) => client.setAuth(async () => jwt("ann"), resolve));
+  if ((await withTimeout(accepted, 10000, "auth confirmation")) !== true) fail("token was not accepted");
+  await who.until((v) => v === "user:ann", "whoami after setAuth");
+  pass("auth-accepted");
+
+  // A token the deployment rejects: AuthError, the client asks for a fresh
+  // token, gets none, reports false and carries on unauthenticated.
+  const other = newClient();
+  const who2 = watch(other, "auth:whoami");
+  await who2.until((v) => v === null, "anonymous whoami (2)");
+  let fetches = 0;
+  const rejected = new Promise((resolve) =>
+    other.setAuth(async ({ forceRefreshToken }) => {
+      fetches++;
+      return forceRefreshToken ? null : jwt("forged");
+    }, resolve),
+  );
+  if ((await withTimeout(rejected, 15000, "auth rejection")) !== false) fail("forged token was accepted");
+  const sent = await withTimeout(other.mutation("messages:send", { author: "anon", body: "after auth error" }), 15000, "mutation after auth error");
+  if (typeof sent !== "number") fail(`mutation after auth error returned ${sent}`);
+  await who2.until((v) => v === null, "whoami after rejection");
+  pass("auth-rejected", { fetches });
 }
 
 // readerSocket finds the socket a client currently uses.
