@@ -15,10 +15,12 @@ import (
 
 // Script commands for the fake Convex cloud:
 //
-//	fakecloud [-pending n] [-deny] [-optin msg]
+//	fakecloud [-backend] [-pending n] [-deny] [-optin msg]
 //	    starts a seeded fake cloud for the rest of the script and exports
 //	    CONVEX_PROVISION_HOST, FAKECLOUD_* (see fakecloud.Seeded.Env) and
 //	    FAKECLOUD_CONFIG_DIR (where the CLI keeps its login under that host).
+//	    With -backend its deployments are real built-in backends (data under
+//	    $WORK/.fakecloud) instead of recording stubs.
 //	fakecloud-keys
 //	    prints the deploy keys that exist, one "name kind deployment" a line.
 //	fileperm <path> <octal mode>
@@ -34,18 +36,24 @@ var clouds = map[string]*fakecloud.Server{}
 
 func cmdFakecloud(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
-		ts.Fatalf("usage: fakecloud [-pending n] [-deny] [-optin msg]")
+		ts.Fatalf("usage: fakecloud [-backend] [-pending n] [-deny] [-optin msg]")
 	}
 	fs := flag.NewFlagSet("fakecloud", flag.ContinueOnError)
 	pending := fs.Int("pending", 0, "token polls answered with authorization_pending")
 	deny := fs.Bool("deny", false, "deny every device login")
 	optin := fs.String("optin", "", "terms the user must accept")
+	backend := fs.Bool("backend", false, "run real built-in backends as deployments")
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("fakecloud: %v", err)
 	}
 	o := fakecloud.Options{PendingPolls: *pending, DenyLogin: *deny, DeviceInterval: 0.05}
 	if *optin != "" {
 		o.OptIns = []string{*optin}
+	}
+	if *backend {
+		b := fakecloud.NewBackends(filepath.Join(ts.Getenv("WORK"), ".fakecloud"))
+		ts.Defer(b.Close)
+		o.StartDeployment = b.Start
 	}
 	s := fakecloud.New(o)
 	url := s.Start()
