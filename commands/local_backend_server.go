@@ -1,19 +1,20 @@
 package commands
 
-// WIRING PENDING: this file is the only link between the CLI and the
-// built-in backend. Package github.com/convex-go/convex/backend/server does
-// not exist yet; once it does, replace the body below with
-//
-//	return server.RunCommand(ctx, args, stdout, stderr)
+// The one link between the CLI and the built-in backend: `convex
+// local-backend` hands its arguments to backend/server unparsed.
 
 import (
 	"context"
 	"io"
 
+	"github.com/convex-go/convex/backend/server"
 	"github.com/convex-go/convex/ui"
 )
 
 func runLocalBackend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return ui.Errorf("local-backend: not implemented yet").
-		WithHint("The built-in backend is not part of this build yet.")
+	if code := server.RunCommand(ctx, args, stdout, stderr); code != 0 {
+		// The backend has already said what went wrong on stderr.
+		return &ui.Error{Code: code}
+	}
+	return nil
 }
