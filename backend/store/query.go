@@ -324,7 +324,8 @@ func compileRange(indexName string, fields []string, exprs []rangeExpr) (lo, hi 
 // position is where a scan stands: after (asc) or before (desc) key.
 type entry struct {
 	key []byte
-	doc Document
+	doc Document // nil until decoded
+	enc string   // the stored document, decoded lazily
 	raw int
 }
 
@@ -336,10 +337,13 @@ type scanner struct {
 	end       []byte // inclusive last key to return (from an end cursor), nil for none
 	buf       []entry
 	exhausted bool
-	searched  bool
+	batch     int // rows per fetch; grows so short scans stay cheap
 }
 
-const scanBatch = 100
+const (
+	firstScanBatch = 16
+	maxScanBatch   = 256
+)
 
 func (sc *scanner) next() (*entry, error) {
 	if len(sc.buf) == 0 && !sc.exhausted {
@@ -355,6 +359,13 @@ func (sc *scanner) next() (*entry, error) {
 	sc.after = e.key
 	if err := sc.t.countRead(e.raw); err != nil {
 		return nil, err
+	}
+	if e.doc == nil {
+		doc, err := decodeDoc(e.enc)
+		if err != nil {
+			return nil, err
+		}
+		e.doc, e.enc = doc, ""
 	}
 	return &e, nil
 }
@@ -406,7 +417,13 @@ func (sc *scanner) fill() error {
 	if len(conds) > 0 {
 		where = " AND " + strings.Join(conds, " AND ")
 	}
-	args = append(args, scanBatch)
+	switch {
+	case sc.batch == 0:
+		sc.batch = firstScanBatch
+	case sc.batch < maxScanBatch:
+		sc.batch *= 2
+	}
+	args = append(args, sc.batch)
 	rows, err := sc.t.tx.Query(`SELECT e.key, d.value FROM index_entries e
 		JOIN documents d ON d.table_number = ? AND d.internal = e.internal
 		WHERE e.index_id = ?`+where+` ORDER BY e.key `+order+` LIMIT ?`, args...)
@@ -421,17 +438,13 @@ func (sc *scanner) fill() error {
 		if err := rows.Scan(&key, &raw); err != nil {
 			return err
 		}
-		doc, err := decodeDoc(raw)
-		if err != nil {
-			return err
-		}
-		sc.buf = append(sc.buf, entry{key: key, doc: doc, raw: len(raw)})
+		sc.buf = append(sc.buf, entry{key: key, enc: raw, raw: len(raw)})
 		n++
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if n < scanBatch {
+	if n < sc.batch {
 		sc.exhausted = true
 	}
 	return nil

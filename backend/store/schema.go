@@ -298,6 +298,8 @@ func (s *Store) ApplySchema(schemaJSON []byte) error {
 		return err
 	}
 	defer t.Rollback()
+	t.metaDirty = true
+	t.tables, t.byNumber = nil, nil
 	diff, err := t.diffSchema(sc)
 	if err != nil {
 		return err

@@ -59,6 +59,18 @@ type Store struct {
 	schema       *Schema // active schema, nil when none
 	lastCreation float64 // last _creationTime handed out (ms)
 	closed       bool
+
+	// Committed table and index metadata, shared read-only by transactions
+	// while metaGen is unchanged. A commit that changes metadata bumps
+	// metaGen after it is durable, which invalidates the cache.
+	metaGen   uint64
+	metaCache *tableCache
+}
+
+type tableCache struct {
+	gen      uint64
+	tables   map[string]*tableInfo
+	byNumber map[uint32]*tableInfo
 }
 
 // UserError is a failure caused by the calling function's input (bad id,

@@ -110,6 +110,16 @@ func (t *Tx) loadTables() error {
 	if t.tables != nil {
 		return nil
 	}
+	if !t.metaDirty {
+		t.s.mu.Lock()
+		c := t.s.metaCache
+		valid := c != nil && c.gen == t.s.metaGen
+		t.s.mu.Unlock()
+		if valid {
+			t.tables, t.byNumber = c.tables, c.byNumber
+			return nil
+		}
+	}
 	tables := map[string]*tableInfo{}
 	byNumber := map[uint32]*tableInfo{}
 	rows, err := t.tx.Query(`SELECT number, name FROM tables`)
@@ -151,6 +161,13 @@ func (t *Tx) loadTables() error {
 		return err
 	}
 	t.tables, t.byNumber = tables, byNumber
+	if !t.metaDirty {
+		t.s.mu.Lock()
+		if t.s.metaGen == t.metaGen {
+			t.s.metaCache = &tableCache{gen: t.metaGen, tables: tables, byNumber: byNumber}
+		}
+		t.s.mu.Unlock()
+	}
 	return nil
 }
 
@@ -182,6 +199,7 @@ func (t *Tx) createTable(name string) (*tableInfo, error) {
 	if max.Valid {
 		num = uint32(max.Int64) + 1
 	}
+	t.metaDirty = true
 	if _, err := t.tx.Exec(`INSERT INTO tables(number, name) VALUES (?, ?)`, num, name); err != nil {
 		return nil, fmt.Errorf("create table %s: %w", name, err)
 	}

@@ -35,6 +35,8 @@ type Tx struct {
 	writeSet     WriteSet
 	currentJobID string
 	sawWrites    bool
+	metaGen      uint64 // the store's metadata generation at Begin
+	metaDirty    bool   // this transaction changed tables or indexes
 }
 
 // Begin starts a transaction. Write transactions are serialised: Begin(true)
@@ -51,7 +53,10 @@ func (s *Store) Begin(write bool) (*Tx, error) {
 		}
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
-	t := &Tx{s: s, tx: tx, write: write, queries: map[uint32]*queryStream{}}
+	s.mu.Lock()
+	gen := s.metaGen
+	s.mu.Unlock()
+	t := &Tx{s: s, tx: tx, write: write, queries: map[uint32]*queryStream{}, metaGen: gen}
 	// The first read fixes the snapshot of a WAL read transaction.
 	last, err := readTS(tx)
 	if err != nil {
@@ -106,6 +111,11 @@ func (t *Tx) Commit() (int64, error) {
 	}
 	if err := t.tx.Commit(); err != nil {
 		return 0, fmt.Errorf("commit: %w", err)
+	}
+	if t.metaDirty {
+		t.s.mu.Lock()
+		t.s.metaGen++
+		t.s.mu.Unlock()
 	}
 	return t.ts, nil
 }
