@@ -100,9 +100,14 @@ func newFakeAuth(t *testing.T) *fakeAuth {
 		json.NewEncoder(w).Encode(map[string]string{"accessToken": "convex-pat-0123456789abcdef"})
 	})
 	mux.HandleFunc("HEAD /api/authorize", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer convex-pat-0123456789abcdef" {
+		switch r.Header.Get("Authorization") {
+		case "Bearer convex-pat-0123456789abcdef", "Bearer " + secret:
+		default:
 			w.WriteHeader(http.StatusUnauthorized)
 		}
+	})
+	mux.HandleFunc("GET /api/teams", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode([]map[string]any{{"id": 1, "name": "My Team", "slug": "my-team", "suspended": false}})
 	})
 	mux.HandleFunc("POST /api/check_opt_ins", func(w http.ResponseWriter, r *http.Request) {
 		items := []map[string]any{}
@@ -463,5 +468,44 @@ func TestLogout(t *testing.T) {
 	s.Save("t")
 	if _, existed, err := Logout(env); !existed || err != nil {
 		t.Errorf("%v %v", existed, err)
+	}
+}
+
+func TestLoginStatus(t *testing.T) {
+	f := newFakeAuth(t)
+	home := t.TempDir()
+	env := config.MapEnv{"HOME": home}
+	c := &Client{ProvisionHost: f.srv.URL}
+	dir := t.TempDir()
+	path := filepath.Join(home, ".convex", "config.json")
+
+	st, err := LoginStatus(context.Background(), env, dir, c)
+	if err != nil || st.String() != "No Convex account token found in: "+path+"\nStatus: Not logged in" {
+		t.Errorf("no token: %v\n%s", err, st)
+	}
+
+	s := TokenStore{Path: path}
+	s.Save("expired-token-123")
+	st, _ = LoginStatus(context.Background(), env, dir, c)
+	if st.String() != "Convex account token found in: "+path+"\nStatus: Not logged in" {
+		t.Errorf("bad token:\n%s", st)
+	}
+
+	s.Save("convex-pat-0123456789abcdef")
+	os.WriteFile(filepath.Join(dir, ".env.local"), []byte("CONVEX_DEPLOY_KEY=prod:a-1|"+secret+"\n"), 0o644)
+	st, _ = LoginStatus(context.Background(), env, dir, c)
+	want := "Convex account token found in: " + path + "\nStatus: Logged in\nTeams: 1 team accessible\n  - My Team (my-team)\nWorking Directory: Valid CONVEX_DEPLOY_KEY in .env.local"
+	if st.String() != want {
+		t.Errorf("logged in:\n%s\nwant\n%s", st, want)
+	}
+
+	// The alias in the shell; CONVEX_DEPLOY_KEY from a file would outrank it.
+	st, _ = LoginStatus(context.Background(), config.MapEnv{"HOME": home, "CONVEX_DEPLOYMENT_TOKEN": "project:t:p|wrong-secret-123456"}, t.TempDir(), c)
+	lines, warn := st.Lines()
+	if last := lines[len(lines)-1]; last != "Working Directory: Invalid CONVEX_DEPLOYMENT_TOKEN in shell environment" || !warn[len(warn)-1] {
+		t.Errorf("invalid key: %q %v", lines, warn)
+	}
+	if strings.Contains(st.String(), secret) || strings.Contains(st.String(), "wrong-secret") {
+		t.Error("status shows a secret")
 	}
 }

@@ -7,7 +7,11 @@
 // so tests can run with a map.
 package config
 
-import "os"
+import (
+	"os"
+	"sort"
+	"strings"
+)
 
 // Env looks up environment variables. An unset variable reads as "".
 type Env interface{ Get(name string) string }
@@ -79,6 +83,32 @@ func (l LayeredEnv) Lookup(name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// Environ returns base (os.Environ()-style) plus every file variable that
+// base does not set, so child processes (`deploy --cmd`, `dev --run-sh`)
+// see .env.local and .env values the way the reference's children do.
+func (l LayeredEnv) Environ(base []string) []string {
+	out := append([]string(nil), base...)
+	seen := map[string]bool{}
+	for _, kv := range base {
+		name, _, _ := strings.Cut(kv, "=")
+		seen[name] = true
+	}
+	for _, layer := range l.Layers {
+		names := make([]string, 0, len(layer))
+		for k := range layer {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k+"="+layer[k])
+			}
+		}
+	}
+	return out
 }
 
 // ProjectEnv returns env layered over dir/.env.local and dir/.env, the view

@@ -223,6 +223,11 @@ func TestLoadProjectEnvAndLayering(t *testing.T) {
 	if _, ok := env.Lookup("D"); !ok {
 		t.Error("empty real variable should count as set")
 	}
+	got2 := env.Environ([]string{"C=real", "D=", "PATH=/bin"})
+	want2 := []string{"C=real", "D=", "PATH=/bin", "A=local", "B=local"}
+	if !reflect.DeepEqual(got2, want2) {
+		t.Errorf("Environ = %q", got2)
+	}
 }
 
 func FuzzEnvFile(f *testing.F) {
