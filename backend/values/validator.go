@@ -35,16 +35,24 @@ type ValidationError struct {
 	Reason    string
 	Value     Value
 	Validator string // the validator in v.* notation
+	objectErr bool   // about an object's fields: print "Object:" after a blank line
 }
 
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Reason)
+	if e.objectErr {
+		b.WriteString("\n")
+	}
 	if e.Path != "" {
 		b.WriteString("\nPath: " + e.Path)
 	}
+	label := "Value"
+	if e.objectErr {
+		label = "Object"
+	}
 	if !IsUndefined(e.Value) {
-		b.WriteString("\nValue: " + ShortString(e.Value, 200))
+		b.WriteString("\n" + label + ": " + ShortString(e.Value, 200))
 	}
 	if e.Validator != "" {
 		b.WriteString("\nValidator: " + e.Validator)
@@ -286,7 +294,9 @@ func (val *Validator) check(v Value, path string, tables TableResolver) error {
 				if f.Optional {
 					continue
 				}
-				return val.fail(path, v, "Object is missing the required field `%s`. Consider wrapping the field validator in `v.optional(...)` if this is expected.", name)
+				err := val.fail(path, v, "Object is missing the required field `%s`. Consider wrapping the field validator in `v.optional(...)` if this is expected.", name)
+				err.(*ValidationError).objectErr = true
+				return err
 			}
 			if err := f.Type.check(fv, path+"."+name, tables); err != nil {
 				return err
@@ -294,7 +304,9 @@ func (val *Validator) check(v Value, path string, tables TableResolver) error {
 		}
 		for _, k := range sortedKeys(obj) {
 			if _, ok := val.Fields[k]; !ok && !IsUndefined(obj[k]) {
-				return val.fail(path, v, "Object contains extra field `%s` that is not in the validator.", k)
+				err := val.fail(path, v, "Object contains extra field `%s` that is not in the validator.", k)
+				err.(*ValidationError).objectErr = true
+				return err
 			}
 		}
 	default:

@@ -87,6 +87,20 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+func TestValidationErrorText(t *testing.T) {
+	obj := `{"type":"object","value":{"channelId":{"fieldType":{"type":"id","tableName":"channels"},"optional":false}}}`
+	err := Validate([]byte(obj), map[string]Value{})
+	want := "Object is missing the required field `channelId`. Consider wrapping the field validator in `v.optional(...)` if this is expected.\n\nObject: {}\nValidator: v.object({channelId: v.id(\"channels\")})"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %q\nwant %q", err, want)
+	}
+	err = Validate([]byte(obj), map[string]Value{"channelId": int64(3)})
+	want = "Value does not match validator.\nPath: .channelId\nValue: 3n\nValidator: v.id(\"channels\")"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %q\nwant %q", err, want)
+	}
+}
+
 func TestValidateWithoutResolver(t *testing.T) {
 	id := EncodeID(10001, [16]byte{1})
 	if err := Validate([]byte(`{"type":"id","tableName":"x"}`), id); err != nil {
