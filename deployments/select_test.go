@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convex-go/convex/config"
 	"github.com/convex-go/convex/deployments"
 	"github.com/convex-go/convex/e2e/fakecloud"
 	"github.com/convex-go/convex/ui"
@@ -453,5 +454,25 @@ func TestDescribe(t *testing.T) {
 		if got := tg.Describe(); got != want {
 			t.Errorf("Describe = %q, want %q", got, want)
 		}
+	}
+}
+
+// A variable set to "" in the real environment hides the env files (dotenv
+// never overrides), and then reads as unset.
+func TestEmptyRealVariableHidesEnvFiles(t *testing.T) {
+	w := newWorld(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".env.local"), []byte("CONVEX_DEPLOY_KEY="+w.sd.ProdKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := config.MapEnv{"CONVEX_PROVISION_HOST": w.url, "HOME": dir}
+	got, err := deployments.Select(context.Background(), deployments.Options{Command: "env", Dir: dir, Env: base, RetryDelay: noDelay})
+	if err != nil || got.Name != w.sd.Prod.Name || got.Source != "CONVEX_DEPLOY_KEY in .env.local" {
+		t.Fatalf("key from .env.local: %+v, %v", got, err)
+	}
+	base["CONVEX_DEPLOY_KEY"] = ""
+	_, err = deployments.Select(context.Background(), deployments.Options{Command: "env", Dir: dir, Env: base, RetryDelay: noDelay})
+	if err == nil || !strings.Contains(err.Error(), "No Convex deployment is configured") {
+		t.Fatalf("empty real variable did not hide .env.local: %v", err)
 	}
 }

@@ -1,0 +1,105 @@
+package commands
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/convex-go/convex/config"
+	"github.com/convex-go/convex/deployments"
+)
+
+func TestParseExpiration(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ok := map[string]time.Time{
+		"in 7 days":            now.Add(7 * 24 * time.Hour),
+		"IN 2 Hours":           now.Add(2 * time.Hour),
+		"in 45 minutes":        now.Add(45 * time.Minute),
+		"2026-04-01T00:00:00Z": time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC),
+		"1767312000":           time.Unix(1767312000, 0),      // seconds
+		"1767312000000":        time.UnixMilli(1767312000000), // milliseconds
+	}
+	for in, want := range ok {
+		got, err := parseExpiration(in, now)
+		if err != nil || got == nil || *got != want.UnixMilli() {
+			t.Errorf("parseExpiration(%q) = %v, %v; want %d", in, got, err, want.UnixMilli())
+		}
+	}
+	if got, err := parseExpiration(" None ", now); err != nil || got != nil {
+		t.Errorf("none = %v, %v", got, err)
+	}
+	bad := map[string]string{
+		"tomorrow":             "Invalid expiration",
+		"in 10 minutes":        "at least 30 minutes",
+		"2025-01-01T00:00:00Z": "in the future",
+		"in 400 days":          "at most one year",
+		"2026-13-01T00:00:00Z": "Invalid UTC",
+	}
+	for in, want := range bad {
+		_, err := parseExpiration(in, now)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("parseExpiration(%q) = %v, want error containing %q", in, err, want)
+		}
+	}
+}
+
+func TestParseNewReference(t *testing.T) {
+	ref, team, project, err := parseNewReference("acme:chat:dev/james")
+	if err != nil || ref != "dev/james" || team != "acme" || project != "chat" {
+		t.Errorf("full selector = %q %q %q %v", ref, team, project, err)
+	}
+	if ref, _, _, err := parseNewReference("staging"); err != nil || ref != "staging" {
+		t.Errorf("staging = %q %v", ref, err)
+	}
+	for in, want := range map[string]string{
+		"happy-animal-123": "reserved for generated",
+		"dev":              "reserved",
+		"prod":             "reserved",
+		"local":            "reserved",
+		"chat:staging":     "team:project:ref",
+		"ab":               "not a valid deployment reference",
+		"Staging":          "not a valid deployment reference",
+		"x y z":            "not a valid deployment reference",
+	} {
+		if _, _, _, err := parseNewReference(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("parseNewReference(%q) = %v, want %q", in, err, want)
+		}
+	}
+}
+
+func TestDotenvValueRoundTrips(t *testing.T) {
+	for _, v := range []string{"plain", "with space inside", "has#hash", " padded ", "multi\nline", "it's", `say "hi"`, `both ' and "`, ""} {
+		line := "K=" + dotenvValue(v) + "\n"
+		if got := config.ParseDotenv([]byte(line))["K"]; got != v {
+			t.Errorf("value %q written as %q reads back as %q", v, line, got)
+		}
+	}
+}
+
+func TestEnsureCanCreate(t *testing.T) {
+	cases := map[string]string{"": "requires logging in", "deploymentKey": "deploy key", "previewDeployKey": "deploy key"}
+	for kind, want := range cases {
+		err := ensureCanCreate(authOf(kind), "deployment")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("kind %q: %v", kind, err)
+		}
+	}
+	for _, kind := range []string{"accessToken", "projectKey"} {
+		if err := ensureCanCreate(authOf(kind), "deployment"); err != nil {
+			t.Errorf("kind %q refused: %v", kind, err)
+		}
+	}
+}
+
+func TestLogoutAndDocsWithoutBrowser(t *testing.T) {
+	r := run(t, config.MapEnv{"BROWSER": "none"}, "docs")
+	if r.code != 0 || !strings.Contains(r.stderr, "https://docs.convex.dev/?utm_source=convex-cli") {
+		t.Errorf("docs: %+v", r)
+	}
+	r = run(t, nil, "logout")
+	if r.code != 0 || !strings.Contains(r.stderr, "not logged in") {
+		t.Errorf("logout without a login: %+v", r)
+	}
+}
+
+func authOf(kind string) deployments.Auth { return deployments.Auth{Kind: kind} }
