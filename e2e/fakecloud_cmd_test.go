@@ -11,6 +11,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/convex-go/convex/e2e/fakecloud"
+	"github.com/convex-go/convex/e2e/fakecloud/backends"
 )
 
 // Script commands for the fake Convex cloud:
@@ -51,7 +52,7 @@ func cmdFakecloud(ts *testscript.TestScript, neg bool, args []string) {
 		o.OptIns = []string{*optin}
 	}
 	if *backend {
-		b := fakecloud.NewBackends(filepath.Join(ts.Getenv("WORK"), ".fakecloud"))
+		b := backends.New(filepath.Join(ts.Getenv("WORK"), ".fakecloud"))
 		ts.Defer(b.Close)
 		o.StartDeployment = b.Start
 	}

@@ -1,4 +1,7 @@
-package fakecloud
+// Package backends runs real built-in backends as the deployments of a fake
+// cloud. It is apart from package fakecloud so that tests using only the
+// fake management API do not build the whole backend.
+package backends
 
 import (
 	"context"
@@ -9,8 +12,8 @@ import (
 	"github.com/convex-go/convex/backend/server"
 )
 
-// Backends starts real built-in backends as the fake cloud's deployments:
-// pass Start as Options.StartDeployment and call Close when done. Each
+// Backends starts real built-in backends as a fake cloud's deployments:
+// pass Start as fakecloud.Options.StartDeployment and call Close when done. Each
 // deployment keeps its data under dir/<name>.
 type Backends struct {
 	dir string
@@ -19,8 +22,8 @@ type Backends struct {
 	running []*server.Running
 }
 
-// NewBackends prepares backends storing their data under dir.
-func NewBackends(dir string) *Backends { return &Backends{dir: dir} }
+// New prepares backends storing their data under dir.
+func New(dir string) *Backends { return &Backends{dir: dir} }
 
 // Start launches a backend for the deployment name on free loopback ports
 // and returns its URL and an admin key it accepts.
