@@ -18,6 +18,8 @@ func TestDecodeEncodeRoundTrip(t *testing.T) {
 		{`1`, `1`},
 		{`1e21`, `1e+21`},
 		{`"a<b>&"`, `"a<b>&"`},
+		{`"q\"b\\s\n\u00e9\u0001"`, `"q\"b\\s\né\u0001"`},
+		{`{"k\"":"v"}`, `{"k\"":"v"}`},
 		{`{"$integer":"AQAAAAAAAAA="}`, `{"$integer":"AQAAAAAAAAA="}`},
 		{`{"$integer":"//////////8="}`, `{"$integer":"//////////8="}`},
 		{`{"$bytes":"AAEC"}`, `{"$bytes":"AAEC"}`},
