@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"sync"
 	"time"
@@ -80,6 +81,10 @@ type Engine struct {
 	shim     any
 	shimErr  error
 
+	sysOnce sync.Once
+	sys     map[string]any // compiled convex:/_system/... modules
+	sysErr  error
+
 	mu    sync.Mutex
 	cache map[string]*compiledModule // by content hash
 }
@@ -95,4 +100,27 @@ func (e *Engine) shimProgram() (any, error) {
 		e.shim, e.shimErr = e.js.compile("convex:/_system/host.js", shimSource)
 	})
 	return e.shim, e.shimErr
+}
+
+// systemModule returns a host-provided module such as
+// "_system/repl/wrappers.js" (what one-off test queries import).
+func (e *Engine) systemModule(path string) (any, bool) {
+	e.sysOnce.Do(func() {
+		e.sys = map[string]any{}
+		for name, file := range systemModuleFiles {
+			src, err := sysFiles.ReadFile(file)
+			if err != nil {
+				e.sysErr = err
+				return
+			}
+			prog, err := e.js.compile("convex:/"+name, string(src))
+			if err != nil {
+				e.sysErr = fmt.Errorf("compiling %s: %w", name, err)
+				return
+			}
+			e.sys[name] = prog
+		}
+	})
+	prog, ok := e.sys[path]
+	return prog, ok
 }

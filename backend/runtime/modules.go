@@ -239,6 +239,9 @@ func (m *ModuleSet) getVM() (jsVM, error) {
 		return nil, fmt.Errorf("compiling the runtime shim: %w", err)
 	}
 	return m.engine.js.newVM(shim, func(path string) (any, bool) {
+		if strings.HasPrefix(path, "_system/") {
+			return m.engine.systemModule(path)
+		}
 		cm, ok := m.modules[path]
 		if !ok {
 			return nil, false

@@ -388,3 +388,48 @@ func TestActionStorageAndScheduler(t *testing.T) {
 		t.Fatal("query without a transaction ran")
 	}
 }
+
+func TestOneOffTestQuery(t *testing.T) {
+	// What `convex run --inline-query` pushes through run_test_function: an
+	// unbundled module importing the host's query wrappers.
+	src := `import { query, internalQuery } from "convex:/_system/repl/wrappers.js";
+
+export default query({
+  handler: async (ctx) => {
+    const all = await ctx.db.query("things").collect();
+    const big = await ctx.db.query("things").filter((q) => q.gt(q.field("n"), 1)).order("desc").take(5);
+    const first = await ctx.db.query("things").first();
+    const again = await ctx.db.get(first._id);
+    let n = 0;
+    for await (const doc of ctx.db.query("things")) n += doc.n;
+    console.log("found", all.length);
+    return { count: all.length, big: big.map((d) => d.n), same: again._id === first._id, sum: n, i: 5n, who: await ctx.auth.getUserIdentity() };
+  },
+});`
+	p := newProbe(t, Options{})
+	tx, _ := p.st.Begin(true)
+	for _, n := range []string{"1", "2", "3"} {
+		if _, err := tx.Syscall("1.0/insert", []byte(`{"table":"things","value":{"n":`+n+`}}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := New(Options{}).Load([]Module{{Path: "testQuery.js", Source: src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rtx, _ := p.st.Begin(false)
+	defer rtx.Rollback()
+	res := ms.Run(context.Background(), Request{Path: "testQuery", Kind: KindQuery, DB: rtx, Internal: true})
+	if res.Err != nil {
+		t.Fatal(res.Err.Message)
+	}
+	if got := string(res.Value); got != `{"big":[3,2],"count":3,"i":{"$integer":"BQAAAAAAAAA="},"same":true,"sum":6,"who":null}` {
+		t.Fatalf("test query: %s", got)
+	}
+	if len(res.Logs) != 1 || res.Logs[0].String() != "[LOG] 'found' 3" {
+		t.Fatalf("logs: %+v", res.Logs)
+	}
+}

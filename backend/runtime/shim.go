@@ -10,6 +10,14 @@ import (
 //go:embed js/*.js
 var shimFiles embed.FS
 
+//go:embed sysmod/*.js
+var sysFiles embed.FS
+
+// systemModuleFiles maps convex:/_system/ module paths to their sources.
+var systemModuleFiles = map[string]string{
+	"_system/repl/wrappers.js": "sysmod/repl_wrappers.js",
+}
+
 // shimSource is the runtime shim: the js/ files in name order, inside one
 // function that receives the native bridge and returns the entry point.
 var shimSource = func() string {
