@@ -44,7 +44,12 @@ func cacheKey(req *Request) string {
 	}
 	add([]byte(req.Path))
 	add([]byte(req.ComponentPath))
-	add(req.Identity)
+	if req.Identity != nil {
+		add([]byte{1})
+		add(req.Identity)
+	} else {
+		add([]byte{0})
+	}
 	if req.Journal != nil {
 		add([]byte{1})
 		add([]byte(*req.Journal))

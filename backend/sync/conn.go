@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -193,7 +194,7 @@ func (c *conn) pingLoop() {
 			if err != nil {
 				if c.ctx.Err() == nil {
 					c.hub.opts.Logf("sync: closing a connection that stopped answering pings: %v", err)
-					c.ws.Close(websocket.StatusGoingAway, "no answer to pings")
+					c.ws.CloseNow() // a close handshake would wait for it too
 					c.cancel()
 				}
 				return
@@ -225,7 +226,7 @@ func (c *conn) internal(err error) {
 	c.hub.opts.Logf("sync: %v", err)
 	reason := internalError(err)
 	if len(reason) > 120 { // close reasons are limited to 123 bytes
-		reason = reason[:120]
+		reason = strings.ToValidUTF8(reason[:120], "")
 	}
 	c.shutdown(websocket.StatusInternalError, reason)
 }
@@ -581,8 +582,12 @@ func (c *conn) update() error {
 	st := lg.state()
 	var toRun []*subscription
 	for _, s := range c.queries {
-		if s.pendingAdd || c.identityDirty || !s.have || !lg.valid(s.ts, s.epoch, s.reads, st.known) {
+		switch {
+		case s.pendingAdd || c.identityDirty || !s.have || !lg.valid(s.ts, s.epoch, s.reads, st.known):
 			toRun = append(toRun, s)
+		default:
+			// Checked through known: later checks start from here.
+			s.ts = max(s.ts, st.known)
 		}
 	}
 	if len(toRun) == 0 && !c.versionDirty && !c.force {

@@ -30,8 +30,10 @@ func newCommitLog(max int) *commitLog {
 	return &commitLog{changed: make(chan struct{}), max: max}
 }
 
-// add records a commit. Timestamps must arrive in commit order; a late,
-// smaller one is clamped so the log stays sorted (costing at most re-runs).
+// add records a commit. Timestamps must arrive in commit order. A late one
+// (not after the latest known) is moved just past it, so every result
+// computed so far counts as older and is re-checked: needless re-runs at
+// worst, never a missed change.
 func (l *commitLog) add(ts int64, tables []string, all bool) {
 	rec := commitRecord{ts: ts, all: all, tables: make(map[string]struct{}, len(tables))}
 	for _, t := range tables {
@@ -39,8 +41,8 @@ func (l *commitLog) add(ts int64, tables []string, all bool) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if rec.ts < l.known {
-		rec.ts = l.known
+	if rec.ts <= l.known && len(l.records) > 0 {
+		rec.ts = l.known + 1
 	}
 	l.known = rec.ts
 	l.records = append(l.records, rec)
