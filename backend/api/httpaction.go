@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/convex-go/convex/backend/runtime"
@@ -21,13 +22,28 @@ func (s *Server) serveHTTPAction(w http.ResponseWriter, r *http.Request, path st
 	if err != nil {
 		return err
 	}
-	r2 := r.Clone(r.Context())
-	r2.URL.Path = path
-	r2.URL.RawPath = ""
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	// A user token makes ctx.auth work; an invalid one is treated as none.
+	var identity []byte
+	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
+		identity, _ = s.verifyJWT(r.Context(), strings.TrimSpace(h[7:]))
+	}
+	u := *r.URL
+	u.Scheme, u.Host = "http", r.Host
+	if r.TLS != nil {
+		u.Scheme = "https"
+	}
 	start := time.Now()
 	c := udfCall{Path: "http:" + r.Method + " " + path, Caller: "HttpApi"}
-	resp, lines, err := dep.mods.RunHTTP(r.Context(), r2, s.hostFor(nil), env)
-	out := udfOutcome{RequestID: newRequestID(), UdfType: "http", Logs: lines, Value: []byte("null")}
+	reqID := newRequestID()
+	resp, lines, err := dep.mods.RunHTTPRequest(r.Context(), runtime.HTTPRequest{
+		Method: r.Method, URL: u.String(), Path: path, Header: r.Header, Body: body,
+		Host: s.hostFor(identity), Env: env, Identity: identity, RequestID: reqID,
+	})
+	out := udfOutcome{RequestID: reqID, UdfType: "http", Logs: lines, Value: []byte("null")}
 	if err != nil {
 		out.Err = &runtime.FunctionError{Message: err.Error()}
 		s.recordHTTP(c, out, start, r.Method, path)

@@ -24,6 +24,7 @@ const (
 	metaAnalysis = "api/analysis" // map[path]analyzedModule
 	metaConfig   = "api/config"   // pushConfig
 	metaSchema   = "api/schema"   // active schema JSON ("" when none)
+	metaAuth     = "api/auth"     // []authProvider
 )
 
 // storedModule is a pushed module as kept in the store.
@@ -55,6 +56,7 @@ type deployment struct {
 	analysis map[string]analyzedModule
 	config   pushConfig
 	schema   []byte
+	auth     []authProvider
 	hasHTTP  bool
 	kinds    map[string]string // canonical path -> runtime kind
 }
@@ -66,8 +68,8 @@ func (d *deployment) kindOf(path string) string {
 	return d.kinds[canonicalPath(path)]
 }
 
-func newDeployment(mods *runtime.ModuleSet, modules []storedModule, analysis map[string]analyzedModule, cfg pushConfig, schema []byte) *deployment {
-	d := &deployment{mods: mods, modules: modules, analysis: analysis, config: cfg, schema: schema, kinds: map[string]string{}}
+func newDeployment(mods *runtime.ModuleSet, modules []storedModule, analysis map[string]analyzedModule, cfg pushConfig, schema []byte, auth []authProvider) *deployment {
+	d := &deployment{mods: mods, modules: modules, analysis: analysis, config: cfg, schema: schema, auth: auth, kinds: map[string]string{}}
 	for path, am := range analysis {
 		for _, f := range am.Functions {
 			d.kinds[path+":"+f.Name] = strings.ToLower(f.UdfType)
@@ -100,11 +102,15 @@ func (s *Server) loadDeployment() error {
 	if len(schema) == 0 {
 		schema = nil
 	}
+	var auth []authProvider
+	if _, err := s.getMetaJSON(metaAuth, &auth); err != nil {
+		return err
+	}
 	mods, err := s.engine.Load(runtimeModules(modules))
 	if err != nil {
 		return fmt.Errorf("loading the pushed functions: %w", err)
 	}
-	dep := newDeployment(mods, modules, analysis, cfg, schema)
+	dep := newDeployment(mods, modules, analysis, cfg, schema, auth)
 	s.dep.Store(dep)
 	s.crons.reset(cronsFrom(analysis), time.Now())
 	return nil
@@ -211,6 +217,7 @@ type pendingPush struct {
 	schema   []byte // nil when the push has no schema
 	diff     indexDiff
 	env      map[string]string
+	auth     []authProvider
 
 	applied   bool
 	applyErr  string
@@ -308,6 +315,20 @@ func (s *Server) preparePush(ctx context.Context, r *http.Request, stage bool) (
 		return nil, err
 	}
 	delete(analysis, "schema.js")
+	authRaw, err := mods.AuthConfig(env)
+	if err != nil {
+		return nil, pushError("InvalidAuthConfig", err)
+	}
+	authSource := ""
+	for _, m := range modules {
+		if m.Path == "auth.config.js" {
+			authSource = m.Source
+		}
+	}
+	auth, err := parseAuthConfig(authRaw, authSource, env)
+	if err != nil {
+		return nil, err
+	}
 	var schema []byte
 	if req.AppDefinition.Schema != nil {
 		schema, err = mods.Schema()
@@ -326,7 +347,7 @@ func (s *Server) preparePush(ctx context.Context, r *http.Request, stage bool) (
 	p := &pendingPush{
 		id: newRequestID(), created: time.Now(), dryRun: req.DryRun || !stage,
 		mods: mods, modules: modules, analysis: analysis, config: cfg, schema: schema,
-		diff: diff, env: env,
+		diff: diff, env: env, auth: auth,
 	}
 	if stage {
 		s.pushMu.Lock()
@@ -394,7 +415,7 @@ func (s *Server) startPushResponse(p *pendingPush) map[string]any {
 		"environmentVariables":        envVars,
 		"externalDepsId":              nil,
 		"componentDefinitionPackages": map[string]any{"": map[string]any{}},
-		"appAuth":                     []any{},
+		"appAuth":                     wireAuth(p.auth),
 		"analysis": map[string]any{
 			"": map[string]any{
 				"definition": map[string]any{
@@ -525,7 +546,7 @@ func (s *Server) handleFinishPush(w http.ResponseWriter, r *http.Request) error 
 	if metas[metaSchema] == nil {
 		metas[metaSchema] = []byte{}
 	}
-	for key, v := range map[string]any{metaModules: p.modules, metaAnalysis: p.analysis, metaConfig: p.config} {
+	for key, v := range map[string]any{metaModules: p.modules, metaAnalysis: p.analysis, metaConfig: p.config, metaAuth: p.auth} {
 		b, err := json.Marshal(v)
 		if err != nil {
 			return err
@@ -535,7 +556,7 @@ func (s *Server) handleFinishPush(w http.ResponseWriter, r *http.Request) error 
 	if err := s.store.PutMetas(metas); err != nil {
 		return fmt.Errorf("saving the pushed code: %w", err)
 	}
-	s.dep.Store(newDeployment(p.mods, p.modules, p.analysis, p.config, p.schema))
+	s.dep.Store(newDeployment(p.mods, p.modules, p.analysis, p.config, p.schema, p.auth))
 	s.crons.reset(cronsFrom(p.analysis), time.Now())
 	s.pushMu.Lock()
 	delete(s.pushes, p.id)
@@ -549,13 +570,14 @@ func (s *Server) finishDiff(old *deployment, p *pendingPush) map[string]any {
 	oldPaths := map[string]bool{}
 	var oldAnalysis map[string]analyzedModule
 	var oldSchema []byte
+	var oldAuth []authProvider
 	oldVersion := ""
 	if old != nil {
 		diffType = "modify"
 		for _, m := range old.modules {
 			oldPaths[m.Path] = true
 		}
-		oldAnalysis, oldSchema, oldVersion = old.analysis, old.schema, old.config.UdfServerVersion
+		oldAnalysis, oldSchema, oldVersion, oldAuth = old.analysis, old.schema, old.config.UdfServerVersion, old.auth
 	}
 	added, removed := []string{}, []string{}
 	newPaths := map[string]bool{}
@@ -587,7 +609,7 @@ func (s *Server) finishDiff(old *deployment, p *pendingPush) map[string]any {
 		schemaDiff = map[string]any{"previous_schema": prev, "next_schema": next}
 	}
 	return map[string]any{
-		"authDiff":        map[string]any{"added": []string{}, "removed": []string{}},
+		"authDiff":        authDiff(oldAuth, p.auth),
 		"definitionDiffs": map[string]any{},
 		"componentDiffs": map[string]any{"": map[string]any{
 			"diffType":      map[string]string{"type": diffType},

@@ -57,6 +57,7 @@ type Server struct {
 	closed  atomic.Bool
 	logMu   sync.Mutex
 	crons   *cronState
+	jwks    *jwksCache
 	started atomic.Bool
 }
 
@@ -81,6 +82,7 @@ func New(cfg Config) (*Server, error) {
 		pushes: map[string]*pendingPush{},
 		kick:   make(chan struct{}, 1),
 		crons:  newCronState(),
+		jwks:   newJWKSCache(),
 	}
 	s.store.SetOrigin(cfg.CloudURL)
 	if err := s.loadDeployment(); err != nil {

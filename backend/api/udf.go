@@ -270,17 +270,6 @@ func (s *Server) udfResponse(out udfOutcome, format string) (map[string]any, err
 	return resp, nil
 }
 
-// identityJSON is the identity a function sees for caller c.
-func identityJSON(c caller) []byte {
-	if c.ActingAs != nil {
-		b, err := json.Marshal(c.ActingAs)
-		if err == nil {
-			return b
-		}
-	}
-	return nil
-}
-
 type udfRequest struct {
 	Path          string          `json:"path"`
 	Args          json.RawMessage `json:"args"`
@@ -358,9 +347,13 @@ func (s *Server) serveCall(w http.ResponseWriter, r *http.Request, c caller, kin
 	if _, err := values.Decode(args); err != nil {
 		return badRequest("BadJsonBody", "Invalid function arguments: %v", err)
 	}
+	identity, err := s.identityFor(r.Context(), c)
+	if err != nil {
+		return err
+	}
 	out := s.run(r.Context(), udfCall{
 		Kind: kind, Path: path, Args: args, Internal: c.Admin,
-		Identity: identityJSON(c), Caller: "HttpApi",
+		Identity: identity, Caller: "HttpApi",
 	})
 	resp, err := s.udfResponse(out, format)
 	if err != nil {
@@ -392,6 +385,10 @@ func (s *Server) handleQueryBatch(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeJSON(r, &req, false); err != nil {
 		return err
 	}
+	identity, err := s.identityFor(r.Context(), c)
+	if err != nil {
+		return err
+	}
 	results := make([]any, 0, len(req.Queries))
 	for _, q := range req.Queries {
 		format := q.Format
@@ -405,7 +402,7 @@ func (s *Server) handleQueryBatch(w http.ResponseWriter, r *http.Request) error 
 		if len(bytes.TrimSpace(args)) == 0 {
 			args = json.RawMessage("{}")
 		}
-		out := s.run(r.Context(), udfCall{Kind: runtime.KindQuery, Path: q.Path, Args: args, Internal: c.Admin, Identity: identityJSON(c), Caller: "HttpApi"})
+		out := s.run(r.Context(), udfCall{Kind: runtime.KindQuery, Path: q.Path, Args: args, Internal: c.Admin, Identity: identity, Caller: "HttpApi"})
 		resp, err := s.udfResponse(out, format)
 		if err != nil {
 			return err
