@@ -97,6 +97,12 @@ func TestCommitTimestampsIncrease(t *testing.T) {
 		}
 		last = ts
 	}
+	// A write transaction that writes nothing makes no commit.
+	idle := begin(t, s, true)
+	get(t, idle, values.NewID(FirstUserTable))
+	if ts := commit(t, idle); ts != last {
+		t.Fatalf("empty commit returned %d, want the last commit %d", ts, last)
+	}
 	latest, err := s.LatestTS()
 	if err != nil || latest != last {
 		t.Fatalf("LatestTS %d, %v; want %d", latest, err, last)

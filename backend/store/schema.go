@@ -298,7 +298,7 @@ func (s *Store) ApplySchema(schemaJSON []byte) error {
 		return err
 	}
 	defer t.Rollback()
-	t.metaDirty = true
+	t.metaDirty, t.sawWrites = true, true
 	t.tables, t.byNumber = nil, nil
 	diff, err := t.diffSchema(sc)
 	if err != nil {

@@ -20,6 +20,7 @@ type Tx struct {
 	write bool
 	done  bool
 	ts    int64 // commit ts (write) or snapshot ts (read)
+	prev  int64 // ts of the last commit when the transaction began
 
 	savepoints int
 	tables     map[string]*tableInfo // cache, cleared on RollbackTo
@@ -63,6 +64,7 @@ func (s *Store) Begin(write bool) (*Tx, error) {
 		t.Rollback()
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
+	t.prev = last
 	if write {
 		now := s.opts.Now().UnixNano()
 		if now <= last {
@@ -83,16 +85,20 @@ func (t *Tx) TS() int64 { return t.ts }
 func (t *Tx) IsWrite() bool { return t.write }
 
 // Commit makes the writes durable and returns the commit timestamp
-// (nanoseconds, strictly increasing). For a read transaction it returns the
-// snapshot timestamp.
+// (nanoseconds, strictly increasing). A read transaction, or a write
+// transaction that wrote nothing, creates no commit: it returns the
+// timestamp of the snapshot it read.
 func (t *Tx) Commit() (int64, error) {
 	if t.done {
 		return 0, ErrTxDone
 	}
 	defer t.finish()
-	if !t.write {
+	if !t.write || !t.sawWrites {
 		if err := t.tx.Rollback(); err != nil {
 			return 0, err
+		}
+		if t.write {
+			return t.prev, nil
 		}
 		return t.ts, nil
 	}
