@@ -57,6 +57,10 @@ func (s *Selection) target(ctx context.Context) (Target, error) {
 		}
 		lc, err := loadLocalDeployment(o.Dir, o.GlobalDir, "anonymous", s.AnonymousName)
 		if err != nil {
+			if o.startsLocal() {
+				// dev/init (re)create it; they only need the name.
+				return Target{Kind: KindAnonymous, Name: s.AnonymousName, Source: s.source}, nil
+			}
 			return Target{}, err
 		}
 		return Target{Kind: KindAnonymous, Name: s.AnonymousName, URL: lc.URL(), AdminKey: lc.AdminKey, Source: s.source}, nil
@@ -265,6 +269,10 @@ func (s *Selection) byName(ctx context.Context, name string, p ProjectSelection)
 func (s *Selection) local(name string) (Target, error) {
 	lc, err := loadLocalDeployment(s.opts.Dir, s.opts.GlobalDir, "local", name)
 	if err != nil {
+		if s.opts.startsLocal() {
+			// dev/init start it (and write its state) themselves.
+			return Target{Kind: KindLocal, Name: name}, nil
+		}
 		return Target{}, err
 	}
 	return Target{Kind: KindLocal, Name: name, URL: lc.URL(), AdminKey: lc.AdminKey}, nil

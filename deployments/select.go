@@ -217,6 +217,10 @@ func origin(varName, file string) string {
 
 func (o *Options) implicitProd() bool { return o.Command == "deploy" }
 
+// startsLocal reports commands that start local deployments themselves, so
+// a missing local state is not an error for them.
+func (o *Options) startsLocal() bool { return o.Command == "dev" || o.Command == "init" }
+
 func (o *Options) withinFromFlags() within {
 	switch {
 	case o.Deployment != "":

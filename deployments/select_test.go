@@ -238,7 +238,14 @@ func TestKeyKindsByCommand(t *testing.T) {
 		{"CONVEX_DEPLOYMENT local without state", setup{env: map[string]string{"CONVEX_DEPLOYMENT": "local:$LOCAL"}, loggedIn: true},
 			map[string]want{
 				"deploy": {kind: deployments.KindProd, name: "$PROD"},
+				"dev":    {kind: deployments.KindLocal, name: "$LOCAL"},
 				"*":      {err: "Could not find deployment with name"},
+			}},
+		{"CONVEX_DEPLOYMENT anonymous without state", setup{env: map[string]string{"CONVEX_DEPLOYMENT": "anonymous:anonymous-app"}},
+			map[string]want{
+				"deploy": {err: "nothing in the cloud to deploy to"},
+				"dev":    {kind: deployments.KindAnonymous, name: "anonymous-app"},
+				"*":      {err: "Could not find deployment with name anonymous-app"},
 			}},
 		{"CONVEX_DEPLOYMENT anonymous", setup{env: map[string]string{"CONVEX_DEPLOYMENT": "anonymous:anonymous-app"},
 			files: map[string]string{".convex/local/default/config.json": anonCfg}},

@@ -25,9 +25,11 @@ const (
 
 // Target is the deployment a command acts on, with what it takes to reach it.
 type Target struct {
-	Kind     Kind
-	Name     string // deployment name; "" for self-hosted, --url, new anonymous and choose-project
-	URL      string // deployment URL; "" when not resolved yet (anonymous to be created, dry-run previews)
+	Kind Kind
+	Name string // deployment name; "" for self-hosted, --url, new anonymous and choose-project
+	// URL is the deployment URL; "" when it is not known yet: an anonymous or
+	// local deployment dev/init must (re)start, or a dry-run preview.
+	URL      string
 	AdminKey string
 	// Source says what chose this deployment, e.g. "CONVEX_DEPLOY_KEY",
 	// "CONVEX_DEPLOYMENT in .env.local", "--prod", "--url and --admin-key".
