@@ -339,37 +339,11 @@ func sortedKeys(m map[string]Value) []string {
 	return keys
 }
 
-// orderedObject marshals its fields in the given order.
-type orderedObject struct {
-	keys []string
-	vals []any
-}
-
-func (o orderedObject) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	for i, k := range o.keys {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		writeJSONString(&buf, k)
-		buf.WriteByte(':')
-		var tmp bytes.Buffer
-		enc := json.NewEncoder(&tmp)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(o.vals[i]); err != nil {
-			return nil, err
-		}
-		buf.Write(bytes.TrimRight(tmp.Bytes(), "\n"))
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
-}
-
 // ExportJSON converts v to the lossy "clean JSON" form (format "json"):
 // int64 as a decimal string, bytes as a base64 string, non-finite floats as
-// "NaN"/"Infinity"/"-Infinity". The result marshals with encoding/json
-// (object keys in sorted order).
+// "NaN"/"Infinity"/"-Infinity". The result is a plain tree (map[string]any,
+// []any, string, bool, nil, json.Number) that encoding/json writes with
+// sorted object keys.
 func ExportJSON(v Value) any {
 	switch x := v.(type) {
 	case int64:
@@ -395,13 +369,11 @@ func ExportJSON(v Value) any {
 		}
 		return out
 	case map[string]Value:
-		o := orderedObject{}
-		for _, k := range sortedKeys(x) {
-			if IsUndefined(x[k]) {
-				continue
+		o := make(map[string]any, len(x))
+		for k, e := range x {
+			if !IsUndefined(e) {
+				o[k] = ExportJSON(e)
 			}
-			o.keys = append(o.keys, k)
-			o.vals = append(o.vals, ExportJSON(x[k]))
 		}
 		return o
 	case undefinedValue:
@@ -437,13 +409,11 @@ func LosslessJSON(v Value) any {
 		}
 		return out
 	case map[string]Value:
-		o := orderedObject{}
-		for _, k := range sortedKeys(x) {
-			if IsUndefined(x[k]) {
-				continue
+		o := make(map[string]any, len(x))
+		for k, e := range x {
+			if !IsUndefined(e) {
+				o[k] = LosslessJSON(e)
 			}
-			o.keys = append(o.keys, k)
-			o.vals = append(o.vals, LosslessJSON(x[k]))
 		}
 		return o
 	case undefinedValue:
