@@ -69,6 +69,12 @@ type FunctionError struct {
 type ReadSet struct {
 	Tables []string
 	All    bool // depends on everything: re-run after every commit
+	// Overlaps optionally narrows Tables: for a commit reported with
+	// CommittedWith that wrote one of Tables, it gets that commit's detail
+	// and reports whether the commit can have changed this result (for
+	// example store.ReadSet.Overlaps(store.WriteSet), for index ranges).
+	// nil means any write to a table read counts.
+	Overlaps func(detail any) bool
 }
 
 // QueryResult is the outcome of one query execution.

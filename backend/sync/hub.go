@@ -82,7 +82,16 @@ func NewHub(backend Backend, opts Options) *Hub {
 // the write lock), before the mutation's result is returned. It never
 // blocks on connections.
 func (h *Hub) Committed(ts int64, tables []string) {
-	h.log.add(ts, tables, false)
+	h.log.add(ts, tables, false, nil)
+}
+
+// CommittedWith is Committed with a description of the writes (for
+// example a store.WriteSet) that ReadSet.Overlaps functions inspect to
+// skip queries whose ranges the commit did not touch. detail must describe
+// the writes to every table in tables; report changes it cannot describe
+// (pseudo tables such as environment variables) in their own Committed call.
+func (h *Hub) CommittedWith(ts int64, tables []string, detail any) {
+	h.log.add(ts, tables, false, detail)
 }
 
 // InvalidateAll re-runs every subscribed query, for changes the read sets do
@@ -90,7 +99,7 @@ func (h *Hub) Committed(ts int64, tables []string) {
 // is the latest commit timestamp, or 0 when unchanged.
 func (h *Hub) InvalidateAll(ts int64) {
 	if ts > 0 {
-		h.log.add(ts, nil, true)
+		h.log.add(ts, nil, true, nil)
 	}
 	h.log.bumpEpoch()
 }

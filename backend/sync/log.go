@@ -24,6 +24,7 @@ type commitRecord struct {
 	ts     int64
 	tables map[string]struct{}
 	all    bool
+	detail any // what was written, for ReadSet.Overlaps; may be nil
 }
 
 func newCommitLog(max int) *commitLog {
@@ -34,8 +35,8 @@ func newCommitLog(max int) *commitLog {
 // (not after the latest known) is moved just past it, so every result
 // computed so far counts as older and is re-checked: needless re-runs at
 // worst, never a missed change.
-func (l *commitLog) add(ts int64, tables []string, all bool) {
-	rec := commitRecord{ts: ts, all: all, tables: make(map[string]struct{}, len(tables))}
+func (l *commitLog) add(ts int64, tables []string, all bool, detail any) {
+	rec := commitRecord{ts: ts, all: all, detail: detail, tables: make(map[string]struct{}, len(tables))}
 	for _, t := range tables {
 		rec.tables[t] = struct{}{}
 	}
@@ -142,12 +143,13 @@ func (l *commitLog) valid(ts int64, epoch uint64, reads *readSet, upTo int64) bo
 
 // readSet is a ReadSet prepared for intersection tests.
 type readSet struct {
-	all    bool
-	tables map[string]struct{}
+	all      bool
+	tables   map[string]struct{}
+	overlaps func(detail any) bool
 }
 
 func newReadSet(r ReadSet) *readSet {
-	rs := &readSet{all: r.All, tables: make(map[string]struct{}, len(r.Tables))}
+	rs := &readSet{all: r.All, overlaps: r.Overlaps, tables: make(map[string]struct{}, len(r.Tables))}
 	for _, t := range r.Tables {
 		rs.tables[t] = struct{}{}
 	}
@@ -164,8 +166,22 @@ func (r *readSet) intersects(c *commitRecord) bool {
 	}
 	for t := range small {
 		if _, ok := big[t]; ok {
-			return true
+			return r.preciseOverlap(c)
 		}
 	}
 	return false
+}
+
+// preciseOverlap asks the backend's Overlaps, when both sides allow it.
+// A panicking Overlaps counts as an overlap: re-running is always safe.
+func (r *readSet) preciseOverlap(c *commitRecord) (overlap bool) {
+	if r.overlaps == nil || c.detail == nil {
+		return true
+	}
+	defer func() {
+		if recover() != nil {
+			overlap = true
+		}
+	}()
+	return r.overlaps(c.detail)
 }

@@ -10,9 +10,9 @@ func TestCommitLogValidity(t *testing.T) {
 	users := newReadSet(ReadSet{Tables: []string{"users"}})
 	all := newReadSet(ReadSet{All: true})
 	none := newReadSet(ReadSet{})
-	l.add(10, []string{"messages"}, false)
-	l.add(20, []string{"users", "channels"}, false)
-	l.add(30, nil, false)
+	l.add(10, []string{"messages"}, false, nil)
+	l.add(20, []string{"users", "channels"}, false, nil)
+	l.add(30, nil, false, nil)
 
 	for _, tc := range []struct {
 		name  string
@@ -42,7 +42,7 @@ func TestCommitLogValidity(t *testing.T) {
 	}
 
 	// A late report lands after everything known.
-	l.add(25, []string{"messages"}, false)
+	l.add(25, []string{"messages"}, false, nil)
 	if st := l.state(); st.known != 31 {
 		t.Errorf("late commit: known = %d, want 31", st.known)
 	}
@@ -52,7 +52,7 @@ func TestCommitLogValidity(t *testing.T) {
 
 	// Trimming: results older than the kept window cannot be validated.
 	for ts := int64(100); ts < 120; ts++ {
-		l.add(ts, []string{"other"}, false)
+		l.add(ts, []string{"other"}, false, nil)
 	}
 	if len(l.records) > 8 {
 		t.Errorf("log keeps %d records", len(l.records))
@@ -83,5 +83,35 @@ func TestCacheKeyIsUnambiguous(t *testing.T) {
 			t.Errorf("requests %d and %d share a cache key", prev, i)
 		}
 		seen[k] = i
+	}
+}
+
+func TestCommitLogPreciseOverlap(t *testing.T) {
+	l := newCommitLog(100)
+	// The detail is the set of channels written; a query reads one channel.
+	channel := func(name string) *readSet {
+		return newReadSet(ReadSet{Tables: []string{"messages"}, Overlaps: func(d any) bool {
+			return d.(map[string]bool)[name]
+		}})
+	}
+	l.add(10, []string{"messages"}, false, map[string]bool{"general": true})
+	if !l.valid(5, 0, channel("random"), 10) {
+		t.Error("a write to another channel invalidated the query")
+	}
+	if l.valid(5, 0, channel("general"), 10) {
+		t.Error("a write to the channel read did not invalidate the query")
+	}
+	// Without detail, or without Overlaps, table level applies.
+	l.add(20, []string{"messages"}, false, nil)
+	if l.valid(15, 0, channel("random"), 20) {
+		t.Error("a commit without detail did not invalidate")
+	}
+	if l.valid(5, 0, newReadSet(ReadSet{Tables: []string{"messages"}}), 10) {
+		t.Error("a read set without Overlaps was narrowed")
+	}
+	// A broken Overlaps means re-run, not a crash.
+	l.add(30, []string{"messages"}, false, "not a map")
+	if l.valid(25, 0, channel("random"), 30) {
+		t.Error("a panicking Overlaps did not count as an overlap")
 	}
 }
