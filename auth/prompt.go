@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/charmbracelet/huh"
+	"golang.org/x/term"
 
 	"github.com/convex-go/convex/config"
 	"github.com/convex-go/convex/ui"
@@ -103,6 +104,13 @@ func (t *terminal) run(f huh.Field) error {
 		WithOutput(t.o.Out).
 		WithShowHelp(true).
 		WithAccessible(t.o.Accessible)
+	// A terminal that reports no width (some pseudo-terminals do) makes huh's
+	// text input compute a negative width and panic; give it a sane one.
+	if f, ok := t.o.Out.(*os.File); ok {
+		if w, _, err := term.GetSize(int(f.Fd())); err != nil || w < 20 {
+			form = form.WithWidth(80)
+		}
+	}
 	return mapRunErr(form.Run())
 }
 
