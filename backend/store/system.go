@@ -342,11 +342,30 @@ type BlobMeta struct {
 	ContentType string
 }
 
+// parseStorageID accepts an Id<"_storage"> or the legacy form, the
+// internal id as a UUID or 32 hex digits, and returns the canonical id.
+func parseStorageID(s string) (string, [16]byte, bool) {
+	if num, internal, err := values.DecodeID(s); err == nil {
+		return s, internal, num == StorageTable
+	}
+	h := strings.ReplaceAll(s, "-", "")
+	if len(h) != 32 || (len(s) != 32 && len(s) != 36) {
+		return "", [16]byte{}, false
+	}
+	b, err := hex.DecodeString(h)
+	if err != nil {
+		return "", [16]byte{}, false
+	}
+	var internal [16]byte
+	copy(internal[:], b)
+	return values.EncodeID(StorageTable, internal), internal, true
+}
+
 // storageDoc finds a _storage document by id.
-func (t *Tx) storageDoc(op, storageID string) (*tableInfo, []byte, Document, error) {
-	num, internal, err := values.DecodeID(storageID)
-	if err != nil || num != StorageTable {
-		return nil, nil, nil, userErrorf("InvalidStorageId", "%s: %q is not a valid storage id", op, storageID)
+func (t *Tx) storageDoc(op, rawID string) (*tableInfo, []byte, Document, error) {
+	storageID, internal, ok := parseStorageID(rawID)
+	if !ok {
+		return nil, nil, nil, userErrorf("InvalidStorageId", "%s: %q is not a valid storage id", op, rawID)
 	}
 	ti, err := t.tableByNumber(StorageTable)
 	if err != nil {
@@ -368,7 +387,7 @@ func (t *Tx) sysStorageGetURL(a args) ([]byte, error) {
 	if doc == nil {
 		return []byte("null"), nil
 	}
-	return encodeResult(t.s.StorageURL(id))
+	return encodeResult(t.s.StorageURL(doc["_id"].(string)))
 }
 
 // StorageURL is the download URL of a stored file.
@@ -406,7 +425,7 @@ func (t *Tx) sysStorageGetMetadata(a args) ([]byte, error) {
 	if m.ContentType != "" {
 		ct = m.ContentType
 	}
-	return encodeResult(map[string]any{"storageId": id, "sha256": hex.EncodeToString(m.SHA256), "size": float64(m.Size), "contentType": ct})
+	return encodeResult(map[string]any{"storageId": m.StorageID, "sha256": hex.EncodeToString(m.SHA256), "size": float64(m.Size), "contentType": ct})
 }
 
 func (t *Tx) sysStorageDelete(a args) ([]byte, error) {
@@ -432,7 +451,7 @@ func (t *Tx) DeleteBlob(storageID string) error {
 	if doc == nil {
 		return userErrorf("StorageIdNotFound", "storage.delete: file %s does not exist", storageID)
 	}
-	if err := t.putDoc(ti, internal, storageID, doc, nil); err != nil {
+	if err := t.putDoc(ti, internal, doc["_id"].(string), doc, nil); err != nil {
 		return err
 	}
 	_, err = t.tx.Exec(`DELETE FROM blobs WHERE internal = ?`, internal)
@@ -539,13 +558,13 @@ func (s *Store) PutBlob(r io.Reader, contentType string) (string, error) {
 
 // GetBlob opens a stored file by storage id. A missing file is ErrNotFound.
 func (s *Store) GetBlob(storageID string) (io.ReadCloser, BlobMeta, error) {
-	num, internal, err := values.DecodeID(storageID)
-	if err != nil || num != StorageTable {
+	_, internal, ok := parseStorageID(storageID)
+	if !ok {
 		return nil, BlobMeta{}, fmt.Errorf("storage id %q: %w", storageID, ErrNotFound)
 	}
 	var raw string
 	var data []byte
-	err = s.db.QueryRow(`SELECT d.value, b.data FROM documents d JOIN blobs b ON b.internal = d.internal
+	err := s.db.QueryRow(`SELECT d.value, b.data FROM documents d JOIN blobs b ON b.internal = d.internal
 		WHERE d.table_number = ? AND d.internal = ?`, StorageTable, internal[:]).Scan(&raw, &data)
 	if err == sql.ErrNoRows {
 		return nil, BlobMeta{}, fmt.Errorf("storage id %q: %w", storageID, ErrNotFound)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -279,6 +280,19 @@ func TestFileStorage(t *testing.T) {
 	if doc["size"] != 5.0 || doc["sha256"] != "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=" {
 		t.Fatalf("_storage doc %v", doc)
 	}
+	// The legacy UUID form of the same file works too.
+	_, internal, _ := values.DecodeID(id)
+	h := fmt.Sprintf("%x", internal[:])
+	uuid := h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	if u := sys(t, tx, "1.0/storageGetUrl", `{"storageId":"`+uuid+`"}`); u != "http://127.0.0.1:3210/api/storage/"+id {
+		t.Fatalf("url by uuid %v", u)
+	}
+	if rc, _, err := s.GetBlob(uuid); err != nil {
+		t.Fatalf("GetBlob by uuid: %v", err)
+	} else {
+		rc.Close()
+	}
+	sysErr(t, tx, "1.0/storageGetUrl", `{"storageId":"`+values.NewID(FirstUserTable)+`"}`, "InvalidStorageId", "")
 	uploadURL := sys(t, tx, "1.0/storageGenerateUploadUrl", `{}`).(string)
 	sys(t, tx, "1.0/storageDelete", `{"storageId":"`+id+`"}`)
 	if u := sys(t, tx, "1.0/storageGetUrl", `{"storageId":"`+id+`"}`); u != nil {
