@@ -62,6 +62,12 @@ type jsThrow struct{ msg string }
 
 func (e *jsThrow) Error() string { return e.msg }
 
+// unhandledRejection is a promise rejected with no handler by the time the
+// function finished.
+type unhandledRejection struct{ reason string }
+
+func (e *unhandledRejection) Error() string { return e.reason }
+
 // opError is a failed async host operation. Data, when present, is the
 // encoded ConvexError data, so the JS side can rebuild a ConvexError.
 type opError struct {

@@ -43,6 +43,11 @@ type gojaVM struct {
 	broken  atomic.Bool
 	dead    chan struct{} // closed when the VM breaks, releasing waiters
 	dieOnce sync.Once
+
+	// unhandled holds promises rejected with no handler during the current
+	// call, in rejection order; a call whose result is fine still fails if
+	// one is left, as in the reference runtime.
+	unhandled []*goja.Promise
 }
 
 func (gojaEngine) newVM(shim any, load func(path string) (any, bool)) (jsVM, error) {
@@ -61,6 +66,18 @@ func (gojaEngine) newVM(shim any, load func(path string) (any, bool)) (jsVM, err
 			return v.h.random()
 		}
 		return 0.5
+	})
+	rt.SetPromiseRejectionTracker(func(p *goja.Promise, op goja.PromiseRejectionOperation) {
+		if op == goja.PromiseRejectionReject {
+			v.unhandled = append(v.unhandled, p)
+			return
+		}
+		for i, q := range v.unhandled {
+			if q == p {
+				v.unhandled = append(v.unhandled[:i], v.unhandled[i+1:]...)
+				break
+			}
+		}
 	})
 	v.jsonParse, _ = goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
 	v.errorCtor = rt.Get("Error")
@@ -183,7 +200,8 @@ func (v *gojaVM) call(ctx context.Context, h host, arg string) (string, error) {
 		return "", errors.New("javascript VM is no longer usable")
 	}
 	v.h = h
-	defer func() { v.h = nil }()
+	v.unhandled = v.unhandled[:0]
+	defer func() { v.h = nil; v.unhandled = v.unhandled[:0] }()
 	stop := context.AfterFunc(ctx, func() { v.interrupt(context.Cause(ctx)) })
 	defer stop()
 
@@ -214,7 +232,24 @@ func (v *gojaVM) call(ctx context.Context, h host, arg string) (string, error) {
 	if p.State() == goja.PromiseStateRejected {
 		return "", &jsThrow{msg: p.Result().String()}
 	}
+	if len(v.unhandled) > 0 {
+		return "", &unhandledRejection{reason: describeValue(v.unhandled[0].Result())}
+	}
 	return p.Result().String(), nil
+}
+
+// describeValue renders a rejection reason: "Error: msg" plus its stack
+// for errors, the value's string form otherwise.
+func describeValue(val goja.Value) string {
+	if obj, ok := val.(*goja.Object); ok {
+		if stack := obj.Get("stack"); stack != nil && !goja.IsUndefined(stack) {
+			return stack.String()
+		}
+	}
+	if val == nil {
+		return "undefined"
+	}
+	return val.String()
 }
 
 func (v *gojaVM) callError(ctx context.Context, err error) error {

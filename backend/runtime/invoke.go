@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"time"
 
@@ -274,6 +275,10 @@ func (m *ModuleSet) run(ctx context.Context, req *Request, depth int, logs *[]Lo
 }
 
 func runFailure(err error, timeout time.Duration) *FunctionError {
+	var ur *unhandledRejection
+	if errors.As(err, &ur) {
+		return &FunctionError{Message: "Uncaught (in promise) " + reformatStack(ur.reason)}
+	}
 	if errors.Is(err, errTimeout) {
 		return &FunctionError{Message: fmt.Sprintf("Uncaught Error: Function execution timed out (maximum duration: %s)", timeout)}
 	}
@@ -353,3 +358,24 @@ func (m *ModuleSet) Prewarm(ctx context.Context, n int, env map[string]string) e
 	}
 	return nil
 }
+
+// reformatStack turns goja's "\tat f (file:1:2(34))" frames into the
+// "    at f (file:1:2)" form used everywhere else, dropping host and
+// convex library frames as the shim does for thrown errors.
+func reformatStack(s string) string {
+	lines := strings.Split(s, "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "at "); ok {
+			if strings.HasSuffix(rest, "(native)") || strings.Contains(rest, "convex:/_system/") ||
+				strings.Contains(rest, "node_modules/convex/") {
+				continue
+			}
+			l = "    at " + pcSuffix.ReplaceAllString(rest, "$1")
+		}
+		out = append(out, l)
+	}
+	return strings.TrimRight(strings.Join(out, "\n"), "\n")
+}
+
+var pcSuffix = regexp.MustCompile(`\(\d+\)(\)?)$`)

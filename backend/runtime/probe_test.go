@@ -119,6 +119,14 @@ export const scheduleFromAction = actionGeneric({ args: {}, handler: async (ctx)
   return await ctx.scheduler.runAfter(1000, makeFunctionReference<"mutation">("probe:insertAndThrow"), {});
 }});
 
+export const unhandled = queryGeneric({ args: {}, handler: async () => {
+  Promise.reject(new Error("forgotten"));
+  const handledLater = Promise.reject(new Error("handled"));
+  await null;
+  handledLater.catch(() => {});
+  return 1;
+}});
+
 export const echo = actionGeneric({ args: { x: v.any() }, handler: async (_, { x }) => x });
 `
 
@@ -270,6 +278,10 @@ func TestQueryRestrictions(t *testing.T) {
 	fe = p.fails(KindQuery, "probe:throws", `{}`)
 	if !strings.HasPrefix(fe.Message, "Uncaught Error: boom\n    at handler (../convex/probe.ts:") {
 		t.Fatalf("thrown error: %q", fe.Message)
+	}
+	fe = p.fails(KindQuery, "probe:unhandled", `{}`)
+	if !strings.HasPrefix(fe.Message, "Uncaught (in promise) Error: forgotten\n    at handler (../convex/probe.ts:") || !strings.HasSuffix(fe.Message, ")") {
+		t.Fatalf("unhandled rejection: %q", fe.Message)
 	}
 	fe = p.fails(KindQuery, "probe:throwsString", `{}`)
 	if fe.Message != "Uncaught plain" {

@@ -23,7 +23,7 @@ function scheduleTimer(fn, ms, args, repeat) {
         console.error(e);
       }
       if (repeat && timers.get(id)) tick();
-    });
+    }, () => { timers.delete(id); });
   };
   tick();
   return id;
