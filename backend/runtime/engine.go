@@ -2,8 +2,8 @@ package runtime
 
 import (
 	"context"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 )
