@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	gosync "sync"
@@ -354,6 +355,9 @@ func (c *conn) onModifyQuerySet(m *clientMessage) error {
 			}
 			s.req.Args = args
 			c.queries[mod.QueryID] = s
+			// Re-used after a Remove not yet reported: the new result
+			// replaces the removal.
+			c.removed = slices.DeleteFunc(c.removed, func(id int64) bool { return id == mod.QueryID })
 		case "Remove":
 			if _, ok := c.queries[mod.QueryID]; !ok {
 				return protoErrorf("cannot remove query id %d: it is not in the query set", mod.QueryID)

@@ -159,10 +159,23 @@ func TestRemoveAndReAdd(t *testing.T) {
 	if strings.Contains(string(raw), `"queryId":0,"value"`) {
 		t.Errorf("removed query got a value: %s", raw)
 	}
-	// Removed queries no longer update.
-	c.send(addQuery(2, 2, "messages:list", map[string]any{}))
-	c.expect("Transition")
+	// An id removed and added again in one batch ends up present.
+	c.send(map[string]any{"type": "ModifyQuerySet", "baseVersion": 2, "newVersion": 3, "modifications": []any{
+		map[string]any{"type": "Remove", "queryId": 1},
+		map[string]any{"type": "Add", "queryId": 1, "udfPath": "messages:list", "args": []any{map[string]any{}}},
+	}})
+	tr, raw = c.expect("Transition")
+	if mods := modsOf(t, tr); len(mods) != 1 || mods[1].str("type") != "QueryUpdated" {
+		t.Fatalf("re-added id: %s", raw)
+	}
 	c.send(map[string]any{"type": "ModifyQuerySet", "baseVersion": 3, "newVersion": 4, "modifications": []any{
+		map[string]any{"type": "Remove", "queryId": 1},
+	}})
+	c.expect("Transition")
+	// Removed queries no longer update.
+	c.send(addQuery(4, 2, "messages:list", map[string]any{}))
+	c.expect("Transition")
+	c.send(map[string]any{"type": "ModifyQuerySet", "baseVersion": 5, "newVersion": 6, "modifications": []any{
 		map[string]any{"type": "Remove", "queryId": 2},
 	}})
 	c.expect("Transition")
