@@ -52,7 +52,10 @@ type LoginOptions struct {
 	ProviderTokenOnly bool
 	AnonymousID       string // links an anonymous session; "" sends null
 	AcceptOptIns      bool   // --accept-opt-ins
-	SkipOptIns        bool   // leave the terms-of-service check to the caller
+	// VercelSlug (--vercel, --vercel-override) sends the user through the
+	// Vercel marketplace integration of that slug ("convex" by default).
+	VercelSlug string
+	SkipOptIns bool // leave the terms-of-service check to the caller
 
 	TokenPath string   // default config.GlobalConfigPath(Env)
 	Prompter  Prompter // required unless every answer is given
@@ -173,6 +176,41 @@ func Login(ctx context.Context, o LoginOptions) (string, error) {
 	return token, nil
 }
 
+// EnsureLoggedIn returns a credential the management API accepts (spec
+// cli §5.2): cred itself when HEAD /api/authorize says 200 (settling the
+// terms of service for access tokens), otherwise the token of a fresh
+// Login — except that a project key stays in charge even after logging in,
+// as in the reference. message, when not empty, is printed before logging in.
+func EnsureLoggedIn(ctx context.Context, cred Credential, message string, o LoginOptions) (Credential, error) {
+	if err := o.defaults(); err != nil {
+		return cred, err
+	}
+	api := &Client{ProvisionHost: o.ProvisionHost, ClientHeader: ClientHeader(o.Env), HTTPClient: o.HTTPClient}
+	ok, err := api.Authorized(ctx, cred.Header())
+	if err != nil {
+		return cred, err
+	}
+	if ok {
+		if cred.Kind == CredAccessToken {
+			if err := api.EnsureOptIns(ctx, cred.Header(), o.Prompter, o.AcceptOptIns); err != nil {
+				return cred, err
+			}
+		}
+		return cred, nil
+	}
+	if message != "" {
+		fprintf(o.Out, "%s\n", message)
+	}
+	token, err := Login(ctx, o)
+	if err != nil {
+		return cred, err
+	}
+	if cred.Kind == CredProjectKey {
+		return cred, nil
+	}
+	return Credential{Kind: CredAccessToken, Token: token, Source: o.TokenPath}, nil
+}
+
 // Logout deletes the token file. It never contacts the server and reports
 // whether there was a login to remove.
 func Logout(env config.Env) (path string, existed bool, err error) {
@@ -271,6 +309,10 @@ func deviceFlow(ctx context.Context, o LoginOptions) (string, error) {
 	link := da.VerificationURIComplete
 	if link == "" {
 		link = da.VerificationURI
+	}
+	if o.VercelSlug != "" {
+		// The reference passes the URL unencoded; so do we.
+		link = "https://vercel.com/sso/integrations/" + o.VercelSlug + "?url=" + link
 	}
 	fprintf(o.Out, "To log in, open this page and check that it shows the code %s (valid for %s):\n  %s\n",
 		da.UserCode, describeSeconds(da.ExpiresIn), link)

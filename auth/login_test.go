@@ -509,3 +509,44 @@ func TestLoginStatus(t *testing.T) {
 		t.Error("status shows a secret")
 	}
 }
+
+func TestEnsureLoggedIn(t *testing.T) {
+	f := newFakeAuth(t)
+	clock := &fakeClock{now: time.Unix(1e9, 0)}
+	o, out := baseOptions(t, f, clock)
+	o.ProviderToken = "idp-token-xyz"
+	good := Credential{Kind: CredAccessToken, Token: "convex-pat-0123456789abcdef", Source: "file"}
+
+	// Already authorized: nothing happens.
+	got, err := EnsureLoggedIn(context.Background(), good, "hello", o)
+	if err != nil || got != good || len(f.patRequests) != 0 {
+		t.Errorf("authorized: %v %v %d", got, err, len(f.patRequests))
+	}
+	// Not authorized: log in, use the new token.
+	got, err = EnsureLoggedIn(context.Background(), Credential{Kind: CredAccessToken, Token: "stale", Source: "file"}, "Please log in.", o)
+	if err != nil || got.Token != "convex-pat-0123456789abcdef" || got.Kind != CredAccessToken || !strings.Contains(out.String(), "Please log in.") {
+		t.Errorf("stale: %v %v", got, err)
+	}
+	// Nothing at all: log in.
+	if got, err = EnsureLoggedIn(context.Background(), Credential{}, "", o); err != nil || got.Kind != CredAccessToken {
+		t.Errorf("none: %v %v", got, err)
+	}
+	// A rejected project key stays in charge after the login.
+	pk := Credential{Kind: CredProjectKey, Token: "project:t:p|nope-nope-nope", Source: "CONVEX_DEPLOY_KEY"}
+	if got, err = EnsureLoggedIn(context.Background(), pk, "", o); err != nil || got != pk {
+		t.Errorf("project key: %v %v", got, err)
+	}
+}
+
+func TestLoginVercelLink(t *testing.T) {
+	f := newFakeAuth(t)
+	clock := &fakeClock{now: time.Unix(1e9, 0)}
+	o, out := baseOptions(t, f, clock)
+	o.VercelSlug = "convex"
+	if _, err := Login(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "https://vercel.com/sso/integrations/convex?url="+f.srv.URL+"/activate?user_code=ABCD-EFGH") {
+		t.Errorf("output %s", out.String())
+	}
+}
