@@ -14,7 +14,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/convex-go/convex/anonymous"
 	"github.com/convex-go/convex/auth"
+	"github.com/convex-go/convex/backend/adminkey"
 	"github.com/convex-go/convex/config"
 	"github.com/convex-go/convex/deployments"
 	"github.com/convex-go/convex/ui"
@@ -345,11 +347,8 @@ func (d *Deps) deploymentSelect(c *cli.Context) error {
 			WithHint("Run `convex dev` to set up a project first, or use a full selector like 'my-team:my-project:dev/james' or 'happy-capybara-123'.")
 	}
 	if local {
-		if lc, err := deployments.LoadProjectLocalConfig(d.Cwd); err != nil {
+		if err := d.prepareLocalSelect(c, current, parsed); err != nil {
 			return err
-		} else if lc == nil {
-			return ui.Errorf("There is no local deployment in this project.").
-				WithHint("Create one with `convex deployment create local`, or start one with `convex dev --local`.")
 		}
 	}
 	o.Deployment = selector
@@ -547,8 +546,7 @@ func (d *Deps) deploymentCreate(c *cli.Context) error {
 	}
 	refArg := c.Args().First()
 	if refArg == "local" || strings.HasSuffix(refArg, ":local") {
-		return ui.Errorf("Creating local deployments with `deployment create` is not supported by this CLI yet.").
-			WithHint("Run `convex dev --local` to create and start one.")
+		return d.createLocalDeployment(c, client, refArg)
 	}
 	expiration := c.String("expiration")
 	for _, alias := range []string{"expiry", "expires"} {
@@ -847,5 +845,176 @@ func (d *Deps) deploymentTokenDelete(c *cli.Context) error {
 		return err
 	}
 	d.Out.Success("Deleted the deploy key for %s.", t.Name)
+	return nil
+}
+
+// ---- local deployments linked to a project ----
+
+// localProject is the cloud project a local selector ([team:[project:]]local)
+// refers to; ok is false when it cannot be told (nothing configured).
+func (d *Deps) localProject(ctx context.Context, client *deployments.Client, current *deployments.Selection, sel deployments.Selector) (deployments.Project, bool, error) {
+	if sel.Team != "" {
+		p, err := client.ProjectBySlugs(ctx, sel.Team, sel.Project)
+		return p, err == nil, err
+	}
+	if current == nil || current.Kind == deployments.SelectionChooseProject || current.Kind == deployments.SelectionAnonymous {
+		return deployments.Project{}, false, nil
+	}
+	p, err := current.CloudProject(ctx)
+	if err != nil {
+		return p, false, err
+	}
+	if sel.Project != "" && sel.Project != p.Slug {
+		p, err = client.ProjectBySlugs(ctx, p.TeamSlug, sel.Project)
+		if err != nil {
+			return p, false, err
+		}
+	}
+	return p, true, nil
+}
+
+// prepareLocalSelect makes sure the local deployment a local selector names
+// exists and belongs to the selected project, moving it there when it was
+// registered with another project.
+func (d *Deps) prepareLocalSelect(c *cli.Context, current *deployments.Selection, sel deployments.Selector) error {
+	ctx := c.Context
+	stateDir := anonymous.ProjectStateDir(d.Cwd)
+	cfg, err := anonymous.LoadConfig(stateDir)
+	if err != nil {
+		return err
+	}
+	if cfg == nil || cfg.DeploymentName == "" {
+		return ui.Errorf("There is no local deployment in this project.").
+			WithHint("Create one with `convex deployment create local`.")
+	}
+	client, _, err := d.managementClient(c)
+	if err != nil {
+		return err
+	}
+	proj, known, err := d.localProject(ctx, client, current, sel)
+	if err != nil || !known {
+		return err
+	}
+	if cfg.CloudProjectID != nil && *cfg.CloudProjectID == proj.ID {
+		return nil
+	}
+	if cfg.CloudProjectID != nil {
+		from := fmt.Sprintf("an unknown cloud project (ID %d)", *cfg.CloudProjectID)
+		if old, err := client.ProjectByID(ctx, *cfg.CloudProjectID); err == nil {
+			from = "project " + old.TeamSlug + ":" + old.Slug
+			_ = client.PauseLocalDeployment(ctx, old.TeamSlug, old.Slug) // best effort
+		}
+		d.Out.Warn("This local deployment was in %s. Moving it to project %s:%s.", from, proj.TeamSlug, proj.Slug)
+		started, err := client.StartLocalDeployment(ctx, cfg.Ports.Cloud, proj.TeamSlug, proj.Slug, "")
+		if err != nil {
+			return err
+		}
+		// The admin key names the instance, so a new name needs a new key.
+		if cfg.DeploymentName != started.DeploymentName {
+			if err := mintLocalCredentials(cfg, started.DeploymentName); err != nil {
+				return err
+			}
+		}
+		cfg.DeploymentName = started.DeploymentName
+	}
+	id := proj.ID
+	cfg.CloudProjectID = &id
+	return anonymous.SaveConfig(stateDir, cfg)
+}
+
+// mintLocalCredentials gives cfg a fresh instance secret and admin key for name.
+func mintLocalCredentials(cfg *anonymous.Config, name string) error {
+	secretHex, err := adminkey.NewSecret()
+	if err != nil {
+		return err
+	}
+	secret, err := adminkey.ParseSecret(secretHex)
+	if err != nil {
+		return err
+	}
+	key, err := adminkey.Mint(name, secret)
+	if err != nil {
+		return ui.Wrap(err, "cannot mint an admin key for %s", name)
+	}
+	cfg.InstanceSecret, cfg.AdminKey = secretHex, key
+	return nil
+}
+
+// createLocalDeployment registers a local deployment with a project and
+// saves its state, ready for `convex dev` to start.
+func (d *Deps) createLocalDeployment(c *cli.Context, client *deployments.Client, refArg string) error {
+	ctx := c.Context
+	for _, flag := range []string{"type", "region", "class", "default", "expiration", "expiry", "expires"} {
+		if c.IsSet(flag) {
+			return ui.Usage("--%s cannot be used when creating a local deployment.", flag)
+		}
+	}
+	sel := deployments.ParseSelector(refArg)
+	if sel.Team == "" && sel.Project != "" {
+		return ui.Usage("Use team:project:local to create a local deployment in another project (the team is needed).")
+	}
+	stateDir := anonymous.ProjectStateDir(d.Cwd)
+	if cfg, err := anonymous.LoadConfig(stateDir); err != nil {
+		return err
+	} else if cfg != nil && cfg.DeploymentName != "" {
+		return ui.Errorf("A local deployment already exists here (%s).", cfg.DeploymentName).
+			WithHint("Select it with `convex deployment select local`.")
+	}
+	var current *deployments.Selection
+	if sel.Team == "" {
+		o := d.SelectionOptions(c, "deployment create")
+		o.Prod, o.PreviewName, o.DeploymentName, o.Deployment = false, "", "", ""
+		var err error
+		if current, err = deployments.Resolve(ctx, o); err != nil {
+			return err
+		}
+	}
+	proj, known, err := d.localProject(ctx, client, current, sel)
+	if err != nil {
+		return err
+	}
+	if !known {
+		return ui.Errorf("No project is configured here yet.").
+			WithHint("Use team:project:local to say which project the local deployment belongs to.")
+	}
+	ports, err := anonymous.ChoosePorts(anonymous.PortRequest{})
+	if err != nil {
+		return err
+	}
+	sp := d.Out.Spinner("Registering a local deployment...")
+	started, err := client.StartLocalDeployment(ctx, ports.Cloud, proj.TeamSlug, proj.Slug, "")
+	if err != nil {
+		sp.Fail("Could not register the local deployment.")
+		return err
+	}
+	sp.Stop()
+	id := started.ProjectID
+	if id == 0 {
+		id = proj.ID
+	}
+	cfg := &anonymous.Config{Ports: ports, BackendVersion: anonymous.BackendVersion(), DeploymentName: started.DeploymentName, CloudProjectID: &id}
+	if err := mintLocalCredentials(cfg, started.DeploymentName); err != nil {
+		return err
+	}
+	if err := anonymous.SaveConfig(stateDir, cfg); err != nil {
+		return err
+	}
+	if err := anonymous.EnsureGitignore(d.Cwd); err != nil {
+		return err
+	}
+	t := deployments.Target{Kind: deployments.KindLocal, Name: started.DeploymentName,
+		URL: "http://127.0.0.1:" + strconv.Itoa(ports.Cloud), Team: proj.TeamSlug, Project: proj.Slug}
+	if c.Bool("select") {
+		if err := d.saveSelection(ctx, t); err != nil {
+			return err
+		}
+		d.Out.Success("Created and selected a local deployment:")
+		d.announceTarget("", t)
+		d.Out.Message("\nRun `convex dev` to start it.")
+		return nil
+	}
+	d.Out.Success("Created a local deployment:")
+	d.announceTarget("", t)
+	d.Out.Message("\nTo use it, run `convex deployment select local`, then `convex dev` to start it.")
 	return nil
 }
