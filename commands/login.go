@@ -78,7 +78,15 @@ func (d *Deps) login(c *cli.Context) error {
 	if c.Bool("check-login") {
 		return ui.Errorf("You are not logged in.").WithHint("Run `convex login`.")
 	}
+	vercel := ""
+	if c.Bool("vercel") {
+		vercel = "convex"
+		if v := c.String("vercel-override"); v != "" {
+			vercel = v
+		}
+	}
 	token, err := auth.Login(ctx, auth.LoginOptions{
+		VercelSlug:        vercel,
 		Env:               d.Env,
 		AuthIssuer:        c.String("override-auth-url"),
 		ClientID:          c.String("override-auth-client"),
