@@ -101,6 +101,7 @@ func (t *Tx) putDoc(ti *tableInfo, internal []byte, id string, old, doc Document
 		if err != nil {
 			return err
 		}
+		t.bytesWritten += len(enc)
 		if _, err := t.tx.Exec(`INSERT INTO documents(table_number, internal, ts, value) VALUES (?, ?, ?, ?)
 			ON CONFLICT(table_number, internal) DO UPDATE SET ts = excluded.ts, value = excluded.value`,
 			ti.number, internal, t.ts, string(enc)); err != nil {

@@ -122,6 +122,18 @@ func (t *Tx) Syscall(op string, argsJSON []byte) ([]byte, error) {
 		return t.sysGenerateUploadURL()
 	case "1.0/actions/vectorSearch":
 		return t.sysVectorSearch(a)
+	case "1.0/storageStore":
+		return t.sysStorageStore(a)
+	case "1.0/storageGet":
+		return t.sysStorageGet(a)
+	case "1.0/getSnapshotTs":
+		ts := t.ts
+		if t.write {
+			ts = t.prev
+		}
+		return values.Encode(ts)
+	case "1.0/getTransactionMetrics":
+		return t.metricsJSON()
 	}
 	return nil, fmt.Errorf("unknown syscall %q", op)
 }
@@ -445,6 +457,7 @@ func (t *Tx) sysQueryStream(a args) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.dbQueries++
 	id := t.nextQueryID
 	t.nextQueryID++
 	t.queries[id] = t.newStream(q)
@@ -494,6 +507,7 @@ func (t *Tx) sysQueryCleanup(a args) ([]byte, error) {
 }
 
 func (t *Tx) sysQueryPage(a args) ([]byte, error) {
+	t.dbQueries++
 	t.pageQueries++
 	if t.pageQueries > 1 {
 		return nil, userErrorf("MultiplePaginatedDatabaseQueries", "This query or mutation function ran multiple paginated queries. Convex only supports a single paginated query in each function.")

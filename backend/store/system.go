@@ -87,6 +87,8 @@ func (t *Tx) sysSchedule(a args) ([]byte, error) {
 		}
 		fnArgs = v
 	}
+	t.scheduled++
+	t.schedBytes += values.Size(fnArgs)
 	id, err := t.ScheduleJob(canonicalFunctionName(name), fnArgs, msTime(ts*1000))
 	if err != nil {
 		return nil, err
@@ -525,30 +527,14 @@ func (s *Store) PutBlob(r io.Reader, contentType string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read upload: %w", err)
 	}
-	sum := sha256.Sum256(data)
 	t, err := s.Begin(true)
 	if err != nil {
 		return "", err
 	}
 	defer t.Rollback()
-	ti, err := t.tableByNumber(StorageTable)
+	id, err := t.storeBlob(data, contentType)
 	if err != nil {
 		return "", err
-	}
-	doc := map[string]values.Value{
-		"sha256": base64.StdEncoding.EncodeToString(sum[:]),
-		"size":   float64(len(data)),
-	}
-	if contentType != "" {
-		doc["contentType"] = contentType
-	}
-	id, err := t.insertDoc(ti, doc, "storage.store")
-	if err != nil {
-		return "", err
-	}
-	_, internal, _ := values.DecodeID(id)
-	if _, err := t.tx.Exec(`INSERT INTO blobs(internal, data) VALUES (?, ?)`, internal[:], data); err != nil {
-		return "", fmt.Errorf("store blob: %w", err)
 	}
 	if _, err := t.Commit(); err != nil {
 		return "", err
@@ -769,4 +755,88 @@ func (j Job) MarshalJSON() ([]byte, error) {
 		Error         string          `json:"error,omitempty"`
 	}
 	return json.Marshal(out{j.ID, j.Name, j.Args, timeMs(j.ScheduledTime), j.State, j.Error})
+}
+
+// sysStorageStore is the legacy in-transaction 1.0/storageStore:
+// {blob: base64, contentType, sha256?} -> storage id.
+func (t *Tx) sysStorageStore(a args) ([]byte, error) {
+	if err := t.requireWrite("storage.store"); err != nil {
+		return nil, err
+	}
+	b64, err := a.mustStr("1.0/storageStore", "blob")
+	if err != nil {
+		return nil, err
+	}
+	data, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, userErrorf("InvalidArgument", "storage.store: blob is not base64: %v", err)
+	}
+	contentType, _ := a.str("contentType")
+	sum := sha256.Sum256(data)
+	if want, ok := a.str("sha256"); ok && want != "" &&
+		want != hex.EncodeToString(sum[:]) && want != base64.StdEncoding.EncodeToString(sum[:]) {
+		return nil, userErrorf("StorageHashMismatch", "storage.store: the SHA-256 of the blob does not match the given sha256")
+	}
+	id, err := t.storeBlob(data, contentType)
+	if err != nil {
+		return nil, err
+	}
+	return encodeResult(id)
+}
+
+// storeBlob writes a file and its _storage document in this transaction.
+func (t *Tx) storeBlob(data []byte, contentType string) (string, error) {
+	ti, err := t.tableByNumber(StorageTable)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	doc := map[string]values.Value{
+		"sha256": base64.StdEncoding.EncodeToString(sum[:]),
+		"size":   float64(len(data)),
+	}
+	if contentType != "" {
+		doc["contentType"] = contentType
+	}
+	id, err := t.insertDoc(ti, doc, "storage.store")
+	if err != nil {
+		return "", err
+	}
+	_, internal, _ := values.DecodeID(id)
+	if _, err := t.tx.Exec(`INSERT INTO blobs(internal, data) VALUES (?, ?)`, internal[:], data); err != nil {
+		return "", fmt.Errorf("store blob: %w", err)
+	}
+	t.filesWritten++
+	t.fileWritten += len(data)
+	return id, nil
+}
+
+// sysStorageGet is the legacy 1.0/storageGet: {storageId} ->
+// {blob: base64, contentType} or null.
+func (t *Tx) sysStorageGet(a args) ([]byte, error) {
+	id, err := a.mustStr("1.0/storageGet", "storageId")
+	if err != nil {
+		return nil, err
+	}
+	_, internal, doc, err := t.storageDoc("storage.get", id)
+	if err != nil {
+		return nil, err
+	}
+	if doc == nil {
+		return []byte("null"), nil
+	}
+	var data []byte
+	if err := t.tx.QueryRow(`SELECT data FROM blobs WHERE internal = ?`, internal).Scan(&data); err != nil {
+		if err == sql.ErrNoRows {
+			return []byte("null"), nil
+		}
+		return nil, err
+	}
+	t.filesRead++
+	t.fileRead += len(data)
+	var ct any
+	if m := metaFromDoc(doc); m.ContentType != "" {
+		ct = m.ContentType
+	}
+	return encodeResult(map[string]any{"blob": base64.StdEncoding.EncodeToString(data), "contentType": ct})
 }

@@ -373,3 +373,55 @@ func TestEnvAndMeta(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestLegacyStorageSyscalls(t *testing.T) {
+	s := openTest(t)
+	tx := begin(t, s, true)
+	id := sys(t, tx, "1.0/storageStore", `{"blob":"aGVsbG8=","contentType":"text/plain","sha256":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}`).(string)
+	got := sys(t, tx, "1.0/storageGet", `{"storageId":"`+id+`"}`).(map[string]any)
+	if got["blob"] != "aGVsbG8=" || got["contentType"] != "text/plain" {
+		t.Fatalf("storageGet %v", got)
+	}
+	sysErr(t, tx, "1.0/storageStore", `{"blob":"aGVsbG8=","sha256":"00"}`, "StorageHashMismatch", "")
+	sysErr(t, tx, "1.0/storageStore", `{"blob":"!!"}`, "InvalidArgument", "base64")
+	commit(t, tx)
+	rc, meta, err := s.GetBlob(id)
+	if err != nil || meta.Size != 5 {
+		t.Fatalf("GetBlob after storageStore: %+v %v", meta, err)
+	}
+	rc.Close()
+	r := begin(t, s, false)
+	if got := sys(t, r, "1.0/storageGet", `{"storageId":"`+values.NewID(StorageTable)+`"}`); got != nil {
+		t.Fatalf("storageGet of a missing file %v", got)
+	}
+	sysErr(t, r, "1.0/storageStore", `{"blob":""}`, "ReadOnlyTransaction", "")
+}
+
+func TestTransactionMetricsAndSnapshotTs(t *testing.T) {
+	s := openTest(t)
+	w := begin(t, s, true)
+	insert(t, w, "t", `{"a":1}`)
+	sys(t, w, "1.0/schedule", `{"name":"a:b","ts":1,"args":{"x":1}}`)
+	collect(t, w, `{"source":{"type":"FullTableScan","tableName":"t","order":null},"operators":[]}`)
+	m := sys(t, w, "1.0/getTransactionMetrics", `{}`).(map[string]any)
+	used := func(k string) float64 { return m[k].(map[string]any)["used"].(float64) }
+	if used("documentsWritten") != 2 || used("functionsScheduled") != 1 || used("databaseQueries") != 1 || used("documentsRead") != 1 || used("bytesWritten") == 0 {
+		t.Fatalf("metrics %v", m)
+	}
+	if rem := m["documentsRead"].(map[string]any)["remaining"].(float64); rem != defaultMaxDocsRead-1 {
+		t.Fatalf("remaining %v", rem)
+	}
+	if len(m) != 11 {
+		t.Fatalf("metrics has %d fields", len(m))
+	}
+	ts := commit(t, w)
+	r := begin(t, s, false)
+	out, err := r.Syscall("1.0/getSnapshotTs", []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := values.Decode(out)
+	if v != ts {
+		t.Fatalf("snapshot ts %v, want %d", v, ts)
+	}
+}

@@ -32,6 +32,14 @@ type Tx struct {
 	docsRead     int
 	bytesRead    int
 	writes       int
+	bytesWritten int
+	dbQueries    int
+	scheduled    int
+	schedBytes   int
+	filesRead    int
+	fileRead     int
+	filesWritten int
+	fileWritten  int
 	reads        ReadSet
 	writeSet     WriteSet
 	currentJobID string

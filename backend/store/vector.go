@@ -139,3 +139,34 @@ func (t *Tx) EnterFunction() (leave func()) {
 	t.pageQueries = 0
 	return func() { t.pageQueries = saved }
 }
+
+// Limits reported by getTransactionMetrics that this store does not enforce
+// itself (those of the real backend).
+const (
+	maxBytesWritten      = 16 << 20
+	maxDatabaseQueries   = 4096
+	maxScheduled         = 1000
+	maxScheduledArgBytes = 16 << 20
+	maxFiles             = 1000
+	maxFileBytes         = 64 << 20
+)
+
+func (t *Tx) metricsJSON() ([]byte, error) {
+	o := t.s.opts
+	metric := func(used, limit int) map[string]values.Value {
+		return map[string]values.Value{"used": float64(used), "remaining": float64(max(limit-used, 0))}
+	}
+	return values.Encode(map[string]values.Value{
+		"bytesRead":                  metric(t.bytesRead, o.MaxBytesRead),
+		"bytesWritten":               metric(t.bytesWritten, maxBytesWritten),
+		"databaseQueries":            metric(t.dbQueries, maxDatabaseQueries),
+		"documentsRead":              metric(t.docsRead, o.MaxDocsRead),
+		"documentsWritten":           metric(t.writes, o.MaxWrites),
+		"functionsScheduled":         metric(t.scheduled, maxScheduled),
+		"scheduledFunctionArgsBytes": metric(t.schedBytes, maxScheduledArgBytes),
+		"filesWritten":               metric(t.filesWritten, maxFiles),
+		"fileWriteBytes":             metric(t.fileWritten, maxFileBytes),
+		"filesRead":                  metric(t.filesRead, maxFiles),
+		"fileReadBytes":              metric(t.fileRead, maxFileBytes),
+	})
+}
