@@ -139,6 +139,10 @@ func ResolveAuth(o AuthOptions) (Resolved, error) {
 	if env == nil {
 		env = config.MapEnv{}
 	}
+	// Where CONVEX_OVERRIDE_ACCESS_TOKEN is read: the real environment, plus
+	// the project env files in the default case (the reference loads them
+	// into its process environment before looking).
+	overrideEnv := env
 	switch {
 	case o.URL != "" && o.AdminKey != "":
 		// --url and --admin-key: deploy keys are ignored.
@@ -160,6 +164,7 @@ func ResolveAuth(o AuthOptions) (Resolved, error) {
 		if err != nil {
 			return r, err
 		}
+		overrideEnv = penv
 		k, name, err := ReadDeployKey(penv)
 		if err != nil {
 			return r, err
@@ -169,7 +174,7 @@ func ResolveAuth(o AuthOptions) (Resolved, error) {
 			r.KeySource = keySource(env, o.Dir, name, k.Raw)
 		}
 	}
-	cands := Candidates{OverrideToken: env.Get(OverrideTokenVar), Key: r.Key, KeySource: r.KeyVar}
+	cands := Candidates{OverrideToken: overrideEnv.Get(OverrideTokenVar), Key: r.Key, KeySource: r.KeyVar}
 	if r.KeySource != "" && r.KeySource != "shell environment" {
 		cands.KeySource = r.KeyVar + " in " + r.KeySource
 	}

@@ -111,6 +111,17 @@ func TestResolveAuth(t *testing.T) {
 		}
 	}
 
+	// CONVEX_OVERRIDE_ACCESS_TOKEN in .env.local counts, as the file is
+	// loaded into the environment; with --env-file it does not.
+	ovrDir := t.TempDir()
+	os.WriteFile(filepath.Join(ovrDir, ".env.local"), []byte("CONVEX_OVERRIDE_ACCESS_TOKEN=from-file-123456\n"), 0o644)
+	if r, _ := ResolveAuth(AuthOptions{Env: env, Dir: ovrDir}); r.Credential.Token != "from-file-123456" || r.Credential.Source != OverrideTokenVar {
+		t.Errorf("override from .env.local: %v", r.Credential)
+	}
+	if r, _ := ResolveAuth(AuthOptions{Env: env, Dir: ovrDir, EnvFile: envFile}); r.Credential.Kind != CredProjectKey {
+		t.Errorf("override with --env-file: %v", r.Credential)
+	}
+
 	// Errors.
 	if _, err := ResolveAuth(AuthOptions{Env: env, EnvFile: filepath.Join(dir, "nope.env")}); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("missing env file: %v", err)

@@ -52,8 +52,8 @@ type LoginOptions struct {
 	ProviderTokenOnly bool
 	AnonymousID       string // links an anonymous session; "" sends null
 	AcceptOptIns      bool   // --accept-opt-ins
-	// VercelSlug (--vercel, --vercel-override) sends the user through the
-	// Vercel marketplace integration of that slug ("convex" by default).
+	// VercelSlug (--vercel: "convex", or --vercel-override's value) sends
+	// the user through that Vercel marketplace integration; "" does not.
 	VercelSlug string
 	SkipOptIns bool // leave the terms-of-service check to the caller
 
