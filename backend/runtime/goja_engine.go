@@ -27,7 +27,8 @@ func (gojaEngine) compile(name, code string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goja.CompileAST(ast, false)
+	// ES modules are strict code; so are the shim and system modules.
+	return goja.CompileAST(ast, true)
 }
 
 type gojaVM struct {

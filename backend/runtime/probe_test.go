@@ -130,6 +130,22 @@ export const unhandled = queryGeneric({ args: {}, handler: async () => {
 export const echo = actionGeneric({ args: { x: v.any() }, handler: async (_, { x }) => x });
 `
 
+const probeHTTPSource = `
+import { httpRouter, httpActionGeneric } from "convex/server";
+import { ConvexError } from "convex/values";
+
+const http = httpRouter();
+http.route({ path: "/boom", method: "GET", handler: httpActionGeneric(async () => { throw new Error("kaboom"); }) });
+http.route({ path: "/cerr", method: "POST", handler: httpActionGeneric(async () => { throw new ConvexError({ code: 7 }); }) });
+http.route({ pathPrefix: "/files/", method: "GET", handler: httpActionGeneric(async (_, req) =>
+  new Response("file " + new URL(req.url).pathname + " " + req.headers.get("x-h") + " " + new URL(req.url).searchParams.get("q"), { headers: { "x-out": "1" } })) });
+http.route({ path: "/echo", method: "PUT", handler: httpActionGeneric(async (_, req) =>
+  new Response(await req.arrayBuffer(), { status: 202, headers: { "content-type": req.headers.get("content-type") ?? "none" } })) });
+http.route({ path: "/who", method: "GET", handler: httpActionGeneric(async (ctx) => Response.json(await ctx.auth.getUserIdentity())) });
+http.route({ path: "/notresponse", method: "GET", handler: httpActionGeneric(async () => "nope" as any) });
+export default http;
+`
+
 const badModuleSource = `
 import { queryGeneric } from "convex/server";
 export const q = queryGeneric({ args: {}, handler: async () => 1 });
@@ -142,7 +158,7 @@ type probe struct {
 
 func newProbe(t *testing.T, opts Options) *probe {
 	t.Helper()
-	mods := bundleFiles(t, map[string]string{"probe.ts": probeSource})
+	mods := bundleFiles(t, map[string]string{"probe.ts": probeSource, "http.ts": probeHTTPSource})
 	ms, err := New(opts).Load(mods)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -443,5 +459,62 @@ export default query({
 	}
 	if len(res.Logs) != 1 || res.Logs[0].String() != "[LOG] 'found' 3" {
 		t.Fatalf("logs: %+v", res.Logs)
+	}
+}
+
+func TestHTTPActions(t *testing.T) {
+	p := newProbe(t, Options{})
+	do := func(method, target string, body []byte, header http.Header, identity []byte) *HTTPResponse {
+		t.Helper()
+		resp, _, err := p.ms.RunHTTPRequest(context.Background(), HTTPRequest{
+			Method: method, URL: "http://127.0.0.1:3211" + target, Path: strings.SplitN(target, "?", 2)[0],
+			Header: header, Body: body, Host: p, Identity: identity, RequestID: "req1",
+		})
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, target, err)
+		}
+		return resp
+	}
+	r := do("GET", "/boom", nil, nil, nil)
+	if r.Status != 500 || r.Err == nil {
+		t.Fatalf("/boom: %d %s", r.Status, r.Body)
+	}
+	doc := decodeJSON(t, string(r.Body)).(map[string]any)
+	if doc["code"] != "[Request ID: req1] Server Error: Uncaught Error: kaboom" || !strings.Contains(doc["trace"].(string), "../convex/http.ts:") {
+		t.Fatalf("/boom body: %s", r.Body)
+	}
+	r = do("POST", "/cerr", nil, nil, nil)
+	if r.Status != 500 || !strings.Contains(string(r.Body), `"data":{"code":7}`) {
+		t.Fatalf("/cerr: %d %s", r.Status, r.Body)
+	}
+	r = do("GET", "/files/a/b?q=1", nil, http.Header{"X-H": {"hv"}}, nil)
+	if r.Status != 200 || string(r.Body) != "file /files/a/b hv 1" || r.Header.Get("X-Out") != "1" {
+		t.Fatalf("/files prefix route: %d %s %v", r.Status, r.Body, r.Header)
+	}
+	bin := []byte{0, 1, 2, 255, 254}
+	r = do("PUT", "/echo", bin, http.Header{"Content-Type": {"application/octet-stream"}}, nil)
+	if r.Status != 202 || string(r.Body) != string(bin) || r.Header.Get("Content-Type") != "application/octet-stream" {
+		t.Fatalf("/echo: %d %v %v", r.Status, r.Body, r.Header)
+	}
+	r = do("GET", "/who", nil, nil, []byte(`{"subject":"s1"}`))
+	if string(r.Body) != `{"subject":"s1"}` {
+		t.Fatalf("/who: %s", r.Body)
+	}
+	r = do("GET", "/notresponse", nil, nil, nil)
+	if r.Status != 500 || !strings.Contains(string(r.Body), "HTTP actions must return a Response") {
+		t.Fatalf("/notresponse: %d %s", r.Status, r.Body)
+	}
+	r = do("DELETE", "/boom", nil, nil, nil)
+	if r.Status != 404 {
+		t.Fatalf("DELETE /boom: %d %s", r.Status, r.Body)
+	}
+	// Without http.js every request is a 404.
+	ms, err := New(Options{}).Load(bundleFiles(t, map[string]string{"probe.ts": probeSource}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _, err := ms.RunHTTP(context.Background(), httptest.NewRequest("GET", "/boom", nil), p, nil)
+	if err != nil || resp.Status != 404 {
+		t.Fatalf("no http.js: %v %+v", err, resp)
 	}
 }
