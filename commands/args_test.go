@@ -1,8 +1,11 @@
 package commands
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -127,5 +130,65 @@ func TestSuggest(t *testing.T) {
 	}
 	if d := distance("prdo", "prod"); d != 1 {
 		t.Errorf("distance(prdo, prod) = %d, want 1", d)
+	}
+}
+
+// TestActionsSeeParsedValues checks what an action reads from its context
+// after normalization: positionals without "--", flags from anywhere on the
+// line, group flags, bare optional values and defaults.
+func TestActionsSeeParsedValues(t *testing.T) {
+	type seen struct {
+		args               []string
+		prod, set          bool
+		tail, deployment   string
+		typecheck, history string
+	}
+	capture := func(path []string, args ...string) seen {
+		t.Helper()
+		var s seen
+		code := runWithHook(context.Background(), &Deps{}, args, func(tr *tree) {
+			cmd, n := tr.lookup(path)
+			if n != len(path) {
+				t.Fatalf("no command %v", path)
+			}
+			cmd.Action = func(c *cli.Context) error {
+				s.args = c.Args().Slice()
+				s.prod = c.Bool("prod")
+				s.tail = c.String("tail-logs")
+				s.set = c.IsSet("tail-logs") || c.IsSet("history")
+				s.deployment = c.String("deployment")
+				s.typecheck = c.String("typecheck")
+				s.history = c.String("history")
+				return nil
+			}
+		})
+		if code != 0 {
+			t.Fatalf("%v: exit %d", args, code)
+		}
+		return s
+	}
+	s := capture([]string{"run"}, "run", "messages:send", `{"body": "-x"}`, "--prod")
+	if strings.Join(s.args, "|") != `messages:send|{"body": "-x"}` || !s.prod || s.typecheck != "try" {
+		t.Errorf("run: %+v", s)
+	}
+	s = capture([]string{"env", "list"}, "env", "--deployment", "dev/james", "list")
+	if s.deployment != "dev/james" || len(s.args) != 0 {
+		t.Errorf("env --deployment list: %+v", s)
+	}
+	s = capture([]string{"dev"}, "dev", "--tail-logs")
+	if !s.set || s.tail != "" {
+		t.Errorf("bare --tail-logs: %+v", s)
+	}
+	s = capture([]string{"dev"}, "dev")
+	if s.set || s.tail != "pause-on-deploy" {
+		t.Errorf("default --tail-logs: %+v", s)
+	}
+	s = capture([]string{"logs"}, "logs", "--history", "20")
+	if !s.set || s.history != "20" {
+		t.Errorf("--history 20: %+v", s)
+	}
+	s = capture([]string{"run"}, "run", "f", "--", "--prod")
+	if strings.Join(s.args, "|") != "f|--prod" || s.prod {
+		t.Errorf("after --: %+v", s)
 	}
 }
