@@ -267,6 +267,10 @@ func TestMalformedMessagesAreFatalForThatClientOnly(t *testing.T) {
 		{name: "double connect", setup: []string{`{"type":"Connect","sessionId":"x","connectionCount":0,"lastCloseReason":null,"clientTs":1}`},
 			frame: `{"type":"Connect","sessionId":"x","connectionCount":0,"lastCloseReason":null,"clientTs":1}`, want: "twice"},
 		{name: "bad max observed ts", frame: `{"type":"Connect","sessionId":"x","connectionCount":1,"lastCloseReason":null,"clientTs":1,"maxObservedTimestamp":"zz"}`, want: "maxObservedTimestamp"},
+		{name: "admin without key", frame: `{"type":"Authenticate","tokenType":"Admin","baseVersion":0}`, want: `"value" is missing`},
+		{name: "connect without session", frame: `{"type":"Connect","connectionCount":0,"lastCloseReason":null,"clientTs":1}`, want: `"sessionId" is missing`},
+		{name: "modifications not array", frame: `{"type":"ModifyQuerySet","baseVersion":0,"newVersion":1,"modifications":{}}`, want: `"modifications" must be an array`},
+		{name: "journal not string", frame: `{"type":"ModifyQuerySet","baseVersion":0,"newVersion":1,"modifications":[{"type":"Add","queryId":1,"udfPath":"a:b","args":[{}],"journal":5}]}`, want: `"journal" must be a string`},
 		{name: "binary frame", binary: true, frame: `{"type":"Event"}`, want: "binary frames"},
 	}
 	for _, tc := range cases {
