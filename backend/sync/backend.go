@@ -24,7 +24,8 @@ type Backend interface {
 	RunQuery(ctx context.Context, req Request) (QueryResult, error)
 	// RunMutation runs and commits a mutation. Before it returns, the
 	// backend must have called (*Hub).Committed for the commit (if it wrote
-	// anything), and MutationResult.TS must be that commit's timestamp.
+	// anything), and MutationResult.TS must be that commit's timestamp. A
+	// commit not reported within 200ms re-runs every subscribed query.
 	RunMutation(ctx context.Context, req Request) (MutationResult, error)
 	// RunAction runs an action.
 	RunAction(ctx context.Context, req Request) (ActionResult, error)

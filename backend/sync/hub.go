@@ -77,10 +77,12 @@ func NewHub(backend Backend, opts Options) *Hub {
 	}
 }
 
-// Committed reports a commit: its timestamp and the tables it wrote.
-// Call it once per commit, in commit order (for example while still holding
-// the write lock), before the mutation's result is returned. It never
-// blocks on connections.
+// Committed reports a commit: its timestamp and the tables it wrote. Call
+// it once per commit, right after the commit succeeds and before the
+// mutation's result is returned, and once at startup with the store's
+// latest timestamp and no tables. It is cheap and never blocks on
+// connections. Reports should come in commit order; one that arrives late
+// is treated as newer than everything known (extra re-runs, nothing missed).
 func (h *Hub) Committed(ts int64, tables []string) {
 	h.log.add(ts, tables, false, nil)
 }
