@@ -171,6 +171,11 @@ func (f *fakeBackend) RunMutation(ctx context.Context, req Request) (MutationRes
 		f.counter++
 		f.messages = append(f.messages, map[string]any{"author": "both", "body": fmt.Sprint(f.counter)})
 		return MutationResult{Value: json.RawMessage("null"), TS: f.commit("counter", "messages")}, nil
+	case "unreported:inc":
+		// A backend that forgets to call Committed.
+		f.counter++
+		f.ts += 5
+		return MutationResult{Value: mustJSON(f.counter), TS: f.ts}, nil
 	case "noop:mutation":
 		return MutationResult{Value: json.RawMessage(`"nothing"`), TS: f.ts}, nil
 	case "fail:mutation":

@@ -596,3 +596,24 @@ func TestIdleConnectionIsClosed(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestUnreportedCommitStillUpdates: if the backend forgets Committed, the
+// hub re-runs everything rather than leave subscribers stale.
+func TestUnreportedCommitStillUpdates(t *testing.T) {
+	s := newTestServer(t, Options{})
+	sub := s.dial()
+	sub.send(addQuery(0, 0, "counter:get", map[string]any{}))
+	sub.expect("Transition")
+	w := s.dial()
+	resp, raw, _ := w.mutate(0, "unreported:inc", map[string]any{})
+	if resp["success"] != true {
+		t.Fatalf("%s", raw)
+	}
+	tr, raw := sub.expect("Transition")
+	if modsOf(t, tr)[0]["value"].(float64) != 1 {
+		t.Fatalf("subscriber: %s", raw)
+	}
+	if end := tsOf(t, tr["endVersion"].(map[string]any)["ts"]); end < tsOf(t, resp["ts"]) {
+		t.Errorf("subscriber at %d, commit at %d", end, tsOf(t, resp["ts"]))
+	}
+}
