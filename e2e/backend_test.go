@@ -189,6 +189,11 @@ func TestBackendWithReferenceCLI(t *testing.T) {
 		t.Errorf("postAsBot printed %q", out)
 	}
 
+	out, _ = runCLI(t, app, env, time.Minute, "run", "--inline-query", `(await ctx.db.query("channels").collect()).map((c) => c.name)`)
+	if strings.Join(strings.Fields(out), "") != `["cli"]` {
+		t.Errorf("run --inline-query printed %q", out)
+	}
+
 	_, stderr = runCLI(t, app, env, time.Minute, "env", "set", "CHAT_BOT_NAME", "digest-bot")
 	if !strings.Contains(stderr, "Successfully set CHAT_BOT_NAME") {
 		t.Errorf("env set: %s", stderr)

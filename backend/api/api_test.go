@@ -573,3 +573,34 @@ func TestSystemQueries(t *testing.T) {
 		t.Errorf("unknown system function: %v", r)
 	}
 }
+
+func TestRunTestFunction(t *testing.T) {
+	e := newTestEnv(t)
+	e.push(pushRequest(e.key, []map[string]any{{"path": "notes.js", "source": notesModule, "environment": "isolate"}}, nil, nil))
+	e.call("mutation", "notes:add", map[string]any{"text": "x"}, nil)
+	src := `import { query } from "convex:/_system/repl/wrappers.js";
+export default query({ handler: async (ctx) => { console.log("hi"); return (await ctx.db.query("notes").collect()).length; } });`
+	code, m, raw := e.do("POST", "/api/run_test_function", map[string]any{"adminKey": e.key, "args": map[string]any{},
+		"bundle": map[string]any{"path": "testQuery.js", "source": src}, "format": "convex_encoded_json"}, nil)
+	if code != 200 || m["status"] != "success" || m["value"] != 1.0 {
+		t.Fatalf("run_test_function: %d %s", code, raw)
+	}
+	// Read-only: a write fails and nothing is stored.
+	src = `import { query } from "convex:/_system/repl/wrappers.js";
+export default query({ handler: async (ctx) => ctx.db.insert("notes", { text: "no" }) });`
+	_, m, _ = e.do("POST", "/api/run_test_function", map[string]any{"adminKey": e.key, "args": map[string]any{},
+		"bundle": map[string]any{"path": "testQuery.js", "source": src}}, nil)
+	if m["status"] != "error" {
+		t.Errorf("write in a test query: %v", m)
+	}
+	_, m, _ = e.do("POST", "/api/run_test_function", map[string]any{"adminKey": e.key, "bundle": map[string]any{"path": "testQuery.js", "source": "export default = ;"}}, nil)
+	if m["status"] != "error" {
+		t.Errorf("syntax error: %v", m)
+	}
+	if code, _, _ := e.do("POST", "/api/run_test_function", map[string]any{"adminKey": "bad|00", "bundle": map[string]any{"source": src}}, nil); code != 403 {
+		t.Errorf("bad key: %d", code)
+	}
+	if r := e.call("query", "notes:count", map[string]any{}, nil); r["value"] != 1.0 {
+		t.Errorf("count: %v", r)
+	}
+}

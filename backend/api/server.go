@@ -213,12 +213,7 @@ func (s *Server) routes() {
 	h("POST /api/query_at_ts", func(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("QueryAtTsUnsupported", "Queries at a past timestamp are not supported by this backend; use /api/query.")
 	})
-	h("POST /api/run_test_function", func(w http.ResponseWriter, r *http.Request) error {
-		if _, err := s.requireAdmin(r, ""); err != nil {
-			return err
-		}
-		return badRequest("RunTestFunctionUnsupported", "Inline queries (convex run --inline-query) are not supported by this backend yet.")
-	})
+	h("POST /api/run_test_function", s.handleRunTestFunction)
 
 	// Logs (§2.5).
 	h("GET /api/stream_function_logs", s.handleStreamLogs(false))

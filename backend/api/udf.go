@@ -412,3 +412,72 @@ func (s *Server) handleQueryBatch(w http.ResponseWriter, r *http.Request) error 
 	writeJSON(w, http.StatusOK, map[string]any{"results": results})
 	return nil
 }
+
+// handleRunTestFunction runs the default export of a one-off module (a
+// read-only query; `convex run --inline-query`) against the latest data.
+func (s *Server) handleRunTestFunction(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		AdminKey string          `json:"adminKey"`
+		Args     json.RawMessage `json:"args"`
+		Format   string          `json:"format"`
+		Bundle   *struct {
+			Path   string `json:"path"`
+			Source string `json:"source"`
+		} `json:"bundle"`
+		ComponentID *string `json:"componentId"`
+	}
+	if err := decodeJSON(r, &req, false); err != nil {
+		return err
+	}
+	if _, err := s.requireAdmin(r, req.AdminKey); err != nil {
+		return err
+	}
+	if req.Bundle == nil || req.Bundle.Source == "" {
+		return badRequest("BadRequest", "Missing the query module (\"bundle\")")
+	}
+	if req.ComponentID != nil && *req.ComponentID != "" {
+		return badRequest("ComponentsUnsupported", "Components are not supported by this backend")
+	}
+	if req.Format == "" {
+		req.Format = "convex_encoded_json"
+	}
+	if err := checkFormat(req.Format); err != nil {
+		return err
+	}
+	args := req.Args
+	if len(bytes.TrimSpace(args)) == 0 || string(bytes.TrimSpace(args)) == "null" {
+		args = json.RawMessage("{}")
+	}
+	path := req.Bundle.Path
+	if path == "" {
+		path = "testQuery.js"
+	}
+	out := udfOutcome{RequestID: newRequestID(), UdfType: runtime.KindQuery}
+	start := time.Now()
+	mods, err := s.engine.Load([]runtime.Module{{Path: path, Source: req.Bundle.Source}})
+	if err != nil {
+		out.Err = &runtime.FunctionError{Message: err.Error()}
+	} else {
+		env, err := s.env()
+		if err != nil {
+			return err
+		}
+		tx, err := s.store.Begin(false)
+		if err != nil {
+			return err
+		}
+		res := mods.Run(r.Context(), runtime.Request{
+			Path: strings.TrimSuffix(path, ".js") + ":default", Kind: runtime.KindQuery, Args: args, DB: tx,
+			Env: env, Internal: true, RequestID: out.RequestID, Now: start,
+		})
+		tx.Rollback()
+		out.Value, out.Err, out.Logs = res.Value, res.Err, res.Logs
+	}
+	s.recordExecution(udfCall{Path: path + ":default", Caller: "Tester", Internal: true}, out, start)
+	resp, err := s.udfResponse(out, req.Format)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
