@@ -93,6 +93,7 @@ type Engine struct {
 
 	mu    sync.Mutex
 	cache map[string]*compiledModule // by content hash
+	gen   uint64                     // incremented by every Load
 }
 
 // New creates an Engine.

@@ -17,8 +17,13 @@ import (
 type compiledModule struct {
 	path    string
 	hash    string
-	program any // engine-specific compiled program
+	program any    // engine-specific compiled program
+	lastGen uint64 // Engine.gen of the last Load that used it
 }
+
+// maxCachedModules bounds the transform cache; beyond it, modules no recent
+// Load used are dropped (ModuleSets keep their own references).
+const maxCachedModules = 512
 
 // ModuleError is a module that cannot be loaded: a syntax error, an
 // unsupported construct, or an invalid path.
@@ -62,6 +67,17 @@ type ModuleSet struct {
 // Load transforms and compiles mods. Modules already seen (same path and
 // content) come from the cache. Errors name the module and line.
 func (e *Engine) Load(mods []Module) (*ModuleSet, error) {
+	e.mu.Lock()
+	e.gen++
+	gen := e.gen
+	if len(e.cache) > maxCachedModules {
+		for k, cm := range e.cache {
+			if cm.lastGen+2 < gen {
+				delete(e.cache, k)
+			}
+		}
+	}
+	e.mu.Unlock()
 	ms := &ModuleSet{engine: e, modules: make(map[string]*compiledModule, len(mods)), meta: map[string]*funcMeta{}}
 	for _, m := range mods {
 		if err := checkModulePath(m.Path); err != nil {
@@ -70,7 +86,7 @@ func (e *Engine) Load(mods []Module) (*ModuleSet, error) {
 		if _, dup := ms.modules[m.Path]; dup {
 			return nil, &ModuleError{Path: m.Path, Message: "module pushed twice"}
 		}
-		cm, err := e.compileModule(m)
+		cm, err := e.compileModule(m, gen)
 		if err != nil {
 			return nil, err
 		}
@@ -104,7 +120,7 @@ func checkModulePath(p string) error {
 	return nil
 }
 
-func (e *Engine) compileModule(m Module) (*compiledModule, error) {
+func (e *Engine) compileModule(m Module, gen uint64) (*compiledModule, error) {
 	h := sha256.New()
 	h.Write([]byte(m.Path))
 	h.Write([]byte{0})
@@ -115,6 +131,9 @@ func (e *Engine) compileModule(m Module) (*compiledModule, error) {
 
 	e.mu.Lock()
 	cm, ok := e.cache[key]
+	if ok {
+		cm.lastGen = gen
+	}
 	e.mu.Unlock()
 	if ok {
 		return cm, nil
@@ -129,7 +148,7 @@ func (e *Engine) compileModule(m Module) (*compiledModule, error) {
 	if err != nil {
 		return nil, &ModuleError{Path: m.Path, Message: err.Error()}
 	}
-	cm = &compiledModule{path: m.Path, hash: key, program: prog}
+	cm = &compiledModule{path: m.Path, hash: key, program: prog, lastGen: gen}
 	e.mu.Lock()
 	e.cache[key] = cm
 	e.mu.Unlock()

@@ -2,6 +2,24 @@
 // carries (turned into CommonJS with esbuild), installs the globals the
 // convex npm library expects, and invokes queries, mutations, actions and
 // HTTP actions, routing their syscalls to a database and an action host.
+//
+// Typical use by the deployment:
+//
+//	eng := runtime.New(runtime.Options{CloudURL: ..., SiteURL: ...})
+//	ms, err := eng.Load(modules)          // push: transform + compile (cached by content)
+//	analysis, err := ms.AnalyzeEnv(ctx, env)
+//	schemaJSON, err := ms.Schema()         // nil when schema.js is absent
+//	_ = ms.Prewarm(ctx, 2, env)            // optional: first calls are fast
+//
+//	tx, _ := st.Begin(kind == "mutation")
+//	res := ms.Run(ctx, runtime.Request{Path: "messages:list", Kind: "query", Args: args, DB: tx, Env: env})
+//	// commit a mutation's tx only when res.Err == nil
+//
+//	resp, logs, err := ms.RunHTTP(ctx, r, host, env) // HTTP actions through http.js
+//
+// A ModuleSet is immutable and safe for concurrent use; create a new one
+// after a push, or after environment variables change if module top-level
+// code reads process.env (evaluated modules are kept in warm VMs).
 package runtime
 
 import (

@@ -18,7 +18,9 @@ const envProxy = new Proxy({}, {
     return v === undefined ? undefined : { value: v, writable: true, enumerable: true, configurable: true };
   },
 });
-defineGlobal("process", { env: envProxy, version: "v20.0.0", versions: {}, platform: "convex", argv: [], cwd: () => "/" });
+// Only env: libraries probing process.versions.node must not think they
+// run in Node.
+defineGlobal("process", { env: envProxy });
 
 // A synchronous AsyncLocalStorage: the store is visible during run() and in
 // code it calls directly, which covers libraries that only use it as a scope.
