@@ -1,9 +1,12 @@
 package sync
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -615,5 +618,50 @@ func TestUnreportedCommitStillUpdates(t *testing.T) {
 	}
 	if end := tsOf(t, tr["endVersion"].(map[string]any)["ts"]); end < tsOf(t, resp["ts"]) {
 		t.Errorf("subscriber at %d, commit at %d", end, tsOf(t, resp["ts"]))
+	}
+}
+
+// TestNoGoroutinesLeft: clients that go away and a closed hub leave
+// nothing running.
+func TestNoGoroutinesLeft(t *testing.T) {
+	before := runtime.NumGoroutine()
+	s := newTestServer(t, Options{PingInterval: 10 * time.Millisecond})
+	var clients []*client
+	for i := 0; i < 5; i++ {
+		c := s.dial()
+		c.connect(fmt.Sprintf("leak-%d", i))
+		c.send(addQuery(0, 0, "counter:get", map[string]any{}))
+		c.expect("Transition")
+		c.send(map[string]any{"type": "Action", "requestId": 0, "udfPath": "actions:echo", "args": []any{map[string]any{}}})
+		c.expect("ActionResponse")
+		clients = append(clients, c)
+	}
+	clients[0].mutate(1, "counter:inc", map[string]any{})
+	for _, c := range clients[:3] {
+		c.ws.Close(websocket.StatusNormalClosure, "")
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.hub.Close() }()
+	for _, c := range clients[3:] {
+		for {
+			if _, _, err := c.read(5 * time.Second); err != nil {
+				if errors.Is(err, context.DeadlineExceeded) {
+					t.Fatal("not closed")
+				}
+				break
+			}
+		}
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	s.srv.Close()
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > before+2 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
