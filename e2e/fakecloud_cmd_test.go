@@ -1,15 +1,21 @@
 package e2e_test
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/convex-go/convex/commands"
+	"github.com/convex-go/convex/config"
 	"github.com/convex-go/convex/e2e/fakecloud"
 	"github.com/convex-go/convex/e2e/fakecloud/backends"
 )
@@ -26,7 +32,11 @@ import (
 //	    prints the deploy keys that exist, one "name kind deployment" a line.
 //	fileperm <path> <octal mode>
 //	    checks a file's permission bits (e.g. the token file's 0600).
+//
+// Scripts written ahead of a command's behaviour can test the condition
+// [exec:convex-deploy-wired], true once `convex deploy` is no longer a stub.
 func init() {
+	setups = append(setups, markWiredCommands)
 	scriptCmds["fakecloud"] = cmdFakecloud
 	scriptCmds["fakecloud-keys"] = cmdFakecloudKeys
 	scriptCmds["fileperm"] = cmdFileperm
@@ -98,4 +108,33 @@ func cmdFileperm(ts *testscript.TestScript, neg bool, args []string) {
 	if (got == os.FileMode(want)) == neg {
 		ts.Fatalf("%s has mode %#o (want %s%#o)", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
 	}
+}
+
+var deployWired = sync.OnceValue(func() bool {
+	dir, err := os.MkdirTemp("", "convex-probe")
+	if err != nil {
+		return false
+	}
+	defer os.RemoveAll(dir)
+	var stderr strings.Builder
+	d := &commands.Deps{Stdout: io.Discard, Stderr: &stderr, Env: config.MapEnv{"HOME": dir}, Cwd: dir}
+	commands.RunWith(context.Background(), d, []string{"deploy"})
+	return !strings.Contains(stderr.String(), "not implemented yet")
+})
+
+// markWiredCommands puts a marker program on the script's PATH for each
+// command whose behaviour exists, for [exec:...] conditions.
+func markWiredCommands(e *testscript.Env) error {
+	if runtime.GOOS == "windows" || !deployWired() {
+		return nil
+	}
+	bin := filepath.Join(e.WorkDir, ".markers")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(bin, "convex-deploy-wired"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		return err
+	}
+	e.Setenv("PATH", bin+string(os.PathListSeparator)+e.Getenv("PATH"))
+	return nil
 }
