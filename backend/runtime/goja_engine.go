@@ -187,6 +187,12 @@ func (v *gojaVM) nativeLoad(call goja.FunctionCall) goja.Value {
 	}
 	res, err := v.rt.RunProgram(prog.(*goja.Program))
 	if err != nil {
+		var ie *goja.InterruptedError
+		if errors.As(err, &ie) {
+			// Keep the interrupt uncatchable: raise it again so the
+			// caller's code stops at its next instruction.
+			v.rt.Interrupt(ie.Value())
+		}
 		var ex *goja.Exception
 		if errors.As(err, &ex) {
 			panic(ex.Value())

@@ -379,3 +379,33 @@ func reformatStack(s string) string {
 }
 
 var pcSuffix = regexp.MustCompile(`\(\d+\)(\)?)$`)
+
+// FunctionInfo describes an exported function.
+type FunctionInfo struct {
+	UdfType    string // "query", "mutation", "action" or "httpAction"
+	Visibility string // "public" or "internal"
+	Args       string // args validator JSON ("" for HTTP actions)
+	Returns    string // returns validator JSON, "null" when none
+}
+
+// Lookup reports what the function at udfPath is, so a caller can pick a
+// read or write transaction before Run. It returns nil, nil when there is
+// no such function, and an error when its module fails to load.
+func (m *ModuleSet) Lookup(ctx context.Context, udfPath string, env map[string]string) (*FunctionInfo, error) {
+	module, export := CanonicalPath(udfPath)
+	meta, fe := m.describe(ctx, &Request{Env: env}, module, export)
+	if fe != nil {
+		return nil, fe
+	}
+	if meta == nil || !meta.Found || meta.Visibility == "" && meta.UdfType != "httpAction" {
+		return nil, nil
+	}
+	info := &FunctionInfo{UdfType: meta.UdfType, Visibility: meta.Visibility}
+	if meta.Args != nil {
+		info.Args = *meta.Args
+	}
+	if meta.Returns != nil {
+		info.Returns = *meta.Returns
+	}
+	return info, nil
+}

@@ -214,6 +214,19 @@ func TestTimeoutOfInfiniteLoop(t *testing.T) {
 	if got := p.ok(KindAction, "probe:echo", `{"x":"after"}`); got != `"after"` {
 		t.Fatalf("after timeout: %s", got)
 	}
+	// An endless loop in a module's top-level code is stopped too.
+	ms, err := New(Options{QueryTimeout: 200 * time.Millisecond}).Load(bundleFiles(t, map[string]string{
+		"loop.ts": "import { queryGeneric } from \"convex/server\";\nexport const q = queryGeneric({ args: {}, handler: async () => 1 });\nwhile (Date.now() > 0) {}\n",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fe := ms.Run(context.Background(), Request{Path: "loop:q", DB: nopDB{}}).Err; fe == nil || !strings.Contains(fe.Message, "timed out") {
+		t.Fatalf("top-level loop: %+v", fe)
+	}
+	if _, err := ms.Analyze(); err == nil || !strings.Contains(err.Error(), "Failed to analyze loop.js") {
+		t.Fatalf("analysis of a looping module: %v", err)
+	}
 	// A per-request timeout wins over the default.
 	res := p.ms.Run(context.Background(), Request{Path: "probe:spin", DB: nopDB{}, Timeout: 50 * time.Millisecond})
 	if res.Err == nil || !strings.Contains(res.Err.Message, "50ms") {

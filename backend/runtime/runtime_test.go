@@ -83,6 +83,14 @@ func TestChatErrors(t *testing.T) {
 	fe = d.fails(KindQuery, "messages:send", `{"channelId":"`+general+`","author":"m","body":"x"}`)
 	mustContain(t, fe.Message, "Trying to execute messages:send as Query, but it is defined as Mutation.")
 
+	info, err := d.ms.Lookup(context.Background(), "messages:postAsBot", nil)
+	if err != nil || info == nil || info.UdfType != KindMutation || info.Visibility != "internal" || !strings.Contains(info.Args, `"author"`) || !strings.Contains(info.Returns, `"id"`) {
+		t.Fatalf("Lookup: %+v %v", info, err)
+	}
+	if info, err := d.ms.Lookup(context.Background(), "messages:nope", nil); info != nil || err != nil {
+		t.Fatalf("Lookup of a missing function: %+v %v", info, err)
+	}
+
 	fe = d.fails(KindQuery, "messages:nope", `{}`)
 	mustContain(t, fe.Message, "Could not find public function for 'messages:nope'")
 	fe = d.fails(KindQuery, "nomodule:list", `{}`)
