@@ -137,7 +137,7 @@ func (h *Hub) lookup(req *Request) *cacheEntry {
 // runBatch runs reqs at one snapshot through q and caches the results.
 func (h *Hub) runBatch(ctx context.Context, q SnapshotQuerier, reqs []Request) ([]*cacheEntry, error) {
 	st := h.log.state()
-	results, err := q.RunQueries(h.ctx, reqs)
+	results, err := protect("RunQueries", func() ([]QueryResult, error) { return q.RunQueries(h.ctx, reqs) })
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func isDone(e *cacheEntry) bool {
 }
 
 func (h *Hub) execute(ctx context.Context, req Request, e *cacheEntry) {
-	res, err := h.backend.RunQuery(ctx, req)
+	res, err := protect("RunQuery "+req.Path, func() (QueryResult, error) { return h.backend.RunQuery(ctx, req) })
 	if err != nil {
 		e.err = err
 		return
@@ -222,4 +222,15 @@ func resultHash(r *QueryResult) [32]byte {
 	var out [32]byte
 	h.Sum(out[:0])
 	return out
+}
+
+// protect turns a panic in backend code into an internal error, so one bad
+// function cannot take the deployment down.
+func protect[T any](what string, f func() (T, error)) (res T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s panicked: %v", what, p)
+		}
+	}()
+	return f()
 }

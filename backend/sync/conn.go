@@ -379,7 +379,9 @@ func (c *conn) onAuthenticate(m *clientMessage) bool {
 	var id Identity
 	if m.TokenType != "None" {
 		var err error
-		id, err = c.hub.backend.Authenticate(c.ctx, Auth{TokenType: m.TokenType, Token: m.Value, Impersonating: m.Impersonating})
+		id, err = protect("Authenticate", func() (Identity, error) {
+			return c.hub.backend.Authenticate(c.ctx, Auth{TokenType: m.TokenType, Token: m.Value, Impersonating: m.Impersonating})
+		})
 		if err != nil {
 			if c.ctx.Err() != nil {
 				return false
@@ -509,7 +511,7 @@ func (c *conn) mutationFinished(out mutationOutput) bool {
 // runMutation runs on the hub's context: a mutation that started finishes
 // and is remembered even if the client disconnects meanwhile.
 func (c *conn) runMutation(requestID int64, req Request) ([]byte, int64, error) {
-	res, err := c.hub.backend.RunMutation(c.hub.ctx, req)
+	res, err := protect("RunMutation "+req.Path, func() (MutationResult, error) { return c.hub.backend.RunMutation(c.hub.ctx, req) })
 	if err != nil {
 		return nil, 0, err
 	}
@@ -551,7 +553,7 @@ func (c *conn) onAction(m *clientMessage) {
 	}
 	identityVer := c.identityVer
 	go func() {
-		res, err := c.hub.backend.RunAction(c.hub.ctx, req)
+		res, err := protect("RunAction "+req.Path, func() (ActionResult, error) { return c.hub.backend.RunAction(c.hub.ctx, req) })
 		var msg []byte
 		var ae *AuthError
 		switch {

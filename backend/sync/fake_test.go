@@ -102,6 +102,8 @@ func (f *fakeBackend) query(req Request) (QueryResult, error) {
 		res.Reads = ReadSet{Tables: []string{"counter"}}
 	case "broken:query":
 		return QueryResult{}, errors.New("database is on fire")
+	case "panic:query":
+		panic("query bug")
 	case "expired:query":
 		return QueryResult{}, &AuthError{Message: "Token expired"}
 	case "all:query":
@@ -191,6 +193,8 @@ func (f *fakeBackend) RunAction(ctx context.Context, req Request) (ActionResult,
 	switch req.Path {
 	case "actions:echo":
 		return ActionResult{Value: req.Args, LogLines: []string{"[INFO] 'echo'"}}, nil
+	case "actions:panic":
+		panic("action bug")
 	case "actions:fail":
 		return ActionResult{Error: &FunctionError{Message: "Uncaught Error: action failed"}}, nil
 	}

@@ -375,6 +375,18 @@ func TestInternalErrorClosesWith1011(t *testing.T) {
 	if code := c.expectClosed(); code != websocket.StatusInternalError {
 		t.Fatalf("close code %d", code)
 	}
+	// A panicking backend is an internal error too, not a crash.
+	c = s.dial()
+	c.send(addQuery(0, 0, "panic:query", map[string]any{}))
+	if code := c.expectClosed(); code != websocket.StatusInternalError {
+		t.Fatalf("close code %d", code)
+	}
+	c = s.dial()
+	c.send(map[string]any{"type": "Action", "requestId": 0, "udfPath": "actions:panic", "args": []any{map[string]any{}}})
+	m, raw := c.expect("ActionResponse")
+	if m["success"] != false || !strings.Contains(m.str("result"), "panicked") {
+		t.Fatalf("%s", raw)
+	}
 }
 
 func TestReconnectMidMutationAppliesOnce(t *testing.T) {
