@@ -3,14 +3,14 @@ package ui
 import "strings"
 
 // Redact shows enough of a secret to recognise it and never enough to use it:
-// "prod:happy-animal-123|abcd…wxyz". The part before the last '|' of a deploy
+// "prod:happy-animal-123|abcd…wxyz". The part before the first '|' of a deploy
 // key names a deployment, not a secret, so it is kept.
 func Redact(secret string) string {
 	if secret == "" {
 		return ""
 	}
 	prefix, body := "", secret
-	if i := strings.LastIndexByte(secret, '|'); i >= 0 {
+	if i := strings.IndexByte(secret, '|'); i >= 0 {
 		prefix, body = secret[:i+1], secret[i+1:]
 	}
 	if len(body) <= 12 {
