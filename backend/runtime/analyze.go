@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -71,8 +73,6 @@ func (e *AnalyzeError) Error() string {
 	return "Failed to analyze " + e.Path + ": " + e.Message
 }
 
-var titleUdfType = map[string]string{KindQuery: "Query", KindMutation: "Mutation", KindAction: "Action"}
-
 // Analyze evaluates every module except _deps/ chunks and schema.js and
 // reports its functions, the http.js routes and the crons.js jobs.
 func (m *ModuleSet) Analyze() (map[string]ModuleAnalysis, error) {
@@ -136,7 +136,7 @@ func (m *ModuleSet) analyzeModule(ctx context.Context, path string, env map[stri
 	}
 	a := ModuleAnalysis{Functions: []AnalyzedFunction{}}
 	for _, f := range raw.Functions {
-		af := AnalyzedFunction{Name: f.Name, UdfType: titleUdfType[f.UdfType], Args: f.Args, Returns: f.Returns}
+		af := AnalyzedFunction{Name: f.Name, UdfType: udfTypeTitle[f.UdfType], Args: f.Args, Returns: f.Returns}
 		if f.Visibility != "" {
 			af.Visibility = &Visibility{Kind: f.Visibility}
 		}
@@ -189,14 +189,5 @@ func (m *ModuleSet) AuthConfig(env map[string]string) ([]byte, error) {
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }

@@ -142,7 +142,8 @@ func (x *execution) dbOp(op, arg string) (string, error) {
 	return string(out), nil
 }
 
-func done(v string, err error) (asyncResult, bool, <-chan asyncResult) {
+// settled is an async result available at once.
+func settled(v string, err error) (asyncResult, bool, <-chan asyncResult) {
 	return asyncResult{value: v, err: err}, true, nil
 }
 
@@ -165,51 +166,51 @@ func (x *execution) asyncOp(op, arg string) (asyncResult, bool, <-chan asyncResu
 	switch op {
 	case "1.0/getUserIdentity":
 		if len(x.req.Identity) == 0 {
-			return done("null", nil)
+			return settled("null", nil)
 		}
-		return done(string(x.req.Identity), nil)
+		return settled(string(x.req.Identity), nil)
 	case "1.0/getFunctionMetadata":
 		b, _ := json.Marshal(map[string]any{"name": x.udfPath, "componentPath": ""})
-		return done(string(b), nil)
+		return settled(string(b), nil)
 	case "1.0/getDeploymentMetadata":
 		b, _ := json.Marshal(map[string]any{"name": x.ms.engine.opts.DeploymentName, "region": nil, "class": "s16"})
-		return done(string(b), nil)
+		return settled(string(b), nil)
 	case "1.0/getRequestMetadata":
 		if x.udfType == KindQuery {
-			return done("", errors.New("RequestMetadataNotAllowed: request metadata is only available in mutations and actions"))
+			return settled("", errors.New("RequestMetadataNotAllowed: request metadata is only available in mutations and actions"))
 		}
 		b, _ := json.Marshal(map[string]any{"ip": nil, "userAgent": nil, "requestId": x.req.RequestID, "scheduledFunctionId": nil, "authToken": nil})
-		return done(string(b), nil)
+		return settled(string(b), nil)
 	case "1.0/auditLog":
-		return done("null", nil)
+		return settled("null", nil)
 	case "1.0/createFunctionHandle":
 		var a struct{ Name, FunctionHandle string }
 		if err := json.Unmarshal([]byte(arg), &a); err != nil {
-			return done("", err)
+			return settled("", err)
 		}
 		if a.FunctionHandle != "" {
-			return done(jsonString(a.FunctionHandle), nil)
+			return settled(jsonString(a.FunctionHandle), nil)
 		}
 		if a.Name == "" {
-			return done("", errors.New("function handles for component references are not supported"))
+			return settled("", errors.New("function handles for component references are not supported"))
 		}
 		m, e := CanonicalPath(a.Name)
-		return done(jsonString("function://;"+m+":"+e), nil)
+		return settled(jsonString("function://;"+m+":"+e), nil)
 	case "1.0/runUdf":
-		return done(x.runNested(arg))
+		return settled(x.runNested(arg))
 	case "1.0/createServiceToken", "1.0/getServiceUrl", "1.0/signJwt":
-		return done("", fmt.Errorf("%s is not available in a local deployment", op))
+		return settled("", fmt.Errorf("%s is not available in a local deployment", op))
 	}
 	if strings.HasPrefix(op, "host/") || strings.HasPrefix(op, "1.0/actions/") {
 		if !x.isAction() {
-			return done("", fmt.Errorf("%s is only available in actions", strings.TrimPrefix(op, "host/")))
+			return settled("", fmt.Errorf("%s is only available in actions", strings.TrimPrefix(op, "host/")))
 		}
 		return x.actionOp(op, arg)
 	}
 	if x.isAction() {
 		return x.actionOp(op, arg)
 	}
-	return done(x.dbOp(op, arg))
+	return settled(x.dbOp(op, arg))
 }
 
 // functionAddress reads {name | functionHandle | reference} of a nested call.
@@ -332,7 +333,7 @@ func (x *execution) actionOp(op, arg string) (asyncResult, bool, <-chan asyncRes
 		return background(func() (string, error) { return doFetch(ctx, client, arg), nil })
 	}
 	if h == nil {
-		return done("", fmt.Errorf("%s: this deployment did not provide an action host", op))
+		return settled("", fmt.Errorf("%s: this deployment did not provide an action host", op))
 	}
 	switch op {
 	case "1.0/actions/query", "1.0/actions/mutation", "1.0/actions/action":
@@ -343,11 +344,11 @@ func (x *execution) actionOp(op, arg string) (asyncResult, bool, <-chan asyncRes
 			Args           json.RawMessage `json:"args"`
 		}
 		if err := json.Unmarshal([]byte(arg), &a); err != nil {
-			return done("", err)
+			return settled("", err)
 		}
 		path, err := functionAddress(a.Name, a.FunctionHandle, a.Reference)
 		if err != nil {
-			return done("", err)
+			return settled("", err)
 		}
 		kind := strings.TrimPrefix(op, "1.0/actions/")
 		ctx, identity := x.ctx, x.req.Identity
@@ -367,43 +368,43 @@ func (x *execution) actionOp(op, arg string) (asyncResult, bool, <-chan asyncRes
 			Args           json.RawMessage `json:"args"`
 		}
 		if err := json.Unmarshal([]byte(arg), &a); err != nil {
-			return done("", err)
+			return settled("", err)
 		}
 		path, err := functionAddress(a.Name, a.FunctionHandle, a.Reference)
 		if err != nil {
-			return done("", err)
+			return settled("", err)
 		}
 		id, err := h.Schedule(path, a.Args, a.TS)
 		if err != nil {
-			return done("", err)
+			return settled("", err)
 		}
-		return done(jsonString(id), nil)
+		return settled(jsonString(id), nil)
 	case "1.0/actions/cancel_job":
 		var a struct{ ID string }
 		if err := json.Unmarshal([]byte(arg), &a); err != nil {
-			return done("", err)
+			return settled("", err)
 		}
-		return done("null", h.CancelJob(a.ID))
+		return settled("null", h.CancelJob(a.ID))
 	case "1.0/storageGetUrl":
 		var a struct{ StorageID string }
 		if err := json.Unmarshal([]byte(arg), &a); err != nil {
-			return done("", err)
+			return settled("", err)
 		}
 		u, err := h.GetURL(a.StorageID)
 		if err != nil {
-			return done("", err)
+			return settled("", err)
 		}
 		if u == "" {
-			return done("null", nil)
+			return settled("null", nil)
 		}
-		return done(jsonString(u), nil)
+		return settled(jsonString(u), nil)
 	case "host/storeBlob":
 		var a struct {
 			Data        []byte
 			ContentType *string
 		}
 		if err := json.Unmarshal([]byte(arg), &a); err != nil {
-			return done("", err)
+			return settled("", err)
 		}
 		ct := ""
 		if a.ContentType != nil {
@@ -419,7 +420,7 @@ func (x *execution) actionOp(op, arg string) (asyncResult, bool, <-chan asyncRes
 	case "host/getBlob":
 		var a struct{ StorageID string }
 		if err := json.Unmarshal([]byte(arg), &a); err != nil {
-			return done("", err)
+			return settled("", err)
 		}
 		return background(func() (string, error) {
 			data, ct, err := h.GetBlob(a.StorageID)
@@ -441,9 +442,9 @@ func (x *execution) actionOp(op, arg string) (asyncResult, bool, <-chan asyncRes
 		})
 	}
 	if dbReadOps[op] || dbWriteOps[op] {
-		return done(x.dbOp(op, arg))
+		return settled(x.dbOp(op, arg))
 	}
-	return done("", fmt.Errorf("Unknown async syscall %s", op))
+	return settled("", fmt.Errorf("Unknown async syscall %s", op))
 }
 
 // doFetch performs fetch() for actions and answers the shim's JSON:
