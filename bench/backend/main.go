@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -34,8 +35,23 @@ func main() {
 	queries := flag.Int("queries", 2000, "sequential queries for the latency measurement")
 	app := flag.String("app", "e2e/testdata/backend/chat", "Convex app to push")
 	nodeModules := flag.String("node-modules", "e2e/node/node_modules", "node_modules holding the convex package")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurement to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*duration, *concurrency, *queries, *app, *nodeModules); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
