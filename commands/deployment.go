@@ -745,8 +745,10 @@ func tokenTarget(t deployments.Target, verb string) error {
 	switch t.Kind {
 	case deployments.KindSelfHosted, deployments.KindURL:
 		return ui.Errorf("Cannot %s a deploy key for a self-hosted deployment.", verb)
-	case deployments.KindLocal, deployments.KindAnonymous:
-		return ui.Errorf("Cannot %s a deploy key for a %s deployment.", verb, t.Kind)
+	case deployments.KindLocal:
+		return ui.Errorf("Cannot %s a deploy key for a local deployment.", verb)
+	case deployments.KindAnonymous:
+		return ui.Errorf("Cannot %s a deploy key for an anonymous deployment.", verb)
 	}
 	return nil
 }
