@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -39,6 +40,7 @@ type fakeBackend struct {
 	ts       int64
 	messages []map[string]any
 	counter  int64
+	env      map[string]string
 
 	runs      gosync.Map // path -> *atomic.Int64
 	mutations atomic.Int64
@@ -106,6 +108,17 @@ func (f *fakeBackend) query(req Request) (QueryResult, error) {
 		panic("query bug")
 	case "expired:query":
 		return QueryResult{}, &AuthError{Message: "Token expired"}
+	case "_system/cli/queryEnvironmentVariables:default":
+		if string(req.Identity) != "admin" {
+			res.Error = &FunctionError{Message: "You do not have permission to perform this operation."}
+			break
+		}
+		vars := []map[string]string{}
+		for _, k := range sortedKeys(f.env) {
+			vars = append(vars, map[string]string{"name": k, "value": f.env[k]})
+		}
+		res.Value = mustJSON(vars)
+		res.Reads = ReadSet{Tables: []string{"_env"}}
 	case "all:query":
 		res.Value = mustJSON(f.counter)
 		res.Reads = ReadSet{All: true}
@@ -113,6 +126,27 @@ func (f *fakeBackend) query(req Request) (QueryResult, error) {
 		res.Error = &FunctionError{Message: fmt.Sprintf("Could not find public function for '%s'", req.Path)}
 	}
 	return res, nil
+}
+
+// setEnv changes an environment variable the way the deployment's env
+// API would: outside any mutation, reported on a pseudo table.
+func (f *fakeBackend) setEnv(name, value string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.env == nil {
+		f.env = map[string]string{}
+	}
+	f.env[name] = value
+	f.commit("_env")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // batchFake adds SnapshotQuerier: queries of one batch see one state.

@@ -196,13 +196,13 @@ func (h *Hub) Close() error {
 	}
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
+	defer h.cancel()
 	select {
 	case <-done:
+		return nil
 	case <-time.After(10 * time.Second):
 		return errors.New("sync: connections did not close within 10s")
 	}
-	h.cancel()
-	return nil
 }
 
 // session remembers mutation outcomes per client session so a mutation the

@@ -677,3 +677,51 @@ func TestNoGoroutinesLeft(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestCLIOneShotAndWatch follows the CLI's use (spec convex-cli §7.3):
+// admin auth, a system query, its result, Remove, close; and a watch that
+// updates when an environment variable (a pseudo table) changes.
+func TestCLIOneShotAndWatch(t *testing.T) {
+	s := newTestServer(t, Options{})
+	s.fake.setEnv("A", "1")
+	c := s.dial()
+	c.connect("33333333-3333-4333-8333-333333333333")
+	c.send(map[string]any{"type": "Authenticate", "baseVersion": 0, "tokenType": "Admin", "value": "admin-key"})
+	c.send(addQuery(0, 0, "_system/cli/queryEnvironmentVariables:default", map[string]any{}))
+	var got msg
+	for got == nil {
+		tr, _ := c.expect("Transition")
+		if m, ok := modsOf(t, tr)[0]; ok {
+			got = m
+		}
+	}
+	if got.str("type") != "QueryUpdated" || fmt.Sprint(got["value"]) != "[map[name:A value:1]]" {
+		t.Fatalf("env list: %v", got)
+	}
+	if c.ver.Identity != 1 || c.ver.QuerySet != 1 {
+		t.Fatalf("version %+v", c.ver)
+	}
+
+	// Watching: an env change re-runs the query.
+	s.fake.setEnv("B", "2")
+	tr, raw := c.expect("Transition")
+	if fmt.Sprint(modsOf(t, tr)[0]["value"]) != "[map[name:A value:1] map[name:B value:2]]" {
+		t.Fatalf("after setEnv: %s", raw)
+	}
+	c.send(map[string]any{"type": "ModifyQuerySet", "baseVersion": 1, "newVersion": 2, "modifications": []any{
+		map[string]any{"type": "Remove", "queryId": 0},
+	}})
+	tr, _ = c.expect("Transition")
+	if modsOf(t, tr)[0].str("type") != "QueryRemoved" {
+		t.Fatalf("remove: %v", tr)
+	}
+	c.ws.Close(websocket.StatusNormalClosure, "")
+
+	// Without admin auth the same query fails with the permission message.
+	u := s.dial()
+	u.send(addQuery(0, 0, "_system/cli/queryEnvironmentVariables:default", map[string]any{}))
+	tr, raw = u.expect("Transition")
+	if m := modsOf(t, tr)[0]; m.str("type") != "QueryFailed" || !strings.Contains(m.str("errorMessage"), "permission") {
+		t.Fatalf("%s", raw)
+	}
+}
