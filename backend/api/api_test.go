@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,7 +73,7 @@ type testEnv struct {
 	store *store.Store
 }
 
-func newTestEnv(t *testing.T) *testEnv {
+func newTestEnv(t *testing.T, tweak ...func(*Config)) *testEnv {
 	t.Helper()
 	st, err := store.Open(t.TempDir())
 	if err != nil {
@@ -80,7 +81,11 @@ func newTestEnv(t *testing.T) *testEnv {
 	}
 	secretHex, _ := adminkey.NewSecret()
 	secret, _ := adminkey.ParseSecret(secretHex)
-	srv, err := New(Config{InstanceName: "test-inst", Secret: secret, Store: st, CloudURL: "http://127.0.0.1:1", SiteURL: "http://127.0.0.1:2", SchedulerInterval: 20 * time.Millisecond})
+	cfg := Config{InstanceName: "test-inst", Secret: secret, Store: st, CloudURL: "http://127.0.0.1:1", SiteURL: "http://127.0.0.1:2", SchedulerInterval: 20 * time.Millisecond}
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -602,5 +607,42 @@ export default query({ handler: async (ctx) => ctx.db.insert("notes", { text: "n
 	}
 	if r := e.call("query", "notes:count", map[string]any{}, nil); r["value"] != 1.0 {
 		t.Errorf("count: %v", r)
+	}
+}
+
+func TestHooksAndCall(t *testing.T) {
+	var mu sync.Mutex
+	var commits []store.WriteSet
+	invalidations := 0
+	e := newTestEnv(t, func(c *Config) {
+		c.OnCommit = func(ts int64, w store.WriteSet) { mu.Lock(); commits = append(commits, w); mu.Unlock() }
+		c.OnInvalidateAll = func() { mu.Lock(); invalidations++; mu.Unlock() }
+		c.SyncHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(299) })
+	})
+	e.push(pushRequest(e.key, []map[string]any{{"path": "notes.js", "source": notesModule, "environment": "isolate"}}, nil, nil))
+	e.call("mutation", "notes:add", map[string]any{"text": "x"}, nil)
+	e.call("mutation", "notes:fail", map[string]any{"text": "y"}, nil)
+	e.do("POST", "/api/update_environment_variables", map[string]any{"changes": []any{map[string]any{"name": "A", "value": "1"}}}, e.admin())
+	mu.Lock()
+	if len(commits) != 1 || len(commits[0].Docs) == 0 || commits[0].Docs[0].Table != "notes" {
+		t.Errorf("commits: %+v", commits)
+	}
+	if invalidations != 2 {
+		t.Errorf("invalidations after a push and an env change: %d", invalidations)
+	}
+	mu.Unlock()
+	res := e.srv.Call(context.Background(), CallRequest{Kind: "query", Path: "notes:count", Args: []byte(`[{}]`)})
+	if string(res.Value) != "1" || res.ErrorMessage != "" || len(res.Reads.Tables()) == 0 || res.Reads.Tables()[0] != "notes" {
+		t.Errorf("Call: %+v", res)
+	}
+	res = e.srv.Call(context.Background(), CallRequest{Path: "notes:secret", Args: []byte(`{}`)})
+	if !strings.Contains(res.ErrorMessage, "Could not find public function") {
+		t.Errorf("internal without Admin: %+v", res)
+	}
+	if res = e.srv.Call(context.Background(), CallRequest{Path: "notes:secret", Args: []byte(`{}`), Admin: true}); string(res.Value) != `"s3cret"` {
+		t.Errorf("internal with Admin: %+v", res)
+	}
+	if code, _, _ := e.do("GET", "/api/1.48.0/sync", nil, nil); code != 299 {
+		t.Errorf("sync handler not used: %d", code)
 	}
 }

@@ -92,6 +92,7 @@ func (s *Server) handleUpdateEnv(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.EnvApply(changes); err != nil {
 		return fmt.Errorf("updating environment variables: %w", err)
 	}
+	s.invalidateAll()
 	w.WriteHeader(http.StatusOK)
 	return nil
 }

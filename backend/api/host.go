@@ -52,9 +52,12 @@ func (s *Server) writeSyscall(op string, args any) ([]byte, error) {
 		tx.Rollback()
 		return nil, err
 	}
-	if _, err := tx.Commit(); err != nil {
+	writes := tx.Writes()
+	ts, err := tx.Commit()
+	if err != nil {
 		return nil, err
 	}
+	s.committed(ts, writes)
 	return res, nil
 }
 
@@ -69,7 +72,6 @@ func (h *actionHost) Schedule(path string, args []byte, ts float64) (string, err
 	if err != nil {
 		return "", err
 	}
-	h.s.kickScheduler()
 	var id string
 	if err := json.Unmarshal(res, &id); err != nil {
 		return "", fmt.Errorf("unexpected schedule result %s", res)

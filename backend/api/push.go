@@ -558,6 +558,7 @@ func (s *Server) handleFinishPush(w http.ResponseWriter, r *http.Request) error 
 	}
 	s.dep.Store(newDeployment(p.mods, p.modules, p.analysis, p.config, p.schema, p.auth))
 	s.crons.reset(cronsFrom(p.analysis), time.Now())
+	s.invalidateAll()
 	s.pushMu.Lock()
 	delete(s.pushes, p.id)
 	s.pushMu.Unlock()

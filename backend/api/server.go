@@ -33,6 +33,16 @@ type Config struct {
 	Log io.Writer
 	// SchedulerInterval is how often due jobs are polled (default 100ms).
 	SchedulerInterval time.Duration
+	// SyncHandler, when set, serves the WebSocket sync protocol at
+	// /api/<client version>/sync; without it those requests get a clear 400.
+	SyncHandler http.Handler
+	// OnCommit, when set, is called after every committed function write
+	// (mutations, scheduling from actions) with what was written, so that
+	// subscriptions can be invalidated.
+	OnCommit func(ts int64, writes store.WriteSet)
+	// OnInvalidateAll, when set, is called when every cached query result is
+	// stale: new code was pushed or environment variables changed.
+	OnInvalidateAll func()
 }
 
 // Server serves one deployment. Create it with New, start background work
@@ -247,6 +257,10 @@ func (s *Server) routes() {
 	h("/api/actions/{rest...}", unsupported("Node.js action callbacks"))
 	h("/", func(w http.ResponseWriter, r *http.Request) error {
 		if p := strings.Split(strings.Trim(r.URL.Path, "/"), "/"); len(p) == 3 && p[0] == "api" && p[2] == "sync" {
+			if s.cfg.SyncHandler != nil {
+				s.cfg.SyncHandler.ServeHTTP(w, r)
+				return nil
+			}
 			return badRequest("SyncUnsupported",
 				"The WebSocket sync protocol is not available on this backend yet, so commands that subscribe (env list, data, run --watch) cannot run against it.")
 		}

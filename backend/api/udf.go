@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/convex-go/convex/backend/runtime"
+	"github.com/convex-go/convex/backend/store"
 	"github.com/convex-go/convex/backend/values"
 )
 
@@ -32,6 +33,7 @@ type udfOutcome struct {
 	Err       *runtime.FunctionError
 	Logs      []runtime.LogLine
 	jobMarked bool // the job's success was committed with the mutation
+	Reads     store.ReadSet
 }
 
 // canonicalPath turns "messages:list" into "messages.js:list" (§5.2).
@@ -136,13 +138,17 @@ func (s *Server) run(ctx context.Context, c udfCall) (out udfOutcome) {
 					out.jobMarked = true
 				}
 			}
-			if _, err := tx.Commit(); err != nil {
+			writes := tx.Writes()
+			if ts, err := tx.Commit(); err == nil {
+				s.committed(ts, writes)
+			} else {
 				out.jobMarked = false
 				res.Value, res.Err = nil, &runtime.FunctionError{Message: "Failed to commit the mutation: " + err.Error()}
-			} else {
-				s.kickScheduler()
 			}
 		} else {
+			if !write {
+				out.Reads = tx.Reads()
+			}
 			tx.Rollback()
 		}
 	default:
@@ -480,4 +486,60 @@ func (s *Server) handleRunTestFunction(w http.ResponseWriter, r *http.Request) e
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// committed reports a function's commit to the scheduler and subscribers.
+func (s *Server) committed(ts int64, writes store.WriteSet) {
+	s.kickScheduler()
+	if s.cfg.OnCommit != nil {
+		s.cfg.OnCommit(ts, writes)
+	}
+}
+
+func (s *Server) invalidateAll() {
+	if s.cfg.OnInvalidateAll != nil {
+		s.cfg.OnInvalidateAll()
+	}
+}
+
+// CallRequest is a function call made by another part of the backend (the
+// sync protocol, for instance).
+type CallRequest struct {
+	Kind     string // "query", "mutation", "action"; "" = whatever the function is
+	Path     string // "messages:list"; "_system/..." paths need Admin
+	Args     []byte // Convex-encoded JSON: the args object or a one-element array
+	Identity []byte // user identity JSON, or nil
+	Admin    bool   // may call internal and system functions
+	Caller   string // log label, e.g. "SyncWorker"
+}
+
+// CallResult is its outcome. ErrorMessage is empty on success.
+type CallResult struct {
+	RequestID    string
+	Value        []byte // Convex-encoded JSON
+	ErrorMessage string // "[Request ID: …] Server Error\nUncaught …"
+	ErrorData    []byte // encoded ConvexError data, or nil
+	LogLines     []string
+	// Reads is what a query read (for subscriptions); empty for other kinds.
+	Reads store.ReadSet
+}
+
+// Call runs a function like the HTTP API does and records it in the logs.
+func (s *Server) Call(ctx context.Context, req CallRequest) CallResult {
+	caller := req.Caller
+	if caller == "" {
+		caller = "SyncWorker"
+	}
+	out := s.run(ctx, udfCall{Kind: req.Kind, Path: req.Path, Args: req.Args, Internal: req.Admin, Identity: req.Identity, Caller: caller})
+	res := CallResult{RequestID: out.RequestID, Reads: out.Reads}
+	for _, l := range out.Logs {
+		res.LogLines = append(res.LogLines, l.String())
+	}
+	if out.Err != nil {
+		res.ErrorMessage = fmt.Sprintf("[Request ID: %s] Server Error\n%s", out.RequestID, out.Err.Message)
+		res.ErrorData = out.Err.Data
+		return res
+	}
+	res.Value = out.Value
+	return res
 }
