@@ -615,9 +615,9 @@ func TestHooksAndCall(t *testing.T) {
 	var commits []store.WriteSet
 	invalidations := 0
 	e := newTestEnv(t, func(c *Config) {
-		c.OnCommit = func(ts int64, w store.WriteSet) { mu.Lock(); commits = append(commits, w); mu.Unlock() }
-		c.OnInvalidateAll = func() { mu.Lock(); invalidations++; mu.Unlock() }
-		c.SyncHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(299) })
+		c.Hooks.OnCommit = func(ts int64, w store.WriteSet) { mu.Lock(); commits = append(commits, w); mu.Unlock() }
+		c.Hooks.OnInvalidateAll = func() { mu.Lock(); invalidations++; mu.Unlock() }
+		c.Hooks.SyncHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(299) })
 	})
 	e.push(pushRequest(e.key, []map[string]any{{"path": "notes.js", "source": notesModule, "environment": "isolate"}}, nil, nil))
 	e.call("mutation", "notes:add", map[string]any{"text": "x"}, nil)

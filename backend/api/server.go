@@ -33,8 +33,14 @@ type Config struct {
 	Log io.Writer
 	// SchedulerInterval is how often due jobs are polled (default 100ms).
 	SchedulerInterval time.Duration
-	// SyncHandler, when set, serves the WebSocket sync protocol at
-	// /api/<client version>/sync; without it those requests get a clear 400.
+	// Hooks connect a sync (subscription) layer; see also SetHooks.
+	Hooks Hooks
+}
+
+// Hooks let a WebSocket sync layer plug into the server.
+type Hooks struct {
+	// SyncHandler, when set, serves /api/<client version>/sync; without it
+	// those requests get a clear 400.
 	SyncHandler http.Handler
 	// OnCommit, when set, is called after every committed function write
 	// (mutations, scheduling from actions) with what was written, so that
@@ -43,6 +49,16 @@ type Config struct {
 	// OnInvalidateAll, when set, is called when every cached query result is
 	// stale: new code was pushed or environment variables changed.
 	OnInvalidateAll func()
+}
+
+// SetHooks replaces the hooks; safe while serving.
+func (s *Server) SetHooks(h Hooks) { s.hooks.Store(&h) }
+
+func (s *Server) getHooks() Hooks {
+	if h := s.hooks.Load(); h != nil {
+		return *h
+	}
+	return Hooks{}
 }
 
 // Server serves one deployment. Create it with New, start background work
@@ -54,7 +70,8 @@ type Server struct {
 	logs   *logBuffer
 	mux    *http.ServeMux
 
-	dep atomic.Pointer[deployment] // the currently pushed code
+	dep   atomic.Pointer[deployment] // the currently pushed code
+	hooks atomic.Pointer[Hooks]
 
 	pushMu  sync.Mutex
 	pushes  map[string]*pendingPush
@@ -94,6 +111,7 @@ func New(cfg Config) (*Server, error) {
 		crons:  newCronState(),
 		jwks:   newJWKSCache(),
 	}
+	s.SetHooks(cfg.Hooks)
 	s.store.SetOrigin(cfg.CloudURL)
 	if err := s.loadDeployment(); err != nil {
 		return nil, err
@@ -257,8 +275,8 @@ func (s *Server) routes() {
 	h("/api/actions/{rest...}", unsupported("Node.js action callbacks"))
 	h("/", func(w http.ResponseWriter, r *http.Request) error {
 		if p := strings.Split(strings.Trim(r.URL.Path, "/"), "/"); len(p) == 3 && p[0] == "api" && p[2] == "sync" {
-			if s.cfg.SyncHandler != nil {
-				s.cfg.SyncHandler.ServeHTTP(w, r)
+			if h := s.getHooks().SyncHandler; h != nil {
+				h.ServeHTTP(w, r)
 				return nil
 			}
 			return badRequest("SyncUnsupported",

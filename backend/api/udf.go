@@ -491,14 +491,14 @@ func (s *Server) handleRunTestFunction(w http.ResponseWriter, r *http.Request) e
 // committed reports a function's commit to the scheduler and subscribers.
 func (s *Server) committed(ts int64, writes store.WriteSet) {
 	s.kickScheduler()
-	if s.cfg.OnCommit != nil {
-		s.cfg.OnCommit(ts, writes)
+	if f := s.getHooks().OnCommit; f != nil {
+		f(ts, writes)
 	}
 }
 
 func (s *Server) invalidateAll() {
-	if s.cfg.OnInvalidateAll != nil {
-		s.cfg.OnInvalidateAll()
+	if f := s.getHooks().OnInvalidateAll; f != nil {
+		f()
 	}
 }
 

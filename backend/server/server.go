@@ -61,6 +61,9 @@ type Running struct {
 	done      chan struct{}
 }
 
+// API is the running API server (for Call and SetHooks).
+func (r *Running) API() *api.Server { return r.api }
+
 // Done is closed when the backend has shut down.
 func (r *Running) Done() <-chan struct{} { return r.done }
 
