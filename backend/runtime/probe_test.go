@@ -127,6 +127,24 @@ export const unhandled = queryGeneric({ args: {}, handler: async () => {
   return 1;
 }});
 
+export const streams = queryGeneric({ args: {}, handler: async () => {
+  const rs = new ReadableStream({ start(c) { c.enqueue("a"); c.enqueue("b"); c.close(); } });
+  const parts: string[] = [];
+  for await (const x of rs as any) parts.push(x);
+  const upper = new TransformStream({ transform(chunk, c) { c.enqueue(String(chunk).toUpperCase()); } });
+  const out = (ReadableStream as any).from(["x", "y"]).pipeThrough(upper);
+  const got: string[] = [];
+  const r = out.getReader();
+  for (;;) { const { done, value } = await r.read(); if (done) break; got.push(value); }
+  const enc = new TextEncoder();
+  const text = await new Response(new ReadableStream({ start(c) { c.enqueue(enc.encode("hi ")); c.enqueue(enc.encode("there")); c.close(); } })).text();
+  const original = new Response("body");
+  const copy = original.clone();
+  let reread = "";
+  try { await original.text(); await original.text(); } catch (e: any) { reread = e.message; }
+  return { parts, got, text, copy: await copy.text(), reread, hasReader: typeof new Response("z").body!.getReader };
+}});
+
 export const echo = actionGeneric({ args: { x: v.any() }, handler: async (_, { x }) => x });
 `
 
@@ -141,6 +159,10 @@ http.route({ pathPrefix: "/files/", method: "GET", handler: httpActionGeneric(as
   new Response("file " + new URL(req.url).pathname + " " + req.headers.get("x-h") + " " + new URL(req.url).searchParams.get("q"), { headers: { "x-out": "1" } })) });
 http.route({ path: "/echo", method: "PUT", handler: httpActionGeneric(async (_, req) =>
   new Response(await req.arrayBuffer(), { status: 202, headers: { "content-type": req.headers.get("content-type") ?? "none" } })) });
+http.route({ path: "/stream", method: "GET", handler: httpActionGeneric(async () => {
+  let i = 0;
+  return new Response(new ReadableStream({ pull(c) { if (i < 3) c.enqueue(new TextEncoder().encode(String(i++) + ",")); else c.close(); } }));
+}) });
 http.route({ path: "/who", method: "GET", handler: httpActionGeneric(async (ctx) => Response.json(await ctx.auth.getUserIdentity())) });
 http.route({ path: "/notresponse", method: "GET", handler: httpActionGeneric(async () => "nope" as any) });
 export default http;
@@ -292,6 +314,15 @@ func equalJSON(a, b any) bool {
 		return true
 	}
 	return a == b
+}
+
+func TestStreams(t *testing.T) {
+	p := newProbe(t, Options{})
+	got := p.ok(KindQuery, "probe:streams", `{}`)
+	want := `{"copy":"body","got":["X","Y"],"hasReader":"function","parts":["a","b"],"reread":"Body is unusable: Body has already been read","text":"hi there"}`
+	if got != want {
+		t.Fatalf("streams:\n got %s\nwant %s", got, want)
+	}
 }
 
 func TestQueryRestrictions(t *testing.T) {
@@ -508,6 +539,10 @@ func TestHTTPActions(t *testing.T) {
 	r = do("PUT", "/echo", bin, http.Header{"Content-Type": {"application/octet-stream"}}, nil)
 	if r.Status != 202 || string(r.Body) != string(bin) || r.Header.Get("Content-Type") != "application/octet-stream" {
 		t.Fatalf("/echo: %d %v %v", r.Status, r.Body, r.Header)
+	}
+	r = do("GET", "/stream", nil, nil, nil)
+	if r.Status != 200 || string(r.Body) != "0,1,2," {
+		t.Fatalf("/stream: %d %q", r.Status, r.Body)
 	}
 	r = do("GET", "/who", nil, nil, []byte(`{"subject":"s1"}`))
 	if string(r.Body) != `{"subject":"s1"}` {

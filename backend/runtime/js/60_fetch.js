@@ -1,5 +1,5 @@
-// Headers, Blob, File, FormData, Request, Response and fetch. Bodies are held
-// in memory as bytes; streaming bodies are not supported.
+// Headers, Blob, File, FormData, Request, Response and fetch. Bodies are
+// bytes in memory, or a ReadableStream read to the end when consumed.
 function normalizeHeaderName(name) {
   name = String(name);
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new TypeError("Invalid header name: " + name);
@@ -182,54 +182,24 @@ function extractBody(body) {
   if (body instanceof Blob) return { bytes: body._bytes(), type: body.type || null };
   if (body instanceof FormData) return encodeMultipart(body);
   if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return { bytes: new Uint8Array(toBytes(body)), type: null };
-  if (typeof body === "object" && typeof body.getReader === "function") {
-    throw new TypeError("ReadableStream bodies are not supported in this runtime; pass a string, Blob or ArrayBuffer");
-  }
+  if (body instanceof ReadableStream) return { bytes: null, stream: body, type: null };
   return { bytes: utf8Encode(String(body)), type: "text/plain;charset=UTF-8" };
-}
-
-class BodyReader {
-  // A minimal ReadableStream stand-in returned by .body: one chunk, then done.
-  #bytes;
-  constructor(bytes) { this.#bytes = bytes; }
-  getReader() {
-    let done = false;
-    const bytes = this.#bytes;
-    return {
-      read: async () => {
-        if (done) return { done: true, value: undefined };
-        done = true;
-        return { done: false, value: bytes };
-      },
-      releaseLock() {},
-      cancel: async () => { done = true; },
-      closed: Promise.resolve(),
-    };
-  }
-  [Symbol.asyncIterator]() {
-    let done = false;
-    const bytes = this.#bytes;
-    return {
-      next: async () => (done ? { done: true, value: undefined } : ((done = true), { done: false, value: bytes })),
-      return: async () => ((done = true), { done: true, value: undefined }),
-    };
-  }
 }
 
 function bodyMixin(cls) {
   Object.defineProperties(cls.prototype, Object.getOwnPropertyDescriptors({
-    get body() { const b = this._bodyBytes(); return b === null ? null : new BodyReader(b); },
+    get body() { return this._bodyStream(); },
     get bodyUsed() { return this._bodyUsed(); },
-    async arrayBuffer() { return this._consume().slice().buffer; },
-    async bytes() { return this._consume().slice(); },
-    async text() { return utf8Decode(this._consume(), false); },
-    async json() { return JSON.parse(utf8Decode(this._consume(), false)); },
+    async arrayBuffer() { return (await this._consume()).slice().buffer; },
+    async bytes() { return (await this._consume()).slice(); },
+    async text() { return utf8Decode(await this._consume(), false); },
+    async json() { return JSON.parse(utf8Decode(await this._consume(), false)); },
     async blob() {
-      const b = this._consume();
+      const b = await this._consume();
       return new Blob([b], { type: this.headers.get("content-type") || "" });
     },
     async formData() {
-      const b = this._consume();
+      const b = await this._consume();
       const ct = this.headers.get("content-type") || "";
       if (/^multipart\/form-data/i.test(ct)) return parseMultipart(b, ct);
       if (/^application\/x-www-form-urlencoded/i.test(ct)) {
@@ -244,8 +214,46 @@ function bodyMixin(cls) {
 
 const EMPTY = new Uint8Array(0);
 
+// BodyState holds a body as bytes or as a stream, for Request and Response.
+class BodyState {
+  constructor(bytes, stream) { this.bytes = bytes; this.stream = stream || null; this.used = false; }
+  asStream() {
+    if (this.stream === null && this.bytes !== null) {
+      const bytes = this.bytes;
+      this.stream = new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } });
+      this.bytes = null;
+    }
+    return this.stream;
+  }
+  syncBytes() {
+    if (this.stream !== null) throw new TypeError("this body is a stream; read it with await first");
+    return this.bytes;
+  }
+  async allBytes() {
+    if (this.stream !== null) {
+      this.bytes = await collectStream(this.stream);
+      this.stream = null;
+    }
+    return this.bytes;
+  }
+  async consume() {
+    if (this.used || (this.stream !== null && this.stream.locked)) throw new TypeError("Body is unusable: Body has already been read");
+    this.used = true;
+    return (await this.allBytes()) || EMPTY;
+  }
+  clone() {
+    if (this.used) throw new TypeError("clone: body has already been read");
+    if (this.stream !== null) {
+      const [a, b] = this.stream.tee();
+      this.stream = a;
+      return new BodyState(null, b);
+    }
+    return new BodyState(this.bytes, null);
+  }
+}
+
 class Request {
-  #url; #method; #headers; #bytes; #used = false; #signal; #redirect;
+  #url; #method; #headers; #body; #signal; #redirect;
   constructor(input, init = {}) {
     let base = null;
     if (input instanceof Request) base = input;
@@ -259,11 +267,11 @@ class Request {
     this.#redirect = init.redirect || (base ? base.redirect : "follow");
     if (init.body !== undefined && init.body !== null) {
       if (method === "GET" || method === "HEAD") throw new TypeError("Request with GET/HEAD method cannot have body.");
-      const { bytes, type } = extractBody(init.body);
-      this.#bytes = bytes;
+      const { bytes, stream, type } = extractBody(init.body);
+      this.#body = new BodyState(bytes, stream);
       if (type && !this.#headers.has("content-type")) this.#headers.set("content-type", type);
     } else {
-      this.#bytes = base ? base._bodyBytes() : null;
+      this.#body = base ? base._body().clone() : new BodyState(null, null);
     }
   }
   get url() { return this.#url; }
@@ -271,23 +279,17 @@ class Request {
   get headers() { return this.#headers; }
   get signal() { return this.#signal; }
   get redirect() { return this.#redirect; }
-  _bodyBytes() { return this.#bytes; }
-  _bodyUsed() { return this.#used; }
-  _consume() {
-    if (this.#used) throw new TypeError("Body is unusable: Body has already been read");
-    this.#used = true;
-    return this.#bytes || EMPTY;
-  }
-  clone() {
-    if (this.#used) throw new TypeError("Request.clone: body has already been read");
-    return new Request(this);
-  }
+  _body() { return this.#body; }
+  _bodyStream() { return this.#body.asStream(); }
+  _bodyUsed() { return this.#body.used; }
+  _consume() { return this.#body.consume(); }
+  clone() { return new Request(this); }
 }
 bodyMixin(Request);
 defineGlobal("Request", Request);
 
 class Response {
-  #status; #statusText; #headers; #bytes; #used = false; #url = ""; #type = "default"; #redirected = false;
+  #status; #statusText; #headers; #body; #url = ""; #type = "default"; #redirected = false;
   constructor(body = null, init = {}) {
     const status = init.status === undefined ? 200 : Number(init.status);
     if (!Number.isInteger(status) || status < 200 || status > 599) {
@@ -296,11 +298,11 @@ class Response {
     this.#status = status;
     this.#statusText = init.statusText === undefined ? "" : String(init.statusText);
     this.#headers = new Headers(init.headers);
-    const { bytes, type } = extractBody(body);
-    if (bytes !== null && (status === 204 || status === 205 || status === 304)) {
+    const { bytes, stream, type } = extractBody(body);
+    if ((bytes !== null || stream) && (status === 204 || status === 205 || status === 304)) {
       throw new TypeError("Response with null body status cannot have body");
     }
-    this.#bytes = bytes;
+    this.#body = new BodyState(bytes, stream);
     if (type && !this.#headers.has("content-type")) this.#headers.set("content-type", type);
   }
   static json(data, init = {}) {
@@ -328,19 +330,17 @@ class Response {
   get url() { return this.#url; }
   get type() { return this.#type; }
   get redirected() { return this.#redirected; }
-  _bodyBytes() { return this.#bytes; }
-  _bodyUsed() { return this.#used; }
-  _consume() {
-    if (this.#used) throw new TypeError("Body is unusable: Body has already been read");
-    this.#used = true;
-    return this.#bytes || EMPTY;
-  }
+  _body() { return this.#body; }
+  _bodyStream() { return this.#body.asStream(); }
+  _bodyUsed() { return this.#body.used; }
+  _consume() { return this.#body.consume(); }
   clone() {
-    if (this.#used) throw new TypeError("Response.clone: body has already been read");
-    const r = new Response(this.#bytes, { status: this.#status === 0 ? 200 : this.#status, statusText: this.#statusText, headers: this.#headers });
+    const r = new Response(null, { status: this.#status === 0 ? 200 : this.#status, statusText: this.#statusText, headers: this.#headers });
     r._setMeta(this.#status, this.#url, this.#type, this.#redirected);
+    r._replaceBody(this.#body.clone());
     return r;
   }
+  _replaceBody(b) { this.#body = b; }
 }
 bodyMixin(Response);
 defineGlobal("Response", Response);
@@ -360,7 +360,7 @@ async function fetchImpl(input, init = {}) {
   if (signal && signal.aborted) throw signal.reason;
   const url = new URL(req.url);
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new TypeError("fetch: unsupported URL scheme " + url.protocol);
-  const bytes = req._bodyBytes();
+  const bytes = await req._body().allBytes();
   const pending = hostAsync("host/fetch", JSON.stringify({
     url: req.url, method: req.method, headers: headerPairs(req.headers),
     body: bytes === null ? null : bytesToBase64(bytes), redirect: req.redirect,

@@ -5,9 +5,9 @@ function checkOp(op) {
   return op;
 }
 
-function responseToConvexJson(response) {
+function responseToConvexJson(response, bytes) {
   if (!(response instanceof Response)) throw new Error("HTTP actions must return a Response object");
-  const bytes = response._bodyBytes();
+  if (bytes === undefined) bytes = response._body().syncBytes();
   return {
     status: response.status,
     statusText: response.statusText,
@@ -237,7 +237,14 @@ const ops = {
     if (!router || router.isRouter !== true) throw new Error("The default export of convex/http.js is not a Router.");
     const match = router.lookup(req.path, req.method);
     if (!match) return JSON.stringify({ notFound: true });
-    return router.runRequest(req.request, req.path);
+    // What router.runRequest does, except that a streamed response body is
+    // read to the end before it goes back to the host.
+    const request = jsSyscalls.requestFromConvexJson({ convexJson: JSON.parse(req.request) });
+    return (async () => {
+      const response = await match[0].invokeHttpAction(request);
+      if (!(response instanceof Response)) throw new Error("HTTP actions must return a Response object");
+      return JSON.stringify(responseToConvexJson(response, await response._body().allBytes()));
+    })();
   },
 };
 
