@@ -9,7 +9,7 @@ import (
 	"github.com/convex-go/convex/backend/values"
 )
 
-func openTest(t *testing.T) *Store {
+func openTest(t testing.TB) *Store {
 	t.Helper()
 	s, err := OpenWith(t.TempDir(), Options{Origin: "http://127.0.0.1:3210"})
 	if err != nil {
@@ -19,7 +19,7 @@ func openTest(t *testing.T) *Store {
 	return s
 }
 
-func begin(t *testing.T, s *Store, write bool) *Tx {
+func begin(t testing.TB, s *Store, write bool) *Tx {
 	t.Helper()
 	tx, err := s.Begin(write)
 	if err != nil {
@@ -29,7 +29,7 @@ func begin(t *testing.T, s *Store, write bool) *Tx {
 	return tx
 }
 
-func commit(t *testing.T, tx *Tx) int64 {
+func commit(t testing.TB, tx *Tx) int64 {
 	t.Helper()
 	ts, err := tx.Commit()
 	if err != nil {
@@ -40,7 +40,7 @@ func commit(t *testing.T, tx *Tx) int64 {
 
 // sys runs a syscall whose args are given as JSON text and returns the
 // decoded JSON result.
-func sys(t *testing.T, tx *Tx, op, args string) any {
+func sys(t testing.TB, tx *Tx, op, args string) any {
 	t.Helper()
 	out, err := tx.Syscall(op, []byte(args))
 	if err != nil {
@@ -55,7 +55,7 @@ func sys(t *testing.T, tx *Tx, op, args string) any {
 
 // sysErr runs a syscall that must fail with a user error of the given code
 // whose message contains want.
-func sysErr(t *testing.T, tx *Tx, op, args, code, want string) {
+func sysErr(t testing.TB, tx *Tx, op, args, code, want string) {
 	t.Helper()
 	out, err := tx.Syscall(op, []byte(args))
 	if err == nil {
@@ -73,13 +73,13 @@ func sysErr(t *testing.T, tx *Tx, op, args, code, want string) {
 	}
 }
 
-func insert(t *testing.T, tx *Tx, table, value string) string {
+func insert(t testing.TB, tx *Tx, table, value string) string {
 	t.Helper()
 	r := sys(t, tx, "1.0/insert", `{"table":"`+table+`","value":`+value+`}`)
 	return r.(map[string]any)["_id"].(string)
 }
 
-func get(t *testing.T, tx *Tx, id string) map[string]any {
+func get(t testing.TB, tx *Tx, id string) map[string]any {
 	t.Helper()
 	r := sys(t, tx, "1.0/get", `{"id":"`+id+`","isSystem":false}`)
 	if r == nil {
@@ -89,7 +89,7 @@ func get(t *testing.T, tx *Tx, id string) map[string]any {
 }
 
 // collect runs a query to the end through queryStream/queryStreamNext.
-func collect(t *testing.T, tx *Tx, query string) []map[string]any {
+func collect(t testing.TB, tx *Tx, query string) []map[string]any {
 	t.Helper()
 	r := sys(t, tx, "1.0/queryStream", `{"query":`+query+`,"version":"1.48.0"}`)
 	qid, _ := json.Marshal(r.(map[string]any)["queryId"])

@@ -267,7 +267,10 @@ func compileRange(indexName string, fields []string, exprs []rangeExpr) (lo, hi 
 			if lower != nil || upper != nil {
 				return nil, nil, userErrorf("InvalidIndexRange", "Invalid index range for %s: the equality on %q comes after a range bound; equalities must come first.", indexName, e.FieldPath)
 			}
-			if p != len(eqs) {
+			if p < len(eqs) {
+				return nil, nil, userErrorf("InvalidIndexRange", "Invalid index range for %s: the field %q is compared more than once or out of index order.", indexName, e.FieldPath)
+			}
+			if p > len(eqs) {
 				return nil, nil, userErrorf("InvalidIndexRange", "Invalid index range for %s: the equality on %q skips an earlier index field (%q); equalities must be on the index fields in order.", indexName, e.FieldPath, fields[len(eqs)])
 			}
 			eqs = append(eqs, e.Value)
@@ -276,7 +279,11 @@ func compileRange(indexName string, fields []string, exprs []rangeExpr) (lo, hi 
 				return nil, nil, userErrorf("BoundsOnMultipleFields", "Invalid index range for %s: range bounds are on both %q and %q; bounds may only constrain one field.", indexName, boundField, e.FieldPath)
 			}
 			if p != len(eqs) {
-				return nil, nil, userErrorf("InvalidIndexRange", "Invalid index range for %s: the bound on %q must be on the field right after the equalities (%q).", indexName, e.FieldPath, fields[min(len(eqs), len(fields)-1)])
+				next := "none: every field already has an equality"
+				if len(eqs) < len(fields) {
+					next = fmt.Sprintf("%q", fields[len(eqs)])
+				}
+				return nil, nil, userErrorf("InvalidIndexRange", "Invalid index range for %s: the bound on %q must be on the field right after the equalities (%s).", indexName, e.FieldPath, next)
 			}
 			boundField = e.FieldPath
 			if e.Type == "Gt" || e.Type == "Gte" {

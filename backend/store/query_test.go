@@ -10,7 +10,7 @@ import (
 const chatSchema = `{"tables":[{"tableName":"messages","indexes":[{"indexDescriptor":"by_author","fields":["author"]},{"indexDescriptor":"by_channel_n","fields":["channel","n"]}],"stagedDbIndexes":[],"searchIndexes":[{"indexDescriptor":"search_body","searchField":"body","filterFields":["channel"]}],"stagedSearchIndexes":[],"vectorIndexes":[],"stagedVectorIndexes":[],"documentType":{"type":"any"}}],"schemaValidation":true}`
 
 // seed inserts messages n=0..9 with authors a/b alternating and channels.
-func seed(t *testing.T, s *Store) {
+func seed(t testing.TB, s *Store) {
 	t.Helper()
 	if err := s.ApplySchema([]byte(chatSchema)); err != nil {
 		t.Fatal(err)
