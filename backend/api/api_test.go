@@ -646,3 +646,21 @@ func TestHooksAndCall(t *testing.T) {
 		t.Errorf("sync handler not used: %d", code)
 	}
 }
+
+func TestFinishPushDetectsEnvRace(t *testing.T) {
+	e := newTestEnv(t)
+	req := pushRequest(e.key, []map[string]any{{"path": "notes.js", "source": notesModule, "environment": "isolate"}}, nil, nil)
+	_, start, _ := e.do("POST", "/api/deploy2/start_push", req, nil)
+	e.do("POST", "/api/update_environment_variables", map[string]any{"changes": []any{map[string]any{"name": "X", "value": "1"}}}, e.admin())
+	code, m, _ := e.do("POST", "/api/deploy2/finish_push", map[string]any{"adminKey": e.key, "startPush": start, "dryRun": false}, nil)
+	if code != 400 || m["code"] != "RaceDetected" {
+		t.Fatalf("finish after env change: %d %v", code, m)
+	}
+	if r := e.call("query", "notes:count", map[string]any{}, nil); r["status"] != "error" {
+		t.Errorf("raced push was applied: %v", r)
+	}
+	e.push(req)
+	if r := e.call("query", "notes:count", map[string]any{}, nil); r["status"] != "success" {
+		t.Errorf("retried push: %v", r)
+	}
+}

@@ -537,6 +537,16 @@ func (s *Server) handleFinishPush(w http.ResponseWriter, r *http.Request) error 
 		writeJSON(w, http.StatusOK, diff)
 		return nil
 	}
+	// Functions and auth providers were analyzed with the variables of
+	// start_push; if they changed since, the push must be redone.
+	if env, err := s.env(); err != nil {
+		return err
+	} else if !sameEnv(env, p.env) {
+		s.pushMu.Lock()
+		delete(s.pushes, p.id)
+		s.pushMu.Unlock()
+		return badRequest("RaceDetected", "Environment variables changed during the push; pushing again.")
+	}
 	s.applySchema(p)
 	if p.applyErr != "" {
 		return badRequest("SchemaValidationFailed", "Hit an error while pushing:\n%s", p.applyErr)
@@ -635,4 +645,16 @@ func (s *Server) handleReportPushCompleted(w http.ResponseWriter, r *http.Reques
 	}
 	writeRawJSON(w, http.StatusOK, []byte("null"))
 	return nil
+}
+
+func sameEnv(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }
