@@ -112,3 +112,39 @@ func FuzzQuery(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSyscall sends arbitrary arguments to every syscall inside a write
+// transaction that is then rolled back: no panics, and failures are
+// UserErrors.
+func FuzzSyscall(f *testing.F) {
+	ops := []string{"1.0/get", "1.0/insert", "1.0/shallowMerge", "1.0/replace", "1.0/remove", "1.0/count",
+		"1.0/db/normalizeId", "1.0/schedule", "1.0/cancel_job", "1.0/storageGetUrl", "1.0/storageGetMetadata",
+		"1.0/storageDelete", "1.0/queryPage", "1.0/queryCleanup", "1.0/queryStreamNext", "1.0/actions/vectorSearch",
+		"1.0/storageStore", "1.0/storageGet"}
+	s, err := Open(f.TempDir())
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	seed(f, s)
+	tx := begin(f, s, false)
+	docs := collect(f, tx, scan(""))
+	tx.Rollback()
+	id := docs[0]["_id"].(string)
+	f.Add(uint8(1), []byte(`{"table":"messages","value":{"a":[1,{"$integer":"AQAAAAAAAAA="}]}}`))
+	f.Add(uint8(2), []byte(`{"id":"`+id+`","value":{"author":{"$undefined":null}}}`))
+	f.Add(uint8(3), []byte(`{"id":"`+id+`","value":{"_id":"`+id+`"}}`))
+	f.Add(uint8(7), []byte(`{"name":"a","ts":1e308,"args":{}}`))
+	f.Add(uint8(12), []byte(`{"query":`+scan("")+`,"cursor":"c","pageSize":1e9}`))
+	f.Fuzz(func(t *testing.T, op uint8, args []byte) {
+		tx, err := s.Begin(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		name := ops[int(op)%len(ops)]
+		if _, err := tx.Syscall(name, args); err != nil && !IsUserError(err) {
+			t.Fatalf("%s %s: non-user error %v", name, args, err)
+		}
+	})
+}

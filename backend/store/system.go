@@ -73,7 +73,7 @@ func (t *Tx) sysSchedule(a args) ([]byte, error) {
 		return nil, userErrorf("InvalidArgument", "1.0/schedule: missing function name")
 	}
 	ts, ok := a.number("ts")
-	if !ok || math.IsNaN(ts) || math.IsInf(ts, 0) {
+	if !ok || math.IsNaN(ts) || math.IsInf(ts, 0) || math.Abs(ts) > 1e11 {
 		return nil, userErrorf("InvalidArgument", "1.0/schedule: ts must be a finite number of seconds")
 	}
 	fnArgs := values.Value(map[string]values.Value{})
