@@ -2,15 +2,18 @@ package commands
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
@@ -122,7 +125,7 @@ func newDeploymentCommand(d *Deps) *cli.Command {
 				Flags: withFlags([]cli.Flag{
 					boolFlag("json", "Print JSON instead of a table."),
 				}, selectionFlags("Show current usage for", false)),
-				Action: d.notImplemented("deployment usage"),
+				Action: d.deploymentUsage,
 			},
 			{
 				Name:  "usage-limits",
@@ -143,7 +146,7 @@ func newDeploymentCommand(d *Deps) *cli.Command {
 						Flags: withFlags([]cli.Flag{
 							boolFlag("json", "Print JSON instead of a table."),
 						}, selectionFlags(usageLimitsAction, false)),
-						Action: d.notImplemented("deployment usage-limits list"),
+						Action: d.usageLimitsList,
 					},
 					{
 						Name:  "set",
@@ -157,7 +160,7 @@ func newDeploymentCommand(d *Deps) *cli.Command {
 							boolFlag("active", "Enforce the limit (new limits are active)."),
 							boolFlag("inactive", "Keep the limit but do not enforce it."),
 						}, selectionFlags(usageLimitsAction, false)),
-						Action: d.notImplemented("deployment usage-limits set"),
+						Action: d.usageLimitsSet,
 					},
 					{
 						Name:        "remove",
@@ -165,7 +168,7 @@ func newDeploymentCommand(d *Deps) *cli.Command {
 						Usage:       "Delete a usage limit",
 						Description: "Delete the usage limit with this metric, window and type, e.g. convex deployment usage-limits remove --metric functionCalls --window day --type warning",
 						Flags:       withFlags(usageLimitKeyFlags(), selectionFlags(usageLimitsAction, false)),
-						Action:      d.notImplemented("deployment usage-limits remove"),
+						Action:      d.usageLimitsRemove,
 					},
 				},
 			},
@@ -1018,5 +1021,416 @@ func (d *Deps) createLocalDeployment(c *cli.Context, client *deployments.Client,
 	d.Out.Success("Created a local deployment:")
 	d.announceTarget("", t)
 	d.Out.Message("\nTo use it, run `convex deployment select local`, then `convex dev` to start it.")
+	return nil
+}
+
+// ---- deployment usage and usage-limits ----
+
+var metricLabels = map[string]string{
+	"functionCalls":               "Function calls",
+	"queryMutationComputeGbHours": "Query/Mutation compute",
+	"actionComputeConvexGbHours":  "Action compute",
+	"actionComputeNodeJsGbHours":  "Action compute (Node.js)",
+	"actionComputeCpuGbHours":     "Action compute (CPU)",
+	"databaseIoGb":                "Database I/O",
+	"searchQueryGb":               "Search queries",
+	"dataEgressGb":                "Data egress",
+	"aiGatewayCostDollars":        "AI Gateway",
+}
+
+func metricLabel(m string) string {
+	if l, ok := metricLabels[m]; ok {
+		return l
+	}
+	return m
+}
+
+func metricRank(m string) int {
+	for i, x := range usageLimitMetrics {
+		if x == m {
+			return i
+		}
+	}
+	return len(usageLimitMetrics)
+}
+
+// compactNumber renders 1234 as "1.234K" and 1500000 as "1.5M".
+func compactNumber(v float64) string {
+	units := []struct {
+		div    float64
+		suffix string
+	}{{1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "K"}}
+	abs := v
+	if abs < 0 {
+		abs = -abs
+	}
+	for _, u := range units {
+		if abs >= u.div {
+			return trimNumber(v/u.div) + u.suffix
+		}
+	}
+	return trimNumber(v)
+}
+
+func trimNumber(v float64) string {
+	s := strconv.FormatFloat(v, 'f', 3, 64)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if s == "-0" {
+		return "0"
+	}
+	return s
+}
+
+// thousands renders an exact amount with thousands separators: 1,000,000.
+func thousands(v float64) string {
+	s := trimNumber(v)
+	intPart, frac, _ := strings.Cut(s, ".")
+	neg := strings.HasPrefix(intPart, "-")
+	intPart = strings.TrimPrefix(intPart, "-")
+	var b strings.Builder
+	for i, r := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	out := b.String()
+	if frac != "" {
+		out += "." + frac
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+func amount(v float64, unit string) string {
+	if unit == "" {
+		return compactNumber(v)
+	}
+	if v == 1 && unit == "calls" {
+		unit = "call"
+	}
+	return compactNumber(v) + " " + unit
+}
+
+// boxTable draws a table with box-drawing characters; columns in right are
+// right-aligned.
+func boxTable(header []string, rows [][]string, right ...int) string {
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = utf8.RuneCountInString(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	isRight := map[int]bool{}
+	for _, i := range right {
+		isRight[i] = true
+	}
+	rule := func(l, m, r string) string {
+		parts := make([]string, len(widths))
+		for i, w := range widths {
+			parts[i] = strings.Repeat("─", w+2)
+		}
+		return l + strings.Join(parts, m) + r
+	}
+	line := func(cells []string) string {
+		out := make([]string, len(cells))
+		for i, c := range cells {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			if isRight[i] {
+				out[i] = pad + c
+			} else {
+				out[i] = c + pad
+			}
+		}
+		return "│ " + strings.Join(out, " │ ") + " │"
+	}
+	lines := []string{rule("┌", "┬", "┐"), line(header), rule("├", "┼", "┤")}
+	for _, r := range rows {
+		lines = append(lines, line(r))
+	}
+	lines = append(lines, rule("└", "┴", "┘"))
+	return strings.Join(lines, "\n")
+}
+
+const seedPartialNote = "Historical usage is still being loaded, so the usage below may understate this deployment's actual usage. Check again shortly for accurate totals."
+const seedFailedNote = "This deployment's historical usage could not be loaded, so the usage below may understate its actual usage. Limits are still enforced from now on."
+
+func seedNote(status string) string {
+	switch status {
+	case "complete", "":
+		return ""
+	case "failed":
+		return seedFailedNote
+	}
+	return seedPartialNote
+}
+
+// usageDeployment selects the deployment for the usage commands and makes a
+// local one reachable while the command runs; call the returned stop.
+func (d *Deps) usageDeployment(c *cli.Context) (*deployments.DeploymentClient, deployments.Target, func(), error) {
+	t, err := d.SelectTarget(c, "deployment usage")
+	if err != nil {
+		return nil, t, nil, err
+	}
+	stop := func() {}
+	if (t.Kind == deployments.KindLocal || t.Kind == deployments.KindAnonymous) && t.Name != "" {
+		r, err := anonymous.EnsureRunning(c.Context, d.Cwd, deployments.GlobalDir(d.Env), t.Name)
+		if err != nil {
+			return nil, t, nil, err
+		}
+		t.URL, t.AdminKey = r.URL, r.AdminKey
+		if r.Started {
+			stop = func() { _ = r.Close() }
+		}
+	}
+	dc := deployments.NewDeploymentClient(t.URL, t.AdminKey, deployments.DeploymentClientOptions{
+		Version: deployments.ClientVersion(d.Env), HTTPClient: d.httpClient(), Progress: d.Stderr})
+	return dc, t, stop, nil
+}
+
+// deploymentNotice is " (on <type> deployment <name>)" when the name is known.
+func deploymentNotice(t deployments.Target) string {
+	if t.Name == "" {
+		return ""
+	}
+	return " (on " + string(t.Kind) + " deployment " + t.Name + ")"
+}
+
+func (d *Deps) deploymentUsage(c *cli.Context) error {
+	dc, _, stop, err := d.usageDeployment(c)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	u, err := dc.CurrentUsage(c.Context)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return printJSON(d, u.Raw)
+	}
+	if n := seedNote(u.SeedStatus); n != "" {
+		d.Out.Message("%s", n)
+	}
+	names := make([]string, 0, len(u.Metrics))
+	for m := range u.Metrics {
+		names = append(names, m)
+	}
+	sort.SliceStable(names, func(i, j int) bool {
+		if ri, rj := metricRank(names[i]), metricRank(names[j]); ri != rj {
+			return ri < rj
+		}
+		return names[i] < names[j]
+	})
+	rows := make([][]string, 0, len(names))
+	for _, m := range names {
+		mu := u.Metrics[m]
+		rows = append(rows, []string{metricLabel(m), amount(mu.Usage.CurrentDay, mu.Unit), amount(mu.Usage.CurrentMonth, mu.Unit)})
+	}
+	d.Out.Result("%s", boxTable([]string{"Metric", "Day", "Month"}, rows))
+	return nil
+}
+
+func printJSON(d *Deps, raw []byte) error {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return ui.Wrap(err, "unexpected answer from the deployment")
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	d.Out.Result("%s", b)
+	return nil
+}
+
+func (d *Deps) usageLimitsList(c *cli.Context) error {
+	dc, t, stop, err := d.usageDeployment(c)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	limits, err := dc.ListUsageLimits(c.Context)
+	if err != nil {
+		return err
+	}
+	u, err := dc.CurrentUsage(c.Context)
+	if err != nil {
+		return err
+	}
+	windowRank := map[string]int{"month": 0, "day": 1}
+	typeRank := map[string]int{"warning": 0, "disable": 1}
+	sort.SliceStable(limits, func(i, j int) bool {
+		a, b := limits[i], limits[j]
+		if metricRank(a.Metric) != metricRank(b.Metric) {
+			return metricRank(a.Metric) < metricRank(b.Metric)
+		}
+		if windowRank[a.Window] != windowRank[b.Window] {
+			return windowRank[a.Window] < windowRank[b.Window]
+		}
+		return typeRank[a.LimitType] < typeRank[b.LimitType]
+	})
+	type status struct {
+		deployments.UsageLimit
+		CurrentUsage *float64 `json:"currentUsage"`
+		Unit         *string  `json:"unit"`
+		Triggered    bool     `json:"triggered"`
+	}
+	all := make([]status, 0, len(limits))
+	rows := make([][]string, 0, len(limits))
+	for _, l := range limits {
+		st := status{UsageLimit: l}
+		current := "—"
+		if mu, ok := u.Metrics[l.Metric]; ok {
+			v := mu.Usage.CurrentMonth
+			if l.Window == "day" {
+				v = mu.Usage.CurrentDay
+			}
+			unit := mu.Unit
+			st.CurrentUsage, st.Unit = &v, &unit
+			st.Triggered = l.Enabled && v >= l.Limit
+			pct := 0.0
+			if l.Limit > 0 {
+				pct = v / l.Limit * 100
+			}
+			current = fmt.Sprintf("%s (%.0f%%)", amount(v, unit), pct)
+		}
+		unit := ""
+		if st.Unit != nil {
+			unit = *st.Unit
+		}
+		all = append(all, st)
+		rows = append(rows, []string{metricLabel(l.Metric), l.Window, l.LimitType, amount(l.Limit, unit), current, yesNo(l.Enabled), yesNo(st.Triggered)})
+	}
+	if c.Bool("json") {
+		b, err := json.MarshalIndent(all, "", "  ")
+		if err != nil {
+			return err
+		}
+		d.Out.Result("%s", b)
+		return nil
+	}
+	if len(limits) == 0 {
+		d.Out.Message("No usage limits configured%s.", deploymentNotice(t))
+		return nil
+	}
+	if n := seedNote(u.SeedStatus); n != "" {
+		d.Out.Message("%s", n)
+	}
+	d.Out.Result("%s", boxTable([]string{"Metric", "Window", "Type", "Limit", "Current Usage", "Active", "Triggered"}, rows, 3, 4))
+	return nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func activeWord(b bool) string {
+	if b {
+		return "active"
+	}
+	return "inactive"
+}
+
+func findLimit(limits []deployments.UsageLimit, metric, window, typ string) *deployments.UsageLimit {
+	for i, l := range limits {
+		if l.Metric == metric && l.Window == window && l.LimitType == typ {
+			return &limits[i]
+		}
+	}
+	return nil
+}
+
+func (d *Deps) usageLimitsSet(c *cli.Context) error {
+	if c.Bool("active") && c.Bool("inactive") {
+		return ui.Usage("Pass at most one of --active and --inactive.")
+	}
+	var newLimit *float64
+	if v := c.String("limit"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return ui.Usage("--limit must be a positive whole number, not %q.", v)
+		}
+		f := float64(n)
+		newLimit = &f
+	}
+	metric, window, typ := c.String("metric"), c.String("window"), c.String("type")
+	dc, t, stop, err := d.usageDeployment(c)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	limits, err := dc.ListUsageLimits(c.Context)
+	if err != nil {
+		return err
+	}
+	label := fmt.Sprintf("%s usage limit on %s per %s", typ, metricLabel(metric), window)
+	existing := findLimit(limits, metric, window, typ)
+	if existing == nil {
+		if newLimit == nil {
+			return ui.Usage("--limit is required when creating a usage limit.")
+		}
+		created, err := dc.CreateUsageLimit(c.Context, deployments.UsageLimitConfig{Metric: metric, Window: window, LimitType: typ, Limit: *newLimit, Enabled: !c.Bool("inactive")})
+		if err != nil {
+			return err
+		}
+		d.Out.Success("Created %s: %s, %s%s.", label, thousands(created.Limit), activeWord(created.Enabled), deploymentNotice(t))
+		return nil
+	}
+	enabled := existing.Enabled
+	if c.Bool("active") {
+		enabled = true
+	} else if c.Bool("inactive") {
+		enabled = false
+	}
+	limit := existing.Limit
+	if newLimit != nil {
+		limit = *newLimit
+	}
+	var changes []string
+	if limit != existing.Limit {
+		changes = append(changes, fmt.Sprintf("limit %s → %s", thousands(existing.Limit), thousands(limit)))
+	}
+	if enabled != existing.Enabled {
+		changes = append(changes, activeWord(existing.Enabled)+" → "+activeWord(enabled))
+	}
+	if len(changes) == 0 {
+		d.Out.Success("No changes to %s (%s, %s)%s.", label, thousands(existing.Limit), activeWord(existing.Enabled), deploymentNotice(t))
+		return nil
+	}
+	if _, err := dc.UpdateUsageLimit(c.Context, existing.ID, deployments.UsageLimitConfig{Metric: metric, Window: window, LimitType: typ, Limit: limit, Enabled: enabled}); err != nil {
+		return err
+	}
+	d.Out.Success("Updated %s: %s%s.", label, strings.Join(changes, ", "), deploymentNotice(t))
+	return nil
+}
+
+func (d *Deps) usageLimitsRemove(c *cli.Context) error {
+	metric, window, typ := c.String("metric"), c.String("window"), c.String("type")
+	dc, t, stop, err := d.usageDeployment(c)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	limits, err := dc.ListUsageLimits(c.Context)
+	if err != nil {
+		return err
+	}
+	existing := findLimit(limits, metric, window, typ)
+	if existing == nil {
+		return ui.Errorf("There is no %s usage limit on %s per %s%s.", typ, metric, window, deploymentNotice(t))
+	}
+	if err := dc.DeleteUsageLimit(c.Context, existing.ID); err != nil {
+		return err
+	}
+	d.Out.Success("Deleted the %s usage limit on %s per %s%s.", typ, metricLabel(metric), window, deploymentNotice(t))
 	return nil
 }

@@ -103,3 +103,26 @@ func TestLogoutAndDocsWithoutBrowser(t *testing.T) {
 }
 
 func authOf(kind string) deployments.Auth { return deployments.Auth{Kind: kind} }
+
+func TestNumberFormats(t *testing.T) {
+	compact := map[float64]string{0: "0", 999: "999", 1000: "1K", 1234: "1.234K", 1500000: "1.5M", 2.5e9: "2.5B", 0.25: "0.25", 1234567: "1.235M"}
+	for v, want := range compact {
+		if got := compactNumber(v); got != want {
+			t.Errorf("compactNumber(%v) = %q, want %q", v, got, want)
+		}
+	}
+	exact := map[float64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1000: "-1,000", 1000.5: "1,000.5"}
+	for v, want := range exact {
+		if got := thousands(v); got != want {
+			t.Errorf("thousands(%v) = %q, want %q", v, got, want)
+		}
+	}
+	if got := amount(1, "calls"); got != "1 call" {
+		t.Errorf("amount(1, calls) = %q", got)
+	}
+	table := boxTable([]string{"A", "Bee"}, [][]string{{"xyz", "1"}}, 1)
+	want := "┌─────┬─────┐\n│ A   │ Bee │\n├─────┼─────┤\n│ xyz │   1 │\n└─────┴─────┘"
+	if table != want {
+		t.Errorf("boxTable =\n%s\nwant\n%s", table, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,26 @@ type stubDeployment struct {
 	keys     map[string]bool
 	env      map[string]string
 	requests []Request
+	limits   []usageLimit
+	limitSeq int
+}
+
+type usageLimit struct {
+	ID        string  `json:"id"`
+	Metric    string  `json:"metric"`
+	Window    string  `json:"window"`
+	LimitType string  `json:"limitType"`
+	Limit     float64 `json:"limit"`
+	Enabled   bool    `json:"enabled"`
+}
+
+// stubUsage is the fixed usage every stub deployment reports.
+var stubUsage = map[string]any{
+	"seedStatus": "complete",
+	"metrics": map[string]any{
+		"functionCalls": map[string]any{"unit": "calls", "usage": map[string]float64{"current_day": 1234, "current_month": 1500000}},
+		"databaseIoGb":  map[string]any{"unit": "GB", "usage": map[string]float64{"current_day": 0.25, "current_month": 3}},
+	},
 }
 
 func startStub(name string) (*stubDeployment, error) {
@@ -76,6 +97,9 @@ func (st *stubDeployment) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if !authorized {
 		writeError(w, http.StatusUnauthorized, "BadAdminKey", "The provided admin key was invalid for this instance")
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/api/v1/") && st.serveUsage(w, r, body) {
 		return
 	}
 	switch r.URL.Path {
@@ -133,4 +157,73 @@ func (s *Server) DeploymentEnv(deployment string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// serveUsage answers the usage-limit API; false when path is not part of it.
+func (st *stubDeployment) serveUsage(w http.ResponseWriter, r *http.Request, body []byte) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	path := strings.TrimPrefix(r.URL.Path, "/api/v1/")
+	find := func(id string) int {
+		for i, l := range st.limits {
+			if l.ID == id {
+				return i
+			}
+		}
+		return -1
+	}
+	parse := func() (usageLimit, bool) {
+		var l usageLimit
+		if json.Unmarshal(body, &l) != nil || l.Metric == "" || (l.Window != "day" && l.Window != "month") ||
+			(l.LimitType != "warning" && l.LimitType != "disable") || l.Limit < 1 {
+			writeError(w, http.StatusBadRequest, "InvalidUsageLimit", "metric, window (day|month), limitType (warning|disable) and a positive limit are required")
+			return l, false
+		}
+		return l, true
+	}
+	switch {
+	case path == "list_usage_limits":
+		writeJSON(w, http.StatusOK, map[string]any{"usageLimits": append([]usageLimit{}, st.limits...)})
+	case path == "get_current_usage":
+		writeJSON(w, http.StatusOK, stubUsage)
+	case path == "create_usage_limit":
+		l, ok := parse()
+		if !ok {
+			return true
+		}
+		for _, x := range st.limits {
+			if x.Metric == l.Metric && x.Window == l.Window && x.LimitType == l.LimitType {
+				writeError(w, http.StatusBadRequest, "UsageLimitAlreadyExists", "a limit with this metric, window and type exists")
+				return true
+			}
+		}
+		st.limitSeq++
+		l.ID = "limit" + strconv.Itoa(st.limitSeq)
+		st.limits = append(st.limits, l)
+		writeJSON(w, http.StatusOK, map[string]any{"usageLimit": l})
+	case strings.HasPrefix(path, "update_usage_limit/"):
+		i := find(strings.TrimPrefix(path, "update_usage_limit/"))
+		if i < 0 {
+			writeError(w, http.StatusNotFound, "UsageLimitNotFound", "no such usage limit")
+			return true
+		}
+		l, ok := parse()
+		if !ok {
+			return true
+		}
+		l.ID = st.limits[i].ID
+		st.limits[i] = l
+		writeJSON(w, http.StatusOK, map[string]any{"usageLimit": l})
+	case strings.HasPrefix(path, "delete_usage_limit/"):
+		i := find(strings.TrimPrefix(path, "delete_usage_limit/"))
+		if i < 0 {
+			writeError(w, http.StatusNotFound, "UsageLimitNotFound", "no such usage limit")
+			return true
+		}
+		st.limits = append(st.limits[:i], st.limits[i+1:]...)
+		writeJSON(w, http.StatusOK, map[string]any{})
+	default:
+		return false
+	}
+	return true
 }
