@@ -273,7 +273,7 @@ func (x *execution) runNested(arg string) (string, error) {
 	sub := &Request{
 		Path: path, Kind: kind, Args: a.Args, DB: db, Host: x.req.Host, Env: x.req.Env,
 		Identity: x.req.Identity, Now: x.frozenNow, Seed: int64(x.rng.Uint64()), Internal: true,
-		RequestID: x.req.RequestID,
+		RequestID: x.req.RequestID, OnLog: x.req.OnLog,
 	}
 	if dl, ok := x.ctx.Deadline(); ok {
 		sub.Timeout = time.Until(dl)

@@ -92,6 +92,9 @@ func (x *execution) addLog(l LogLine) {
 		return
 	}
 	*x.logs = append(*x.logs, l)
+	if x.req.OnLog != nil {
+		x.req.OnLog(l)
+	}
 }
 
 // entryRequest is the JSON handed to the shim's entry point.

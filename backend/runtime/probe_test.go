@@ -219,6 +219,13 @@ func TestConsoleLogs(t *testing.T) {
 			t.Errorf("line %d: timestamp %d truncated %v", i, l.Timestamp, l.IsTruncated)
 		}
 	}
+	var streamed []LogLine
+	tx, _ := p.st.Begin(false)
+	defer tx.Rollback()
+	p.ms.Run(context.Background(), Request{Path: "probe:logs", DB: tx, OnLog: func(l LogLine) { streamed = append(streamed, l) }})
+	if len(streamed) != 6 || streamed[1].String() != "[INFO] 'info'" {
+		t.Errorf("OnLog saw %+v", streamed)
+	}
 	if got := res.Logs[5].Messages; len(got) != 4 {
 		t.Errorf("messages are per argument: %q", got)
 	}

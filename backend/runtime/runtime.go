@@ -102,6 +102,10 @@ type Request struct {
 	Internal bool
 	// RequestID is exposed to metadata syscalls; optional.
 	RequestID string
+	// OnLog, when set, sees every log line as it is written (nested calls
+	// included), e.g. to stream an action's progress. It runs on the
+	// executing goroutine and must not block.
+	OnLog func(LogLine)
 }
 
 // Result is the outcome of Run. Exactly one of Value and Err is set.
