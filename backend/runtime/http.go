@@ -26,6 +26,8 @@ type HTTPRequest struct {
 	// RequestID is used in the error document; optional.
 	RequestID string
 	Timeout   time.Duration
+	// OnLog, when set, sees log lines as they are written (see Request.OnLog).
+	OnLog func(LogLine)
 }
 
 // RunHTTP serves r through the http.js router. The router sees r.URL.Path.
@@ -75,7 +77,7 @@ func (m *ModuleSet) RunHTTPRequest(ctx context.Context, hr HTTPRequest) (*HTTPRe
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errTimeout)
 	defer cancel()
-	req := &Request{Host: hr.Host, Env: hr.Env, Identity: hr.Identity, RequestID: hr.RequestID}
+	req := &Request{Host: hr.Host, Env: hr.Env, Identity: hr.Identity, RequestID: hr.RequestID, OnLog: hr.OnLog}
 	x := newExecution(ctx, m, req, "httpAction", "http.js", 0, nil)
 	out, th, err := m.callVM(ctx, x, entryRequest{
 		Op: "http", UdfType: "httpAction", Method: method, Path: hr.Path, Request: string(reqJSON),
