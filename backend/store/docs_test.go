@@ -321,4 +321,23 @@ func TestReadWriteSets(t *testing.T) {
 	if scan.Overlaps(w.Writes()) || !reflect.DeepEqual(w.Writes().Tables(), []string{"b"}) {
 		t.Error("a write to another table overlaps")
 	}
+	w.Rollback()
+
+	// Reading a table that does not exist yet depends on its creation.
+	r = begin(t, s, false)
+	collect(t, r, `{"source":{"type":"FullTableScan","tableName":"later","order":null},"operators":[]}`)
+	sys(t, r, "1.0/count", `{"table":"later2"}`)
+	empty := r.Reads()
+	r.Rollback()
+	if !reflect.DeepEqual(empty.Tables(), []string{"later", "later2"}) {
+		t.Fatalf("reads of missing tables: %v", empty.Tables())
+	}
+	for _, table := range []string{"later", "later2"} {
+		w = begin(t, s, true)
+		insert(t, w, table, `{}`)
+		if !empty.Overlaps(w.Writes()) {
+			t.Errorf("creating %s does not invalidate a read of it", table)
+		}
+		w.Rollback()
+	}
 }

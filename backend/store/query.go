@@ -18,12 +18,14 @@ const maxQueryOperators = 256
 
 // compiledQuery is a parsed query, ready to run.
 type compiledQuery struct {
-	table  *tableInfo // nil: the table does not exist (the query is empty)
-	index  *indexInfo
-	lo, hi []byte // key range [lo, hi); nil means unbounded
-	desc   bool
-	ops    []operator
-	search *searchSpec
+	tableName string
+	indexName string     // short name of the index scanned; empty for search
+	table     *tableInfo // nil: the table does not exist (the query is empty)
+	index     *indexInfo
+	lo, hi    []byte // key range [lo, hi); nil means unbounded
+	desc      bool
+	ops       []operator
+	search    *searchSpec
 }
 
 type operator struct {
@@ -119,7 +121,7 @@ func (t *Tx) compileQuery(raw json.RawMessage) (*compiledQuery, error) {
 		if err != nil {
 			return nil, err
 		}
-		q.table = ti
+		q.tableName, q.indexName, q.table = rq.Source.TableName, "by_creation_time", ti
 		if ti != nil {
 			q.index = ti.indexes["by_creation_time"]
 		}
@@ -133,6 +135,7 @@ func (t *Tx) compileQuery(raw json.RawMessage) (*compiledQuery, error) {
 		if err != nil {
 			return nil, err
 		}
+		q.tableName, q.indexName = tableName, indexName
 		var ranges []rangeExpr
 		for _, r := range rq.Source.Range {
 			re, err := parseRangeExpr(r)
@@ -174,6 +177,7 @@ func (t *Tx) compileQuery(raw json.RawMessage) (*compiledQuery, error) {
 		if err != nil {
 			return nil, err
 		}
+		q.tableName = tableName
 		spec := &searchSpec{}
 		if ti != nil {
 			ix := ti.indexes[indexName]
@@ -529,13 +533,13 @@ type queryStream struct {
 }
 
 func (t *Tx) newStream(q *compiledQuery) *queryStream {
-	if q.table != nil {
-		kr := KeyRange{Table: q.table.name, Index: "by_creation_time"}
-		if q.index != nil && q.search == nil {
-			kr = KeyRange{Table: q.table.name, Index: q.index.name, Lo: q.lo, Hi: q.hi}
-		}
-		t.reads.add(kr)
+	// A table that does not exist yet is recorded too: creating it later
+	// must invalidate the result.
+	kr := KeyRange{Table: q.tableName, Index: "by_creation_time"}
+	if q.search == nil && q.indexName != "" {
+		kr = KeyRange{Table: q.tableName, Index: q.indexName, Lo: q.lo, Hi: q.hi}
 	}
+	t.reads.add(kr)
 	return &queryStream{sc: &scanner{t: t, q: q}, counts: make([]int, len(q.ops))}
 }
 

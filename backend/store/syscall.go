@@ -615,10 +615,10 @@ func (t *Tx) sysCount(a args) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.reads.add(KeyRange{Table: table, Index: "by_id"})
 	if ti == nil {
 		return []byte("0"), nil
 	}
-	t.reads.add(KeyRange{Table: ti.name, Index: "by_id"})
 	var n int64
 	if err := t.tx.QueryRow(`SELECT COUNT(*) FROM documents WHERE table_number = ?`, ti.number).Scan(&n); err != nil {
 		return nil, err
