@@ -332,3 +332,65 @@ func TestGlobalDirNaming(t *testing.T) {
 		}
 	}
 }
+
+func TestDeploymentClientRetryPolicy(t *testing.T) {
+	var hits atomic.Int32
+	status := map[string][]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		seq := status[r.Method+" "+r.URL.Path]
+		code := 200
+		if len(seq) > 0 {
+			code, status[r.Method+" "+r.URL.Path] = seq[0], seq[1:]
+		}
+		if r.Header.Get("Authorization") != "Convex name|key" || r.Header.Get("Convex-Client") != "npm-cli-"+Version {
+			code = 499
+		}
+		w.WriteHeader(code)
+		_, _ = io.WriteString(w, `{"convexCloudUrl":"https://c","convexSiteUrl":"https://s"}`)
+	}))
+	defer srv.Close()
+	var progress bytes.Buffer
+	c := NewDeploymentClient(srv.URL, "name|key", DeploymentClientOptions{RetryDelay: noDelay, Progress: &progress})
+	ctx := context.Background()
+
+	// A fresh deployment's 404s are retried, for any method.
+	status["POST /api/x"] = []int{404, 404, 200}
+	hits.Store(0)
+	if err := c.Do(ctx, http.MethodPost, "/api/x", map[string]int{"a": 1}, nil); err != nil || hits.Load() != 3 {
+		t.Errorf("404 retry: err=%v hits=%d", err, hits.Load())
+	}
+	// Idempotent requests are retried on 5xx…
+	status["GET /api/v1/get_canonical_urls"] = []int{500, 503, 200}
+	hits.Store(0)
+	cloud, site, err := c.CanonicalURLs(ctx)
+	if err != nil || cloud != "https://c" || site != "https://s" || hits.Load() != 3 {
+		t.Errorf("GET retry: %q %q err=%v hits=%d", cloud, site, err, hits.Load())
+	}
+	// …but not on 401/403, and POSTs are not retried on 5xx.
+	status["GET /api/y"] = []int{401}
+	hits.Store(0)
+	if err := c.Do(ctx, http.MethodGet, "/api/y", nil, nil); StatusCode(err) != 401 || hits.Load() != 1 {
+		t.Errorf("401: err=%v hits=%d", err, hits.Load())
+	}
+	status["POST /api/z"] = []int{500}
+	hits.Store(0)
+	if err := c.Do(ctx, http.MethodPost, "/api/z", nil, nil); StatusCode(err) != 500 || hits.Load() != 1 {
+		t.Errorf("POST 500: err=%v hits=%d", err, hits.Load())
+	}
+	// From the third retry on, progress is reported.
+	status["GET /api/w"] = []int{500, 500, 500, 500, 200}
+	progress.Reset()
+	if err := c.Do(ctx, http.MethodGet, "/api/w", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := progress.String(); !strings.Contains(got, "Retrying request (attempt 3/6)") || strings.Contains(got, "attempt 2/") {
+		t.Errorf("progress = %q", got)
+	}
+	// Every retry used up: the last answer is the error.
+	status["GET /api/v"] = []int{500, 500, 500, 500, 500, 500, 500, 500}
+	hits.Store(0)
+	if err := c.Do(ctx, http.MethodGet, "/api/v", nil, nil); StatusCode(err) != 500 || hits.Load() != MaxRetries+1 {
+		t.Errorf("exhausted: err=%v hits=%d", err, hits.Load())
+	}
+}
