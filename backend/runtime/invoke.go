@@ -35,6 +35,33 @@ type funcMeta struct {
 	Visibility string  `json:"visibility"` // public, internal, "" (ambiguous)
 	Args       *string `json:"args"`
 	Returns    *string `json:"returns"`
+
+	// Parsed validators (nil when absent or "any"/none), filled by describe.
+	argsVal, returnsVal *values.Validator
+}
+
+// tableNumberer is implemented by transactions that know table numbers
+// (*store.Tx); id validators then also check the id's table.
+type tableNumberer interface {
+	TableNumber(name string) (uint32, bool)
+}
+
+func (meta *funcMeta) parseValidators() error {
+	if meta.Args != nil {
+		v, err := values.ParseValidator([]byte(*meta.Args))
+		if err != nil {
+			return fmt.Errorf("invalid args validator: %w", err)
+		}
+		meta.argsVal = v
+	}
+	if meta.Returns != nil && *meta.Returns != "null" {
+		v, err := values.ParseValidator([]byte(*meta.Returns))
+		if err != nil {
+			return fmt.Errorf("invalid returns validator: %w", err)
+		}
+		meta.returnsVal = v
+	}
+	return nil
 }
 
 // execution is the per-call host: it answers the VM's host operations.
@@ -200,6 +227,9 @@ func (m *ModuleSet) describe(ctx context.Context, req *Request, module, export s
 	if err := json.Unmarshal([]byte(out), meta); err != nil {
 		return nil, &FunctionError{Message: "malformed function metadata: " + err.Error()}
 	}
+	if err := meta.parseValidators(); err != nil {
+		return nil, &FunctionError{Message: fmt.Sprintf("%s has an %v", displayPath(module, export), err)}
+	}
 	m.metaMu.Lock()
 	m.meta[key] = meta
 	m.metaMu.Unlock()
@@ -244,8 +274,12 @@ func (m *ModuleSet) run(ctx context.Context, req *Request, depth int, logs *[]Lo
 	if err != nil {
 		return fail("ArgumentValidationError: " + err.Error())
 	}
-	if meta.Args != nil {
-		if err := validateJSON(*meta.Args, argsText); err != nil {
+	var tables values.TableResolver
+	if tn, ok := req.DB.(tableNumberer); ok {
+		tables = tn.TableNumber
+	}
+	if meta.argsVal != nil {
+		if err := validateJSON(meta.argsVal, argsText, tables); err != nil {
 			return fail("ArgumentValidationError: " + err.Error())
 		}
 	}
@@ -269,8 +303,8 @@ func (m *ModuleSet) run(ctx context.Context, req *Request, depth int, logs *[]Lo
 	if th != nil {
 		return Result{Err: th.functionError(), Logs: *logs, UdfType: meta.UdfType}
 	}
-	if meta.Returns != nil && *meta.Returns != "null" {
-		if err := validateJSON(*meta.Returns, out); err != nil {
+	if meta.returnsVal != nil {
+		if err := validateJSON(meta.returnsVal, out, tables); err != nil {
 			return Result{Err: &FunctionError{Message: "ReturnsValidationError: " + err.Error()}, Logs: *logs, UdfType: meta.UdfType}
 		}
 	}
@@ -317,12 +351,12 @@ func normalizeArgs(args []byte) (string, error) {
 	return s, nil
 }
 
-func validateJSON(validator, encoded string) error {
+func validateJSON(val *values.Validator, encoded string, tables values.TableResolver) error {
 	v, err := values.Decode([]byte(encoded))
 	if err != nil {
 		return err
 	}
-	return values.Validate([]byte(validator), v)
+	return val.Check(v, tables)
 }
 
 // Prewarm fills the VM pool with up to n VMs that have already evaluated

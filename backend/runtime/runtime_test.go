@@ -70,6 +70,12 @@ func TestChatErrors(t *testing.T) {
 	fe = d.fails(KindMutation, "messages:send", `{"channelId":"`+general+`","author":"a","body":"b","extra":1}`)
 	mustContain(t, fe.Message, "ArgumentValidationError")
 
+	// An id of the wrong table is refused before the function runs.
+	msgID := jsonStr(t, d.ok(KindMutation, "messages:send", `{"channelId":"`+general+`","author":"zed","body":"hi"}`))
+	fe = d.fails(KindQuery, "channels:get", `{"channelId":"`+msgID+`"}`)
+	mustContain(t, fe.Message, "ArgumentValidationError")
+	d.ok(KindMutation, "messages:remove", `{"messageId":"`+msgID+`"}`)
+
 	fe = d.fails(KindMutation, "messages:send", `[{"channelId":1}, {}]`)
 	mustContain(t, fe.Message, "ArgumentValidationError")
 
@@ -103,7 +109,7 @@ func TestChatErrors(t *testing.T) {
 	if string(fe.Data) != `{"code":"BAD_BODY","message":"Message body must be 1-2000 characters"}` {
 		t.Fatalf("BAD_BODY data = %s", fe.Data)
 	}
-	if users := d.ok(KindQuery, "users:list", `{}`); users != `["bot"]` {
+	if users := d.ok(KindQuery, "users:list", `{}`); users != `["bot","zed"]` {
 		t.Fatalf("users after failed send: %s", users)
 	}
 }
