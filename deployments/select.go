@@ -271,8 +271,14 @@ func (o *Options) allowAnonymous() bool { return o.Env.Get(EnvAllowAnonymous) !=
 // token, then a project key, then a dev/prod key, then the logged-in user's
 // token, then a preview key.
 func (o *Options) bigBrainAuth(key string) (auth, kind string) {
-	if t := o.Env.Get(EnvOverrideAccessToken); t != "" {
-		return t, "accessToken"
+	return o.bigBrainAuthWith(key, o.Env.Get(EnvOverrideAccessToken))
+}
+
+// bigBrainAuthWith is bigBrainAuth with the override token as read (the
+// reference also sees one loaded from .env.local/.env).
+func (o *Options) bigBrainAuthWith(key, override string) (auth, kind string) {
+	if override != "" {
+		return override, "accessToken"
 	}
 	switch ClassifyKey(key) {
 	case KeyProject:
@@ -328,7 +334,11 @@ func Resolve(ctx context.Context, o Options) (*Selection, error) {
 		_, f := look.get(keyVar)
 		keyOrigin = origin(keyVar, f)
 	}
-	auth, authKind := o.bigBrainAuth(key)
+	override, _ := look.get(EnvOverrideAccessToken)
+	if look.envOnly {
+		override = o.Env.Get(EnvOverrideAccessToken)
+	}
+	auth, authKind := o.bigBrainAuthWith(key, override)
 	client := o.client(auth, keyVar)
 	base := &Selection{within: w, keyVar: keyVar, auth: auth, authKind: authKind, opts: o, client: client}
 	if cd, _ := look.get(EnvDeployment); cd != "" {
@@ -688,7 +698,11 @@ func ManagementAuth(o Options) (Auth, error) {
 	if err != nil {
 		return Auth{}, err
 	}
-	t, k := o.bigBrainAuth(key)
+	override, _ := look.get(EnvOverrideAccessToken)
+	if look.envOnly {
+		override = o.Env.Get(EnvOverrideAccessToken)
+	}
+	t, k := o.bigBrainAuthWith(key, override)
 	if key == "" {
 		keyVar = ""
 	}
