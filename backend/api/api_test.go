@@ -664,3 +664,42 @@ func TestFinishPushDetectsEnvRace(t *testing.T) {
 		t.Errorf("retried push: %v", r)
 	}
 }
+
+func TestCronsRun(t *testing.T) {
+	e := newTestEnv(t)
+	crons := `export default { isCrons: true, export() { return JSON.stringify({
+  "add a note": { name: "notes:add", args: [{ text: "from cron" }], schedule: { type: "interval", seconds: 0.2 } } }); } };`
+	start, _, finish := e.push(pushRequest(e.key, []map[string]any{
+		{"path": "notes.js", "source": notesModule, "environment": "isolate"},
+		{"path": "crons.js", "source": crons, "environment": "isolate"},
+	}, nil, nil))
+	specs, _ := get(start, "analysis", "", "functions", "crons.js", "cronSpecs").([]any)
+	if len(specs) != 1 || get(specs[0], "identifier") != "add a note" {
+		t.Fatalf("cronSpecs: %v", get(start, "analysis", "", "functions", "crons.js"))
+	}
+	if added, _ := get(finish, "componentDiffs", "", "cronDiff", "added").([]any); len(added) != 1 {
+		t.Errorf("cronDiff: %v", get(finish, "componentDiffs", "", "cronDiff"))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r := e.call("query", "notes:count", map[string]any{}, nil)
+		if n, _ := r["value"].(float64); n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cron did not run twice: %v", r)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Removing crons.js stops it.
+	_, _, finish = e.push(pushRequest(e.key, []map[string]any{{"path": "notes.js", "source": notesModule, "environment": "isolate"}}, nil, nil))
+	if deleted, _ := get(finish, "componentDiffs", "", "cronDiff", "deleted").([]any); len(deleted) != 1 {
+		t.Errorf("cronDiff after removal: %v", get(finish, "componentDiffs", "", "cronDiff"))
+	}
+	time.Sleep(300 * time.Millisecond) // let a run already under way finish
+	before := e.call("query", "notes:count", map[string]any{}, nil)["value"]
+	time.Sleep(600 * time.Millisecond)
+	if after := e.call("query", "notes:count", map[string]any{}, nil)["value"]; after != before {
+		t.Errorf("removed cron still runs: %v -> %v", before, after)
+	}
+}

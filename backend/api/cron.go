@@ -208,12 +208,43 @@ func nextCronExpr(expr string, after time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("cron expression %q never matches", expr)
 }
 
-// cronState holds the next run time of every registered cron (in memory:
-// after a restart, crons resume from their next scheduled time).
+// cronState holds the next run time of every registered cron. The times
+// are saved (see snapshot/restore) so that a restart does not postpone
+// crons that were due.
 type cronState struct {
 	mu   sync.Mutex
 	jobs []cronJob
 	next map[string]time.Time
+}
+
+// cronRecord is a saved next run: valid only for the same schedule.
+type cronRecord struct {
+	Schedule json.RawMessage `json:"schedule"`
+	Next     time.Time       `json:"next"`
+}
+
+// snapshot returns the next runs to save.
+func (c *cronState) snapshot() map[string]cronRecord {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]cronRecord{}
+	for _, j := range c.jobs {
+		if t, ok := c.next[j.Name]; ok {
+			out[j.Name] = cronRecord{Schedule: j.Schedule, Next: t}
+		}
+	}
+	return out
+}
+
+// restore installs saved next runs for crons whose schedule is unchanged.
+func (c *cronState) restore(saved map[string]cronRecord) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, j := range c.jobs {
+		if r, ok := saved[j.Name]; ok && string(r.Schedule) == string(j.Schedule) {
+			c.next[j.Name] = r.Next
+		}
+	}
 }
 
 func newCronState() *cronState { return &cronState{next: map[string]time.Time{}} }

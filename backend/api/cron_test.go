@@ -68,6 +68,16 @@ func TestCronState(t *testing.T) {
 	if !c.earliest().Equal(next) {
 		t.Errorf("reset moved an unchanged cron: %v -> %v", next, c.earliest())
 	}
+	// Saved times survive a restart for unchanged schedules only.
+	saved := c.snapshot()
+	c2 := newCronState()
+	changed := cronJob{Name: "other", Path: "x:y", Schedule: json.RawMessage(`{"type":"interval","seconds":99}`)}
+	c2.reset(append([]cronJob{jobs[0]}, changed), now.Add(time.Hour))
+	saved["other"] = cronRecord{Schedule: json.RawMessage(`{"type":"interval","seconds":1}`), Next: now}
+	c2.restore(saved)
+	if d := c2.due(now.Add(25 * time.Second)); len(d) != 1 || d[0].Name != "tick" {
+		t.Errorf("restored crons due: %v", d)
+	}
 	c.reset(nil, now)
 	if !c.earliest().IsZero() {
 		t.Error("removed cron still scheduled")

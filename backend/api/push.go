@@ -25,6 +25,7 @@ const (
 	metaConfig   = "api/config"   // pushConfig
 	metaSchema   = "api/schema"   // active schema JSON ("" when none)
 	metaAuth     = "api/auth"     // []authProvider
+	metaCrons    = "api/crons"    // map[name]cronRecord: next run times
 )
 
 // storedModule is a pushed module as kept in the store.
@@ -113,6 +114,11 @@ func (s *Server) loadDeployment() error {
 	dep := newDeployment(mods, modules, analysis, cfg, schema, auth)
 	s.dep.Store(dep)
 	s.crons.reset(cronsFrom(analysis), time.Now())
+	saved := map[string]cronRecord{}
+	if _, err := s.getMetaJSON(metaCrons, &saved); err != nil {
+		s.logf("ignoring saved cron times: %v", err)
+	}
+	s.crons.restore(saved)
 	return nil
 }
 
@@ -568,6 +574,7 @@ func (s *Server) handleFinishPush(w http.ResponseWriter, r *http.Request) error 
 	}
 	s.dep.Store(newDeployment(p.mods, p.modules, p.analysis, p.config, p.schema, p.auth))
 	s.crons.reset(cronsFrom(p.analysis), time.Now())
+	s.saveCrons()
 	s.invalidateAll()
 	s.pushMu.Lock()
 	delete(s.pushes, p.id)

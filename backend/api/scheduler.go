@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/convex-go/convex/backend/runtime"
@@ -78,8 +79,23 @@ func (s *Server) runJob(ctx context.Context, j jobInfo) {
 	}
 }
 
+// saveCrons records the crons' next run times.
+func (s *Server) saveCrons() {
+	b, err := json.Marshal(s.crons.snapshot())
+	if err == nil {
+		err = s.store.PutMeta(metaCrons, b)
+	}
+	if err != nil {
+		s.logf("saving cron times: %v", err)
+	}
+}
+
 func (s *Server) runDueCrons(ctx context.Context) {
-	for _, c := range s.crons.due(time.Now()) {
+	due := s.crons.due(time.Now())
+	if len(due) > 0 {
+		s.saveCrons()
+	}
+	for _, c := range due {
 		if ctx.Err() != nil {
 			return
 		}
