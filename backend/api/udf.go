@@ -14,6 +14,10 @@ import (
 	"github.com/convex-go/convex/backend/values"
 )
 
+// maxLoggedResult is the largest return value (encoded bytes) kept in a
+// log entry.
+const maxLoggedResult = 4 << 10
+
 // udfCall is one top-level function invocation.
 type udfCall struct {
 	Kind     string // runtime.Kind*; "" = whatever the function is
@@ -191,9 +195,14 @@ func (s *Server) recordExecution(c udfCall, out udfOutcome, start time.Time) {
 	}
 	if out.Err != nil {
 		e.Error = out.Err.Message
-	} else if v, err := values.Decode(out.Value); err == nil {
-		e.Success = values.ExportJSON(v)
+	} else {
 		e.ReturnBytesLen = len(out.Value)
+		// Keep small results only: the ring holds thousands of entries.
+		if len(out.Value) <= maxLoggedResult {
+			if v, err := values.Decode(out.Value); err == nil {
+				e.Success = values.ExportJSON(v)
+			}
+		}
 	}
 	s.logs.add(e)
 }
