@@ -65,14 +65,19 @@ func (s *Server) handleStorageGet(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		return err
-	}
 	if meta.ContentType != "" {
 		w.Header().Set("Content-Type", meta.ContentType)
 	}
 	w.Header().Set("Cache-Control", "private, max-age=2592000")
+	// Files on disk are served without reading them into memory.
+	if rs, ok := rc.(io.ReadSeeker); ok {
+		http.ServeContent(w, r, "", time.Time{}, rs)
+		return nil
+	}
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return err
+	}
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
 	return nil
 }
