@@ -374,35 +374,41 @@ func (d *Deps) deploymentSelect(c *cli.Context) error {
 	return nil
 }
 
-// saveSelection records t as the project's deployment in .env.local
-// (CONVEX_DEPLOYMENT plus the client URL variables), like `convex dev`.
-func (d *Deps) saveSelection(ctx context.Context, t deployments.Target) error {
+// SaveDeployment records t as the project's deployment in .env.local
+// (CONVEX_DEPLOYMENT, except for prod) and the client URL variables in the
+// framework's env file, like `convex dev` does, and says what changed. For
+// cloud deployments the canonical URLs are asked from the deployment. It
+// reports whether anything was written.
+func (d *Deps) SaveDeployment(ctx context.Context, t deployments.Target) (bool, error) {
 	url, site := t.URL, ""
 	if t.Cloud() {
 		dc := deployments.NewDeploymentClient(t.URL, t.AdminKey, deployments.DeploymentClientOptions{
 			Version: deployments.ClientVersion(d.Env), HTTPClient: d.httpClient(), Progress: d.Stderr})
 		cloud, s, err := dc.CanonicalURLs(ctx)
 		if err != nil {
-			return err
+			return false, err
 		}
 		url, site = cloud, s
 	}
-	_, newDeployment, err := config.SetDeployment(d.Cwd, config.DeploymentValue(string(t.Kind), t.Name), t.Team, t.Project)
-	if err != nil {
-		return err
+	changedVar, newDeployment := false, false
+	if t.Kind != deployments.KindProd {
+		var err error
+		changedVar, newDeployment, err = config.SetDeployment(d.Cwd, config.DeploymentValue(string(t.Kind), t.Name), t.Team, t.Project)
+		if err != nil {
+			return false, err
+		}
 	}
 	res, err := config.WriteURLVars(d.Cwd, url, site)
 	if err != nil {
-		return err
+		return changedVar, err
 	}
 	for _, w := range res.Warnings {
 		d.Out.Warn("%s", w)
 	}
-	head := "Selected the " + string(t.Kind) + " deployment " + t.Name
-	if t.Kind == deployments.KindLocal {
+	head := "Provisioned a " + string(t.Kind) + " deployment"
+	if t.Kind == deployments.KindLocal || t.Kind == deployments.KindAnonymous {
 		head = "Configured a local deployment for " + t.URL
 	}
-	file := filepath.Base(res.File)
 	switch {
 	case res.Changed():
 		d.Out.Success("%s and saved its:", head)
@@ -415,11 +421,17 @@ func (d *Deps) saveSelection(ctx context.Context, t deployments.Target) error {
 		if res.SiteVar != "" {
 			d.Out.Message("    HTTP actions URL as %s", res.SiteVar)
 		}
-		d.Out.Message(" to %s", file)
+		d.Out.Message(" to %s", filepath.Base(res.File))
 	case newDeployment:
 		d.Out.Success("%s and saved its name as CONVEX_DEPLOYMENT to .env.local", head)
 	}
-	return nil
+	return changedVar || res.Changed(), nil
+}
+
+// saveSelection is SaveDeployment for the commands that only select.
+func (d *Deps) saveSelection(ctx context.Context, t deployments.Target) error {
+	_, err := d.SaveDeployment(ctx, t)
+	return err
 }
 
 // ---- deployment create ----
