@@ -93,6 +93,9 @@ type Request struct {
 
 // Do sends r and decodes a JSON answer into out (when out is non-nil).
 func (c *Client) Do(ctx context.Context, r Request, out any) error {
+	if r.Method == "" {
+		r.Method = http.MethodPost
+	}
 	var body []byte
 	if r.Body != nil {
 		raw, err := json.Marshal(r.Body)
@@ -180,9 +183,6 @@ func (c *Client) once(ctx context.Context, r Request, body []byte) ([]byte, erro
 		rd = bytes.NewReader(body)
 	}
 	method := r.Method
-	if method == "" {
-		method = http.MethodPost
-	}
 	req, err := http.NewRequestWithContext(ctx, method, c.URL+r.Path, rd)
 	if err != nil {
 		return nil, fmt.Errorf("bad deployment URL %q: %w", c.URL, err)

@@ -46,7 +46,11 @@ type Error struct {
 	Hint          string
 	TableName     string
 	ComponentPath string
-	Err           error
+	// Printed means the details were already shown (tsc output).
+	Printed bool
+	Err     error
+	// detailFirst prints Detail (esbuild's diagnostics) before the summary.
+	detailFirst bool
 }
 
 func (e *Error) Error() string {
@@ -90,7 +94,7 @@ func fromBundler(err error) error {
 	if !errors.As(err, &be) {
 		return err
 	}
-	e := &Error{Kind: KindOf(err), Msg: be.Error(), Detail: be.Formatted, Err: nil}
+	e := &Error{Kind: KindOf(err), Msg: be.Error(), Detail: be.Formatted, detailFirst: true}
 	if be.Advice != "" {
 		e.Hint = be.Advice
 	}

@@ -139,7 +139,10 @@ func (f *fakeDeployment) serve(w http.ResponseWriter, r *http.Request) {
 		f.finishBody = f.body(r, true)
 		io.WriteString(w, `{"authDiff":{"added":[],"removed":[]},"definitionDiffs":{},"componentDiffs":{"":{"diffType":{"type":"modify"},"moduleDiff":{"added":["messages.js"],"removed":[]},"udfConfigDiff":null,"cronDiff":{"added":[],"updated":[],"deleted":[]},"indexDiff":{"added_indexes":[],"removed_indexes":[]},"schemaDiff":null},"ratelimiter":{"diffType":{"type":"create"}}}}`)
 	case "/api/deploy2/report_push_completed":
-		f.reported <- f.body(r, false)
+		select {
+		case f.reported <- f.body(r, false):
+		default:
+		}
 		io.WriteString(w, "null")
 	default:
 		http.NotFound(w, r)

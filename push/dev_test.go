@@ -1,0 +1,198 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the loop's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (f *fakeDeployment) count(path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if c == path {
+			n++
+		}
+	}
+	return n
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func devOptions(dir string, f *fakeDeployment, srvURL string, stderr *syncBuffer) DevOptions {
+	c := NewClient(srvURL, adminKey)
+	c.RetryDelay = func(int) time.Duration { return 0 }
+	return DevOptions{
+		Push:     Options{Dir: dir, Client: c, Stderr: stderr, SchemaPollInterval: time.Millisecond, NoCodegen: true},
+		Debounce: 50 * time.Millisecond,
+		Sleep:    func(ctx context.Context, d time.Duration) error { return nil },
+	}
+}
+
+func TestDevOnce(t *testing.T) {
+	dir := chatProject(t)
+	f, srv := newFake(t)
+	var stderr syncBuffer
+	ran := false
+	o := devOptions(dir, f, srv.URL, &stderr)
+	o.Once = true
+	o.OnFirstSuccess = func(context.Context) error { ran = true; return nil }
+	if err := Dev(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "Convex functions ready! (") || !ran {
+		t.Errorf("stderr = %s, ran = %v", stderr.String(), ran)
+	}
+
+	// A broken file makes --once fail with the esbuild diagnostics shown.
+	os.WriteFile(filepath.Join(dir, "convex", "bad.ts"), []byte("export const x = ;\n"), 0o644)
+	stderr = syncBuffer{}
+	err := Dev(context.Background(), o)
+	if err == nil || KindOf(err) != InvalidFiles || !strings.Contains(stderr.String(), "bad.ts:1:") {
+		t.Errorf("err = %v\n%s", err, stderr.String())
+	}
+	if FormatError(err) != "" {
+		t.Error("the returned error should be marked as printed")
+	}
+}
+
+func TestDevTransientRetry(t *testing.T) {
+	dir := chatProject(t)
+	f, srv := newFake(t)
+	fails := 2
+	f.startErr = func(w http.ResponseWriter) bool {
+		if fails == 0 {
+			return false
+		}
+		fails--
+		w.WriteHeader(503)
+		return true
+	}
+	var stderr syncBuffer
+	o := devOptions(dir, f, srv.URL, &stderr)
+	o.Once = true
+	if err := Dev(context.Background(), o); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if strings.Count(stderr.String(), "Failed due to network error, retrying in") != 2 {
+		t.Errorf("stderr = %s", stderr.String())
+	}
+}
+
+func TestDevWatchesFiles(t *testing.T) {
+	dir := chatProject(t)
+	f, srv := newFake(t)
+	f.statuses = []string{`{"type":"complete"}`}
+	var stderr syncBuffer
+	o := devOptions(dir, f, srv.URL, &stderr)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Dev(ctx, o) }()
+
+	waitFor(t, "first push", func() bool { return f.count("/api/deploy2/finish_push") == 1 })
+	time.Sleep(100 * time.Millisecond)
+	msgs := filepath.Join(dir, "convex", "messages.ts")
+	src, _ := os.ReadFile(msgs)
+	os.WriteFile(msgs, append(src, []byte("\nexport const extra = 1;\n")...), 0o644)
+	waitFor(t, "push after an edit", func() bool { return f.count("/api/deploy2/finish_push") == 2 })
+
+	// A syntax error waits for the fix instead of exiting.
+	time.Sleep(100 * time.Millisecond)
+	os.WriteFile(filepath.Join(dir, "convex", "fresh.ts"), []byte("export const y = ;\n"), 0o644)
+	waitFor(t, "esbuild error", func() bool { return strings.Contains(stderr.String(), "fresh.ts:1:") })
+	starts := f.count("/api/deploy2/start_push")
+	time.Sleep(100 * time.Millisecond)
+	os.WriteFile(filepath.Join(dir, "convex", "fresh.ts"), []byte("export const y = 2;\n"), 0o644)
+	waitFor(t, "push after the fix", func() bool { return f.count("/api/deploy2/finish_push") == 3 })
+	if f.count("/api/deploy2/start_push") != starts+1 {
+		t.Errorf("start_push count %d, want %d", f.count("/api/deploy2/start_push"), starts+1)
+	}
+
+	// Files outside what the push reads do not trigger pushes.
+	os.WriteFile(filepath.Join(dir, "README.txt"), []byte("x"), 0o644)
+	time.Sleep(300 * time.Millisecond)
+	if n := f.count("/api/deploy2/finish_push"); n != 3 {
+		t.Errorf("unrelated file caused a push (%d)", n)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Dev returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Dev did not stop")
+	}
+}
+
+func TestDevUntilSuccess(t *testing.T) {
+	dir := chatProject(t)
+	f, srv := newFake(t)
+	os.WriteFile(filepath.Join(dir, "convex", "bad.ts"), []byte("export const x = ;\n"), 0o644)
+	var stderr syncBuffer
+	o := devOptions(dir, f, srv.URL, &stderr)
+	o.UntilSuccess = true
+	done := make(chan error, 1)
+	go func() { done <- Dev(context.Background(), o) }()
+	waitFor(t, "first failure", func() bool { return strings.Contains(stderr.String(), "bad.ts:1:") })
+	time.Sleep(100 * time.Millisecond)
+	os.WriteFile(filepath.Join(dir, "convex", "bad.ts"), []byte("export const x = 1;\n"), 0o644)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("err = %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no success after the fix")
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	cases := map[time.Duration]string{
+		522230 * time.Microsecond: "522.23ms",
+		1500 * time.Millisecond:   "1.5s",
+		90 * time.Second:          "1.5m",
+		250 * time.Microsecond:    "250µs",
+		400 * time.Nanosecond:     "400ns",
+		2 * time.Second:           "2s",
+	}
+	for d, want := range cases {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
