@@ -655,6 +655,20 @@ func (d *Deps) deploymentCreate(c *cli.Context) error {
 			return ui.Usage("Invalid region %q.", r).WithHint("Available regions:%s", regionChoices(regions))
 		}
 		req.Region = &name
+	} else if auth.IsInteractive(p) {
+		// On a terminal: the team's default region, else ask.
+		team, err := d.chooseTeam(c, client, proj.TeamSlug)
+		if err != nil {
+			return err
+		}
+		if team.DefaultRegion != nil {
+			req.Region = team.DefaultRegion
+			d.Out.Success("Using the team's default region %s", *team.DefaultRegion)
+		} else if r, err := d.chooseRegion(c, client, team); err != nil {
+			return err
+		} else if r != "" {
+			req.Region = &r
+		}
 	}
 	if cl := c.String("class"); cl != "" {
 		classes, err := client.ListClasses(ctx, proj.TeamID)

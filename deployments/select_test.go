@@ -483,3 +483,24 @@ func TestEmptyRealVariableHidesEnvFiles(t *testing.T) {
 		t.Fatalf("empty real variable did not hide .env.local: %v", err)
 	}
 }
+
+func TestSelectShowsDeprecationOnce(t *testing.T) {
+	fc := fakecloud.New(fakecloud.Options{DeprecationState: "Upgrade", DeprecationMessage: "this CLI version will stop working soon"})
+	url := fc.Start()
+	defer fc.Close()
+	sd, err := fc.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warn bytes.Buffer
+	got, err := deployments.Select(context.Background(), deployments.Options{
+		Command: "env", Dir: t.TempDir(), RetryDelay: noDelay, Warn: &warn,
+		Env: deployments.MapEnv{"CONVEX_PROVISION_HOST": url, "CONVEX_DEPLOY_KEY": sd.ProdKey},
+	})
+	if err != nil || got.Name != sd.Prod.Name {
+		t.Fatalf("Select = %+v, %v", got, err)
+	}
+	if n := strings.Count(warn.String(), "this CLI version will stop working soon"); n != 1 {
+		t.Errorf("deprecation shown %d times: %q", n, warn.String())
+	}
+}
