@@ -36,14 +36,22 @@ import (
 // Scripts written ahead of a command's behaviour can test the condition
 // [exec:convex-deploy-wired], true once `convex deploy` is no longer a stub.
 func init() {
-	setups = append(setups, markWiredCommands)
+	setups = append(setups, markWiredCommands, addCloudSlot)
 	scriptCmds["fakecloud"] = cmdFakecloud
 	scriptCmds["fakecloud-keys"] = cmdFakecloudKeys
 	scriptCmds["fileperm"] = cmdFileperm
 }
 
-// running fake clouds by script work directory, for fakecloud-keys.
-var clouds = map[string]*fakecloud.Server{}
+// cloudSlot holds the fake cloud a script started; each script gets its
+// own through testscript's per-script values.
+type cloudSlot struct{ s *fakecloud.Server }
+
+type cloudSlotKey struct{}
+
+func addCloudSlot(e *testscript.Env) error {
+	e.Values[cloudSlotKey{}] = &cloudSlot{}
+	return nil
+}
 
 func cmdFakecloud(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
@@ -78,12 +86,11 @@ func cmdFakecloud(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	port := url[strings.LastIndexByte(url, ':')+1:]
 	ts.Setenv("FAKECLOUD_CONFIG_DIR", filepath.Join(ts.Getenv("HOME"), ".convex-test-"+port))
-	clouds[ts.Getenv("WORK")] = s
-	ts.Defer(func() { delete(clouds, ts.Getenv("WORK")) })
+	ts.Value(cloudSlotKey{}).(*cloudSlot).s = s
 }
 
 func cmdFakecloudKeys(ts *testscript.TestScript, neg bool, args []string) {
-	s := clouds[ts.Getenv("WORK")]
+	s := ts.Value(cloudSlotKey{}).(*cloudSlot).s
 	if s == nil {
 		ts.Fatalf("fakecloud-keys: no fakecloud running in this script")
 	}
