@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -162,7 +163,9 @@ func (e *Engine) compileModule(m Module, gen uint64) (*compiledModule, error) {
 // TypeScript, which the engine uses for stack traces.
 func transformModule(m Module) (string, error) {
 	src := stripSourceMapComment(m.Source)
-	if m.SourceMap != "" {
+	// A map esbuild cannot read would fail the transform; the module is
+	// still usable without it.
+	if m.SourceMap != "" && json.Valid([]byte(m.SourceMap)) {
 		src += "\n//# sourceMappingURL=data:application/json;base64," +
 			base64.StdEncoding.EncodeToString([]byte(m.SourceMap))
 	}
@@ -216,11 +219,14 @@ func originalPosition(sourceMap string, line, col int) string {
 	if err != nil {
 		return ""
 	}
-	file, _, l, c, ok := sm.Source(line, col)
-	if !ok {
-		return ""
+	// The library only answers for a column that starts a mapping, so walk
+	// back to the closest mapped column on the line (error path only).
+	for c := col; c >= 0 && col-c < 4096; c-- {
+		if file, _, l, oc, ok := sm.Source(line, c); ok {
+			return fmt.Sprintf("%s:%d:%d", file, l, oc+1+(col-c))
+		}
 	}
-	return fmt.Sprintf("%s:%d:%d", file, l, c+1)
+	return ""
 }
 
 // CanonicalPath splits a udf path into module path and export name:

@@ -58,6 +58,9 @@ export const web = queryGeneric({ args: {}, handler: async () => {
     aborted: new AbortController().signal.aborted, header: new Headers({ "X-A": "1" }).get("x-a"),
     json: await resp.json(), status: resp.status, ok: resp.ok, form, blobText: await blob.text(), blobSize: blob.size,
     asyncIter: typeof Symbol.asyncIterator, self: self === globalThis,
+    grouped: Object.keys((Object as any).groupBy([1, 2, 3], (x: number) => (x % 2 ? "odd" : "even"))).sort().join(","),
+    fromAsync: (await (Array as any).fromAsync([Promise.resolve(1), 2])).join(","),
+    resolvers: typeof (Promise as any).withResolvers().resolve, wellFormed: ("a\ud800" as any).isWellFormed(),
   };
 }});
 
@@ -298,6 +301,7 @@ func TestWebAPIs(t *testing.T) {
 		"clone": 2.0, "cloneDate": true, "cloneMap": 2.0, "aborted": false, "header": "1",
 		"json": map[string]any{"k": 1.0}, "status": 201.0, "ok": true, "form": "a=1+2&b=x%26y",
 		"blobText": "abc", "blobSize": 3.0, "asyncIter": "symbol", "self": true,
+		"grouped": "even,odd", "fromAsync": "1,2", "resolvers": "function", "wellFormed": false,
 	}
 	for k, w := range want {
 		if g, ok := got[k]; !ok || !equalJSON(g, w) {
@@ -409,6 +413,17 @@ func TestModuleErrors(t *testing.T) {
 		t.Fatalf("syntax error: %v", err)
 	}
 	mustContain(t, err.Error(), "bad.js:1:")
+
+	// A broken source map does not stop a module from loading.
+	if _, err := e.Load([]Module{{Path: "ok.js", Source: "export const x = 1;\n", SourceMap: "not json"}}); err != nil {
+		t.Fatalf("module with a bad source map: %v", err)
+	}
+	// Syntax errors are reported through the source map when there is one.
+	_, err = e.Load([]Module{{Path: "m.js", Source: "export const a = 1;\nexport const b = ;\n",
+		SourceMap: `{"version":3,"sources":["../convex/m.ts"],"names":[],"mappings":"AAAA;AACA"}`}})
+	if !errors.As(err, &me) || me.Line != 2 || me.Original != "../convex/m.ts:2:18" {
+		t.Fatalf("mapped syntax error: %v (%+v)", err, me)
+	}
 
 	for _, bad := range []string{"../x.js", "/abs.js", "a.ts", "a//b.js", ""} {
 		if _, err := e.Load([]Module{{Path: bad, Source: "export {}"}}); err == nil {
