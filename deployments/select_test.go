@@ -26,6 +26,8 @@ type world struct {
 	staging fakecloud.Deployment
 	// local is the registered local deployment's name.
 	local string
+	// previewName is a preview deployment; previewDeploymentKey its own key.
+	previewName, previewDeploymentKey string
 }
 
 func newWorld(t *testing.T) *world {
@@ -47,7 +49,17 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &world{t: t, fc: fc, url: url, sd: sd, staging: staging, local: ld.DeploymentName}
+	// A preview deployment and its own deploy key ("preview:<name>|…").
+	claim, err := c.ClaimPreviewDeployment(context.Background(), sd.Team, sd.Project, "seeded-branch", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkey, err := c.CreateDeployKey(context.Background(), claim.DeploymentName, "preview-ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &world{t: t, fc: fc, url: url, sd: sd, staging: staging, local: ld.DeploymentName,
+		previewName: claim.DeploymentName, previewDeploymentKey: pkey}
 }
 
 func noDelay(int) time.Duration { return 0 }
@@ -94,6 +106,7 @@ func (w *world) run(cmd string, s setup) (deployments.Target, string, error) {
 // expand replaces $PROD, $DEV, $PROD_KEY, … with the seeded values.
 func (w *world) expand(s string) string {
 	r := strings.NewReplacer(
+		"$PREVIEW_DEPLOYMENT_KEY", w.previewDeploymentKey, "$PREVIEW_DEPLOYMENT", w.previewName,
 		"$PROD_KEY", w.sd.ProdKey, "$DEV_KEY", w.sd.DevKey, "$PREVIEW_KEY", w.sd.PreviewKey,
 		"$PROJECT_KEY", w.sd.ProjectKey, "$PROD_URL", w.sd.Prod.URL,
 		"$PROD", w.sd.Prod.Name, "$DEV", w.sd.Dev.Name, "$STAGING", w.staging.Name,
@@ -208,6 +221,8 @@ func TestKeyKindsByCommand(t *testing.T) {
 				"deploy": {kind: deployments.KindProd, name: "$PROD"},
 				"*":      {kind: deployments.KindDev},
 			}},
+		{"a preview deployment's own key, logged out", setup{env: map[string]string{"CONVEX_DEPLOY_KEY": "$PREVIEW_DEPLOYMENT_KEY"}},
+			map[string]want{"*": {kind: deployments.KindPreview, name: "$PREVIEW_DEPLOYMENT", source: "CONVEX_DEPLOY_KEY"}}},
 		{"legacy key", setup{env: map[string]string{"CONVEX_DEPLOY_KEY": "abcdefsecret"}},
 			map[string]want{"*": {err: "old format"}}},
 		{"unknown key", setup{env: map[string]string{"CONVEX_DEPLOY_KEY": "prod:gone-gone-1|eyJ2MiI6Im5vcGUifQ=="}},

@@ -736,7 +736,7 @@ func (s *Server) createDeployKey(r *http.Request, p principal, body []byte) (any
 	if req.Name == "" {
 		return nil, fail(http.StatusBadRequest, "InvalidDeployKeyName", "A deploy key needs a name")
 	}
-	return map[string]string{"deployKey": s.mintKey(d.Type, d, req.Name)}, nil
+	return map[string]string{"deployKey": s.mintKey("deployment", d, req.Name)}, nil
 }
 
 func (s *Server) deleteDeployKey(r *http.Request, p principal, body []byte) (any, error) {

@@ -262,8 +262,9 @@ func (s *Server) Handler() http.Handler {
 	api("GET /api/teams", true, s.listTeams)
 	api("GET /api/has_projects", true, s.hasProjects)
 	api("GET /api/deployment/{name}/team_and_project", true, s.teamAndProject)
-	api("POST /api/deployment/team_and_project_for_key", true, s.teamAndProjectForKey)
-	api("POST /api/deployment/url_for_key", true, s.urlForKey)
+	// The key travels in the body; these work without a login.
+	api("POST /api/deployment/team_and_project_for_key", false, s.teamAndProjectForKey)
+	api("POST /api/deployment/url_for_key", false, s.urlForKey)
 	api("POST /api/deployment/provision_and_authorize", true, s.provisionAndAuthorize)
 	api("POST /api/deployment/authorize_prod", true, s.authorizeProd)
 	api("POST /api/deployment/authorize_preview", true, s.authorizePreview)

@@ -54,8 +54,10 @@ type Deployment struct {
 
 // DeployKey is a minted key and what it grants.
 type DeployKey struct {
-	Name       string
-	Kind       string // prod, dev, preview, project, other
+	Name string
+	// Kind is "preview" or "project" for the project-level keys, else the
+	// deployment's own key: "prod", "dev", "custom" or "preview-deployment".
+	Kind       string
 	Key        string
 	Deployment string // for deployment keys
 	ProjectID  int64  // for project and preview keys
@@ -185,9 +187,10 @@ func (s *Server) addDeployment(p *Project, typ, reference string, isDefault bool
 	return d, nil
 }
 
-// MintDeployKey creates a key of kind "prod"/"dev" (for deployment, which
-// must have that type… or any type for "other"), "preview" or "project"
-// (for the deployment's project).
+// MintDeployKey creates a key for a deployment: kind "preview" or "project"
+// makes the project-level key of the deployment's project; any other kind
+// ("prod", "dev", "deployment") the deployment's own key, whose prefix is
+// the deployment's type ("preview:<name>|…" for a preview deployment).
 func (s *Server) MintDeployKey(kind, deploymentName, keyName string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -216,6 +219,9 @@ func (s *Server) mintKey(kind string, d *Deployment, keyName string) string {
 			d.stub.addKey(key)
 		}
 		kind = d.Type
+		if kind == "preview" {
+			kind = "preview-deployment" // not to be confused with the project's preview key
+		}
 	}
 	s.keys = append(s.keys, &DeployKey{Name: keyName, Kind: kind, Key: key, Deployment: d.Name, ProjectID: d.ProjectID})
 	return key
