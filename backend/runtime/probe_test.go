@@ -106,8 +106,10 @@ export const writeInQuery = queryGeneric({ args: {}, handler: async () => {
 
 export const leak = queryGeneric({ args: {}, handler: async () => {
   const before = (globalThis as any).leaked ?? null;
+  const fetchReplaced = (globalThis as any).fetch.name !== "fetch";
   (globalThis as any).leaked = 1;
-  return before;
+  (globalThis as any).fetch = function replaced() {};
+  return before ?? (fetchReplaced ? "fetch leaked" : null);
 }});
 
 export const storage = actionGeneric({ args: {}, handler: async (ctx) => {

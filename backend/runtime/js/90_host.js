@@ -58,7 +58,17 @@ Object.defineProperty(G, "Convex", { value: Convex, writable: false, configurabl
 // Modules: CommonJS wrappers produced by the host, identified as
 // convex:/<path>. Relative imports resolve against the importing module.
 const moduleCache = new Map();
-const baselineGlobals = new Set();
+// Globals as they stand after setup and module loading: anything a request
+// adds is removed afterwards, anything it replaces is put back.
+const baselineGlobals = new Map();
+function snapshotGlobals() {
+  for (const n of Object.getOwnPropertyNames(G)) {
+    const d = Object.getOwnPropertyDescriptor(G, n);
+    baselineGlobals.set(n, d && "value" in d ? d.value : undefined);
+  }
+}
+const jsonParse = JSON.parse;
+const jsonStringify = JSON.stringify;
 
 function resolveModule(from, spec) {
   spec = String(spec);
@@ -94,7 +104,7 @@ function requireModule(path) {
   }
   // Globals a module installs while loading are part of its state and
   // survive between requests; anything added later is request state.
-  for (const n of Object.getOwnPropertyNames(G)) baselineGlobals.add(n);
+  snapshotGlobals();
   return mod.exports;
 }
 
@@ -102,6 +112,12 @@ function resetGlobals() {
   for (const n of Object.getOwnPropertyNames(G)) {
     if (!baselineGlobals.has(n)) {
       try { delete G[n]; } catch (e) { /* non-configurable: leave it */ }
+      continue;
+    }
+    const d = Object.getOwnPropertyDescriptor(G, n);
+    const want = baselineGlobals.get(n);
+    if (d && "value" in d && d.value !== want && d.configurable) {
+      Object.defineProperty(G, n, { value: want, writable: d.writable, enumerable: d.enumerable, configurable: true });
     }
   }
 }
@@ -249,12 +265,12 @@ const ops = {
 };
 
 function run(arg) {
-  const req = JSON.parse(arg);
+  const req = jsonParse(arg);
   state = { udfType: req.udfType || "query", env: req.env || {}, envOverrides: {} };
   liveTimers = new Map();
   counts.clear();
   consoleTimers.clear();
-  const fail = (e) => { resetGlobals(); return "err:" + JSON.stringify(describeThrown(e)); };
+  const fail = (e) => { resetGlobals(); return "err:" + jsonStringify(describeThrown(e)); };
   const succeed = (v) => { resetGlobals(); return "ok:" + (v === undefined ? "null" : String(v)); };
   const op = ops[req.op];
   if (!op) return fail(new Error("unknown host entry " + req.op));
@@ -270,5 +286,5 @@ function run(arg) {
   return succeed(result);
 }
 
-for (const n of Object.getOwnPropertyNames(G)) baselineGlobals.add(n);
+snapshotGlobals();
 return run;
