@@ -124,8 +124,11 @@ func checkMainManifest(t *testing.T, m npmManifest, version string) {
 	if m.Name != "convex-go" || m.Version != version {
 		t.Errorf("main package is %s@%s, want convex-go@%s", m.Name, m.Version, version)
 	}
-	if len(m.Bin) != 1 || m.Bin["convex"] != "bin/convex" {
-		t.Errorf("main package bin %v, want {convex: bin/convex}", m.Bin)
+	// convex-go too: in an app that also has the convex library, npm links
+	// .bin/convex to one of the two packages, and `npx convex-go` is the
+	// name that always means this one.
+	if len(m.Bin) != 2 || m.Bin["convex"] != "bin/convex" || m.Bin["convex-go"] != "bin/convex" {
+		t.Errorf("main package bin %v, want {convex: bin/convex, convex-go: bin/convex}", m.Bin)
 	}
 	want := map[string]string{}
 	for _, p := range npmPlatforms {
@@ -491,6 +494,10 @@ func TestNPMInstall(t *testing.T) {
 	stdout, stderr, err = npmRun(t, proj, userEnv, time.Minute, "npx", "convex", "--version")
 	if err != nil || stdout != version+"\n" {
 		t.Fatalf("npx convex --version: %v, stdout %q, stderr %q; want %q", err, stdout, stderr, version+"\n")
+	}
+	stdout, stderr, err = npmRun(t, proj, userEnv, time.Minute, "npx", "convex-go", "--version")
+	if err != nil || stdout != version+"\n" {
+		t.Fatalf("npx convex-go --version: %v, stdout %q, stderr %q; want %q", err, stdout, stderr, version+"\n")
 	}
 	stdout, stderr, err = npmRun(t, proj, userEnv, time.Minute, "npx", "convex", "--help")
 	if err != nil || !strings.Contains(stdout, "Usage:") || !strings.Contains(stdout, "deploy") {
