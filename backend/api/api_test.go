@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/andybalholm/brotli"
+	"github.com/coder/websocket"
 	"github.com/convex-go/convex/backend/adminkey"
 	"github.com/convex-go/convex/backend/store"
 )
@@ -388,7 +390,6 @@ func TestProtocolErrors(t *testing.T) {
 		{"POST", "/api/query", map[string]any{"path": "a:b", "args": map[string]any{"$bad": 1}}, nil, 400, "BadJsonBody"},
 		{"POST", "/api/deploy2/evaluate_schema", map[string]any{}, e.admin(), 404, "NotFound"},
 		{"POST", "/api/push_config", map[string]any{}, e.admin(), 400, "UnsupportedLegacyEndpoint"},
-		{"GET", "/api/1.48.0/sync", nil, nil, 400, "SyncUnsupported"},
 		{"GET", "/api/stream_function_logs?cursor=abc", nil, e.admin(), 400, "InvalidCursor"},
 		{"POST", "/api/query", []byte("x"), map[string]string{"Content-Encoding": "gzip"}, 400, "UnsupportedContentEncoding"},
 		{"POST", "/api/deploy2/start_push", []byte("not brotli"), map[string]string{"Content-Encoding": "br", "Authorization": "Convex " + e.key}, 400, "BadRequestBody"},
@@ -701,5 +702,94 @@ func TestCronsRun(t *testing.T) {
 	time.Sleep(600 * time.Millisecond)
 	if after := e.call("query", "notes:count", map[string]any{}, nil)["value"]; after != before {
 		t.Errorf("removed cron still runs: %v -> %v", before, after)
+	}
+}
+
+// TestSyncProtocol drives the WebSocket sync endpoint: an admin system
+// query, a subscription that updates after a mutation over HTTP, and a
+// mutation over the socket.
+func TestSyncProtocol(t *testing.T) {
+	e := newTestEnv(t)
+	e.push(pushRequest(e.key, []map[string]any{{"path": "notes.js", "source": notesModule, "environment": "isolate"}}, nil, nil))
+	e.do("POST", "/api/update_environment_variables", map[string]any{"changes": []any{map[string]any{"name": "A", "value": "1"}}}, e.admin())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.http.URL, "http")+"/api/1.48.0/sync", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	send := func(m map[string]any) {
+		b, _ := json.Marshal(m)
+		if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// next returns the next message of one of the given types.
+	next := func(types ...string) map[string]any {
+		for {
+			_, b, err := ws.Read(ctx)
+			if err != nil {
+				t.Fatalf("reading: %v", err)
+			}
+			var m map[string]any
+			json.Unmarshal(b, &m)
+			for _, ty := range types {
+				if m["type"] == ty {
+					return m
+				}
+			}
+		}
+	}
+	send(map[string]any{"type": "Connect", "sessionId": "8b2c7a51-2f0e-4e57-9a3c-1b5f3f0c2d11", "connectionCount": 0, "lastCloseReason": "InitialConnect", "clientTs": time.Now().UnixMilli()})
+	send(map[string]any{"type": "Authenticate", "baseVersion": 0, "tokenType": "Admin", "value": e.key})
+	send(map[string]any{"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": []any{
+		map[string]any{"type": "Add", "queryId": 0, "udfPath": "_system/cli/queryEnvironmentVariables:default", "args": []any{map[string]any{}}},
+		map[string]any{"type": "Add", "queryId": 1, "udfPath": "notes:count", "args": []any{map[string]any{}}},
+	}})
+	values := map[float64]any{}
+	for len(values) < 2 {
+		m := next("Transition", "FatalError", "AuthError")
+		if m["type"] != "Transition" {
+			t.Fatalf("unexpected %v", m)
+		}
+		for _, mod := range m["modifications"].([]any) {
+			mm := mod.(map[string]any)
+			if mm["type"] != "QueryUpdated" {
+				t.Fatalf("modification %v", mm)
+			}
+			values[mm["queryId"].(float64)] = mm["value"]
+		}
+	}
+	if vs, _ := values[0].([]any); len(vs) != 1 || get(vs[0], "name") != "A" {
+		t.Errorf("env over sync: %v", values[0])
+	}
+	if values[1] != 0.0 {
+		t.Errorf("count: %v", values[1])
+	}
+	// A commit made over HTTP updates the subscription.
+	e.call("mutation", "notes:add", map[string]any{"text": "x"}, nil)
+	for {
+		m := next("Transition")
+		done := false
+		for _, mod := range m["modifications"].([]any) {
+			if get(mod, "queryId") == 1.0 && get(mod, "value") == 1.0 {
+				done = true
+			}
+		}
+		if done {
+			break
+		}
+	}
+	// A mutation over the socket.
+	send(map[string]any{"type": "Mutation", "requestId": 0, "udfPath": "notes:add", "args": []any{map[string]any{"text": "y"}}})
+	m := next("MutationResponse")
+	if m["success"] != true {
+		t.Fatalf("mutation over sync: %v", m)
+	}
+	// A bad admin key is an AuthError.
+	send(map[string]any{"type": "Authenticate", "baseVersion": 1, "tokenType": "Admin", "value": "test-inst|00"})
+	if m := next("AuthError"); !strings.Contains(fmt.Sprint(m["error"]), "invalid") {
+		t.Errorf("auth error: %v", m)
 	}
 }

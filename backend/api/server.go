@@ -17,6 +17,7 @@ import (
 	"github.com/convex-go/convex/backend/adminkey"
 	"github.com/convex-go/convex/backend/runtime"
 	"github.com/convex-go/convex/backend/store"
+	convexsync "github.com/convex-go/convex/backend/sync"
 )
 
 // Version is what /version and /instance_version report.
@@ -39,8 +40,8 @@ type Config struct {
 
 // Hooks let a WebSocket sync layer plug into the server.
 type Hooks struct {
-	// SyncHandler, when set, serves /api/<client version>/sync; without it
-	// those requests get a clear 400.
+	// SyncHandler, when set, replaces the built-in sync hub at
+	// /api/<client version>/sync.
 	SyncHandler http.Handler
 	// OnCommit, when set, is called after every committed function write
 	// (mutations, scheduling from actions) with what was written, so that
@@ -84,6 +85,7 @@ type Server struct {
 	closed  atomic.Bool
 	logMu   sync.Mutex
 	crons   *cronState
+	hub     *convexsync.Hub // WebSocket sync protocol
 	jwks    *jwksCache
 	started atomic.Bool
 }
@@ -112,6 +114,12 @@ func New(cfg Config) (*Server, error) {
 		jwks:   newJWKSCache(),
 	}
 	s.SetHooks(cfg.Hooks)
+	s.hub = convexsync.NewHub(syncBackend{s}, convexsync.Options{Logf: s.logf})
+	latest, err := s.store.LatestTS()
+	if err != nil {
+		return nil, fmt.Errorf("reading the latest commit: %w", err)
+	}
+	s.hub.Committed(latest, nil)
 	s.store.SetOrigin(cfg.CloudURL)
 	if err := s.loadDeployment(); err != nil {
 		return nil, err
@@ -142,7 +150,7 @@ func (s *Server) Close() error {
 		s.cancel()
 	}
 	s.wg.Wait()
-	return nil
+	return s.hub.Close()
 }
 
 // Handler serves the API ("cloud") port.
@@ -277,10 +285,10 @@ func (s *Server) routes() {
 		if p := strings.Split(strings.Trim(r.URL.Path, "/"), "/"); len(p) == 3 && p[0] == "api" && p[2] == "sync" {
 			if h := s.getHooks().SyncHandler; h != nil {
 				h.ServeHTTP(w, r)
-				return nil
+			} else {
+				s.hub.ServeHTTP(w, r)
 			}
-			return badRequest("SyncUnsupported",
-				"The WebSocket sync protocol is not available on this backend yet, so commands that subscribe (env list, data, run --watch) cannot run against it.")
+			return nil
 		}
 		return errorf(http.StatusNotFound, "NotFound", "No route for %s %s", r.Method, r.URL.Path)
 	})

@@ -14,6 +14,7 @@ import (
 // an admin identity. Only those reachable over HTTP are implemented.
 func (s *Server) runSystem(ctx context.Context, c udfCall, out udfOutcome) udfOutcome {
 	out.UdfType = runtime.KindQuery
+	out.systemFn = true
 	if !c.Internal {
 		out.Err = notFound(c.Path, false)
 		return out

@@ -38,6 +38,8 @@ type udfOutcome struct {
 	Logs      []runtime.LogLine
 	jobMarked bool // the job's success was committed with the mutation
 	Reads     store.ReadSet
+	TS        int64 // snapshot of a query, commit of a mutation; 0 if none
+	systemFn  bool  // served natively by runSystem
 }
 
 // canonicalPath turns "messages:list" into "messages.js:list" (§5.2).
@@ -144,6 +146,7 @@ func (s *Server) run(ctx context.Context, c udfCall) (out udfOutcome) {
 			}
 			writes := tx.Writes()
 			if ts, err := tx.Commit(); err == nil {
+				out.TS = ts
 				s.committed(ts, writes)
 			} else {
 				out.jobMarked = false
@@ -151,7 +154,7 @@ func (s *Server) run(ctx context.Context, c udfCall) (out udfOutcome) {
 			}
 		} else {
 			if !write {
-				out.Reads = tx.Reads()
+				out.Reads, out.TS = tx.Reads(), tx.TS()
 			}
 			tx.Rollback()
 		}
@@ -500,12 +503,14 @@ func (s *Server) handleRunTestFunction(w http.ResponseWriter, r *http.Request) e
 // committed reports a function's commit to the scheduler and subscribers.
 func (s *Server) committed(ts int64, writes store.WriteSet) {
 	s.kickScheduler()
+	s.hub.CommittedWith(ts, writes.Tables(), writes)
 	if f := s.getHooks().OnCommit; f != nil {
 		f(ts, writes)
 	}
 }
 
 func (s *Server) invalidateAll() {
+	s.hub.InvalidateAll(0)
 	if f := s.getHooks().OnInvalidateAll; f != nil {
 		f()
 	}
