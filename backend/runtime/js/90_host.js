@@ -59,13 +59,15 @@ Object.defineProperty(G, "Convex", { value: Convex, writable: false, configurabl
 // convex:/<path>. Relative imports resolve against the importing module.
 const moduleCache = new Map();
 // Globals as they stand after setup and module loading: anything a request
-// adds is removed afterwards, anything it replaces is put back.
-const baselineGlobals = new Map();
+// adds is removed afterwards, anything it replaces is put back. Plain
+// property reads keep this cheap on every request.
+let baselineNames = [];
+let baselineValues = [];
+let baselineSet = new Set();
 function snapshotGlobals() {
-  for (const n of Object.getOwnPropertyNames(G)) {
-    const d = Object.getOwnPropertyDescriptor(G, n);
-    baselineGlobals.set(n, d && "value" in d ? d.value : undefined);
-  }
+  baselineNames = Object.getOwnPropertyNames(G);
+  baselineValues = baselineNames.map((n) => G[n]);
+  baselineSet = new Set(baselineNames);
 }
 const jsonParse = JSON.parse;
 const jsonStringify = JSON.stringify;
@@ -109,15 +111,22 @@ function requireModule(path) {
 }
 
 function resetGlobals() {
-  for (const n of Object.getOwnPropertyNames(G)) {
-    if (!baselineGlobals.has(n)) {
-      try { delete G[n]; } catch (e) { /* non-configurable: leave it */ }
-      continue;
+  const names = Object.getOwnPropertyNames(G);
+  if (names.length !== baselineNames.length) {
+    for (let i = 0; i < names.length; i++) {
+      if (!baselineSet.has(names[i])) {
+        try { delete G[names[i]]; } catch (e) { /* non-configurable: leave it */ }
+      }
     }
-    const d = Object.getOwnPropertyDescriptor(G, n);
-    const want = baselineGlobals.get(n);
-    if (d && "value" in d && d.value !== want && d.configurable) {
-      Object.defineProperty(G, n, { value: want, writable: d.writable, enumerable: d.enumerable, configurable: true });
+  }
+  for (let i = 0; i < baselineNames.length; i++) {
+    const n = baselineNames[i];
+    const v = G[n], w = baselineValues[i];
+    if (v !== w && (v === v || w === w)) { // NaN-safe inequality
+      const d = Object.getOwnPropertyDescriptor(G, n);
+      if (!d || d.configurable) {
+        Object.defineProperty(G, n, { value: baselineValues[i], writable: true, enumerable: d ? d.enumerable : false, configurable: true });
+      }
     }
   }
 }
