@@ -61,6 +61,10 @@ export const web = queryGeneric({ args: {}, handler: async () => {
     grouped: Object.keys((Object as any).groupBy([1, 2, 3], (x: number) => (x % 2 ? "odd" : "even"))).sort().join(","),
     fromAsync: (await (Array as any).fromAsync([Promise.resolve(1), 2])).join(","),
     resolvers: typeof (Promise as any).withResolvers().resolve, wellFormed: ("a\ud800" as any).isWellFormed(),
+    money: new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).format(1234.5),
+    num: new Intl.NumberFormat().format(-1234567.891), tz: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    day: new Intl.DateTimeFormat("en-US").format(new Date(Date.UTC(2024, 0, 2))),
+    list: new Intl.ListFormat("en", { type: "conjunction" }).format(["a", "b", "c"]),
   };
 }});
 
@@ -304,6 +308,7 @@ func TestWebAPIs(t *testing.T) {
 		"json": map[string]any{"k": 1.0}, "status": 201.0, "ok": true, "form": "a=1+2&b=x%26y",
 		"blobText": "abc", "blobSize": 3.0, "asyncIter": "symbol", "self": true,
 		"grouped": "even,odd", "fromAsync": "1,2", "resolvers": "function", "wellFormed": false,
+		"money": "$1,234.50", "num": "-1,234,567.891", "tz": "UTC", "day": "1/2/2024", "list": "a, b, and c",
 	}
 	for k, w := range want {
 		if g, ok := got[k]; !ok || !equalJSON(g, w) {
