@@ -210,7 +210,13 @@ func (v *gojaVM) call(ctx context.Context, h host, arg string) (string, error) {
 	v.unhandled = v.unhandled[:0]
 	defer func() { v.h = nil; v.unhandled = v.unhandled[:0] }()
 	stop := context.AfterFunc(ctx, func() { v.interrupt(context.Cause(ctx)) })
-	defer stop()
+	defer func() {
+		// If the interrupt already started it may land after we return;
+		// such a VM must not be reused.
+		if !stop() {
+			v.markBroken()
+		}
+	}()
 
 	res, err := v.run(goja.Undefined(), v.rt.ToValue(arg))
 	if err != nil {
