@@ -201,11 +201,38 @@ func TestBackendWithReferenceCLI(t *testing.T) {
 
 	t.Run("logs", func(t *testing.T) { checkLogs(t, app, env, r) })
 
+	// Commands that use the WebSocket sync protocol.
+	out, _ = runCLI(t, app, env, time.Minute, "env", "list")
+	if strings.TrimSpace(out) != "CHAT_BOT_NAME=digest-bot" {
+		t.Errorf("env list printed %q", out)
+	}
+	out, _ = runCLI(t, app, env, time.Minute, "env", "get", "CHAT_BOT_NAME")
+	if strings.TrimSpace(out) != "digest-bot" {
+		t.Errorf("env get printed %q", out)
+	}
+	out, _ = runCLI(t, app, env, time.Minute, "data")
+	if strings.Join(strings.Fields(out), " ") != "channels messages users" {
+		t.Errorf("data printed %q", out)
+	}
+	out, _ = runCLI(t, app, env, time.Minute, "data", "messages", "--format", "jsonLines")
+	if !strings.Contains(out, `"from the cli"`) {
+		t.Errorf("data messages printed %q", out)
+	}
+
+	// Live updates with ConvexClient.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sub := exec.CommandContext(ctx, "node", filepath.Join(e2eDir(t), "testdata", "backend", "subscribe.mjs"), r.CloudURL)
+	sub.Env = append(os.Environ(), "CONVEX_NODE_MODULES="+nm)
+	if res, err := sub.CombinedOutput(); err != nil {
+		t.Errorf("subscriptions: %v\n%s", err, res)
+	}
+
 	// The scenario expects a database without channels: remove the one created
 	// above (its bot author is one the scenario creates anyway).
 	runCLI(t, app, env, time.Minute, "run", "channels:remove", fmt.Sprintf(`{"channelId":%q}`, channelID))
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel = context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	script := filepath.Join(e2eDir(t), "testdata", "backend", "scenario.mjs")
 	scenario := filepath.Join(app, "scenario.json")
