@@ -1,5 +1,6 @@
 // Checks live query updates over the WebSocket sync protocol with the npm
-// ConvexClient against a deployment running the chat app.
+// ConvexClient against a deployment running the chat app. It posts as alice
+// and bob only, users the chat scenario creates anyway.
 // Usage: node subscribe.mjs <cloudUrl>   (CONVEX_NODE_MODULES = node_modules)
 import { createRequire } from "node:module";
 
