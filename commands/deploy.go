@@ -1,6 +1,19 @@
 package commands
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"os"
+	"os/exec"
+	"runtime"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/convex-go/convex/auth"
+	"github.com/convex-go/convex/config"
+	"github.com/convex-go/convex/deployments"
+	"github.com/convex-go/convex/push"
+	"github.com/convex-go/convex/ui"
+)
 
 func newDeployCommand(d *Deps) *cli.Command {
 	return &cli.Command{
@@ -49,6 +62,198 @@ func newDeployCommand(d *Deps) *cli.Command {
 			hiddenBool("allow-deleting-large-indexes", "Do not ask before deleting an index on a large table."),
 			boolFlag("allow-unstaging-schema", "Do not ask before the push drops a staged table validator that is validating or validated."),
 		},
-		Action: d.notImplemented("deploy"),
+		Action: d.deploy,
 	}
+}
+
+// ciPlatforms detect the CI system for the automatic audit message: the
+// variable that marks it and the one holding the commit SHA.
+var ciPlatforms = []struct{ name, marker, sha string }{
+	{"GitHub Actions", "GITHUB_ACTIONS", "GITHUB_SHA"},
+	{"Vercel", "VERCEL", "VERCEL_GIT_COMMIT_SHA"},
+	{"Netlify", "NETLIFY", "COMMIT_REF"},
+	{"Cloudflare Pages", "CF_PAGES", "CF_PAGES_COMMIT_SHA"},
+	{"Cloudflare Workers", "WORKERS_CI", "WORKERS_CI_COMMIT_SHA"},
+	{"Render", "RENDER", "RENDER_GIT_COMMIT"},
+	{"Railway", "RAILWAY_ENVIRONMENT", "RAILWAY_GIT_COMMIT_SHA"},
+	{"GitLab CI", "GITLAB_CI", "CI_COMMIT_SHA"},
+	{"CircleCI", "CIRCLECI", "CIRCLE_SHA1"},
+}
+
+// auditMessage is --message, or "Deployed from <CI>[ • <sha7>]" in CI.
+func auditMessage(c *cli.Context, env Env) *string {
+	if c.IsSet("message") {
+		m := c.String("message")
+		return &m
+	}
+	found := func(name, sha string) *string {
+		m := "Deployed from " + name
+		if len(sha) >= 7 {
+			m += " • " + sha[:7]
+		} else if sha != "" {
+			m += " • " + sha
+		}
+		return &m
+	}
+	for _, p := range ciPlatforms {
+		if env.Get(p.marker) != "" {
+			return found(p.name, env.Get(p.sha))
+		}
+	}
+	if env.Get("BUILD_ID") != "" && env.Get("PROJECT_ID") != "" && env.Get("PROJECT_NUMBER") != "" && env.Get("LOCATION") != "" {
+		return found("Google Cloud Build", env.Get("SHORT_SHA"))
+	}
+	if env.Get("HEROKU_APP_NAME") != "" || env.Get("DYNO") != "" {
+		return found("Heroku", env.Get("HEROKU_BUILD_COMMIT"))
+	}
+	return nil
+}
+
+func (d *Deps) deploy(c *cli.Context) error {
+	ctx := c.Context
+	dryRun := c.Bool("dry-run")
+	if err := push.CheckConvexDependency(d.Cwd, "push"); err != nil {
+		return pushErr(err)
+	}
+	o := d.SelectionOptions(c, "deploy")
+	o.PreviewCreate = c.String("preview-create")
+	if o.PreviewCreate != "" {
+		o.PreviewName = ""
+	}
+	o.DryRun = dryRun
+	o.SkipBuildEnvironmentCheck = c.String("check-build-environment") == "disable"
+	t, err := deployments.Select(ctx, o)
+	if err != nil {
+		return err
+	}
+	d.Log.AddSecret(t.AdminKey)
+	d.Log.AddSecret(t.Auth)
+	switch t.Kind {
+	case deployments.KindAnonymous, deployments.KindLocal, deployments.KindChooseProject:
+		return ui.Errorf("`convex deploy` deploys to a production or preview deployment in Convex's cloud, not to %s.", t.Describe()).
+			WithHint("Use `convex dev` for local deployments, or set CONVEX_DEPLOY_KEY to deploy to production.")
+	}
+	if t.Kind == deployments.KindPreview && t.URL == "" {
+		// Dry run with a preview deploy key: nothing is claimed.
+		d.Out.Success("Would have claimed preview deployment for %q", t.PreviewName)
+		if err := d.runBuildCommand(c, "https://<PREVIEW DEPLOYMENT>.convex.cloud", "", true); err != nil {
+			return err
+		}
+		d.Out.Success("Would have deployed Convex functions to preview deployment for %q", t.PreviewName)
+		if fn := c.String("preview-run"); fn != "" {
+			d.Out.Message("Would have run function %q", fn)
+		}
+		return nil
+	}
+	if t.URL == "" {
+		return ui.Errorf("no deployment URL for %s", t.Describe())
+	}
+	d.announceTarget("Deploying code to deployment:", t)
+	if t.ConfiguredName != "" && t.ConfiguredName != t.Name && !c.Bool("yes") && t.Kind == deployments.KindProd {
+		d.Out.Message("You're currently developing against your dev deployment\n\n  %s (set in CONVEX_DEPLOYMENT)\n", t.ConfiguredName)
+		d.Out.Message("Your prod deployment %s serves traffic at:\n\n  %s\n", t.Name, t.URL)
+		d.Out.Message("Make sure that your published client is configured with this URL (for instructions see https://docs.convex.dev/hosting)\n")
+		ok, err := auth.WithAnswer(d.prompter(), "--yes").Confirm("Do you want to push your code to your prod deployment "+t.Name+" now?", true)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &ui.Error{Code: ui.ExitError}
+		}
+	}
+	if c.IsSet("cmd") {
+		if err := d.runBuildCommand(c, t.URL, t.AdminKey, dryRun); err != nil {
+			return err
+		}
+	}
+	pc := push.NewClient(t.URL, t.AdminKey)
+	pc.HTTP = d.httpClient()
+	po := d.pushOptions(c, t, pc, "deploy")
+	po.DryRun = dryRun
+	po.WritePushRequest = c.String("write-push-request")
+	po.Message = auditMessage(c, d.Env)
+	if t.Kind == deployments.KindProd {
+		po.EnvFlag = "--prod"
+	}
+	suffix := ""
+	if dryRun {
+		suffix = " [dry run]"
+	}
+	spin := d.newProgress()
+	spin.update("Deploying to " + t.URL + "..." + suffix)
+	po.Progress = spin.update
+	res, err := push.Run(ctx, po)
+	spin.stop()
+	if err != nil {
+		return pushErr(err)
+	}
+	if res.Stopped {
+		return nil
+	}
+	if dryRun {
+		d.Out.Success("Would have deployed Convex functions to %s", t.URL)
+		return nil
+	}
+	d.Out.Success("Deployed Convex functions to %s", t.URL)
+	if fn := c.String("preview-run"); fn != "" && t.Kind == deployments.KindPreview && t.IsNewDeployment {
+		if err := d.runFunction(ctx, pc, fn, "{}", "", "", false); err != nil {
+			return err
+		}
+		d.Out.Success("Finished running function %q", fn)
+	}
+	return nil
+}
+
+// runBuildCommand runs --cmd with the deployment's URLs in the framework's
+// URL variables (or --cmd-url-env-var-name).
+func (d *Deps) runBuildCommand(c *cli.Context, url, adminKey string, dryRun bool) error {
+	line := c.String("cmd")
+	if line == "" {
+		return nil
+	}
+	fw, err := config.DetectFramework(d.Cwd)
+	if err != nil {
+		return err
+	}
+	urlVar, siteVar := fw.URLVar, fw.SiteVar
+	if v := c.String("cmd-url-env-var-name"); v != "" {
+		urlVar = v
+	}
+	suffix := ""
+	if dryRun {
+		suffix = " [dry run]"
+	}
+	d.Out.Message("Running '%s' with environment variables \"%s\" and \"%s\" set...%s", line, urlVar, siteVar, suffix)
+	if dryRun {
+		d.Out.Success("Would have run %q with environment variables \"%s\" and \"%s\" set", line, urlVar, siteVar)
+		return nil
+	}
+	cloud, site := url, ""
+	if adminKey != "" {
+		dc := deployments.NewDeploymentClient(url, adminKey, deployments.DeploymentClientOptions{
+			Version: deployments.ClientVersion(d.Env), HTTPClient: d.httpClient(), Progress: d.Stderr})
+		if cu, su, err := dc.CanonicalURLs(c.Context); err == nil {
+			cloud, site = cu, su
+		}
+	}
+	if err := d.shell(c.Context, line, urlVar+"="+cloud, siteVar+"="+site); err != nil {
+		return ui.Errorf("'%s' failed", line)
+	}
+	d.Out.Success("Ran %q with environment variables \"%s\" and \"%s\" set", line, urlVar, siteVar)
+	return nil
+}
+
+// shell runs line through the system shell with the terminal attached and
+// extra variables added to the environment.
+func (d *Deps) shell(ctx context.Context, line string, extraEnv ...string) error {
+	var cmd *exec.Cmd
+	if runtime.GOOS == "windows" {
+		cmd = exec.CommandContext(ctx, "cmd", "/C", line)
+	} else {
+		cmd = exec.CommandContext(ctx, "sh", "-c", line)
+	}
+	cmd.Dir = d.Cwd
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = d.Stdin, d.Stdout, d.Stderr
+	cmd.Env = append(os.Environ(), extraEnv...)
+	return cmd.Run()
 }

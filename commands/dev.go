@@ -1,6 +1,23 @@
 package commands
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/convex-go/convex/anonymous"
+	"github.com/convex-go/convex/deployments"
+	"github.com/convex-go/convex/push"
+	"github.com/convex-go/convex/ui"
+)
 
 func newDevCommand(d *Deps) *cli.Command {
 	return &cli.Command{
@@ -13,14 +30,17 @@ func newDevCommand(d *Deps) *cli.Command {
 			"  3. Starts --start <command> or runs --run <function>, if you gave one.\n" +
 			"  4. Watches your files and repeats step 2 on every change, showing function logs meanwhile.\n\n" +
 			"Use --once in scripts to stop after step 3. The deployment comes from CONVEX_DEPLOYMENT in " +
-			".env.local; switch to another one with `convex deployment select`.",
+			".env.local; switch to another one with `convex deployment select`.\n\n" +
+			"Exit status: 0 after --once or --until-success succeeded, or when you stop watching; 1 when a push " +
+			"fails with --once, or when dev stops on an error it cannot wait out (npx convex exits 0 in some of " +
+			"these cases; this build reports them).",
 		Flags: []cli.Flag{
 			shortBool("verbose", "v", "List every change pushed (functions, indexes, schema) in full."),
 			typecheckFlag("Typecheck your functions with `tsc --noEmit` before each push. `try` reports errors but pushes anyway."),
 			typecheckComponentsFlag(),
 			codegenFlag("Regenerate the code in convex/_generated before each push."),
 			hiddenBool("push-all-modules", "Send every module on each push instead of only the changed ones."),
-			boolFlag("once", "Do steps 1–3 once and exit; fail on the first error."),
+			boolFlag("once", "Do steps 1–3 once and exit; fail (exit 1) on the first error."),
 			boolFlag("until-success", "Do steps 1–3, retrying after each failure when files or the deployment change; exit after the first success."),
 			valueFlag("start", "command", "After the first successful push, start this long-running command (e.g. your frontend dev server) and keep it attached to this terminal. Example: convex dev --start 'vite --open'"),
 			valueFlag("run-sh", "command", "Old name of --start.").Hide(),
@@ -55,6 +75,386 @@ func newDevCommand(d *Deps) *cli.Command {
 			hiddenBool("local", "Replaced by `convex deployment select local`."),
 			hiddenBool("cloud", "Replaced by `convex deployment select dev`."),
 		},
-		Action: d.notImplemented("dev"),
+		Action: d.dev,
 	}
+}
+
+// checkDevFlags rejects flag combinations dev does not accept.
+func checkDevFlags(c *cli.Context) error {
+	if c.IsSet("deployment") {
+		return ui.Usage("`--deployment` can't be used with `convex dev`.").
+			WithHint("To develop against this deployment, run `convex deployment select %s`, then run `convex dev` again.", c.String("deployment"))
+	}
+	if c.Bool("local") {
+		return ui.Usage("`--local` is no longer supported.").
+			WithHint("To use your local deployment, run `convex deployment select local`, then run `convex dev` again.")
+	}
+	if c.Bool("cloud") {
+		return ui.Usage("`--cloud` is no longer supported.").
+			WithHint("To use your cloud dev deployment, run `convex deployment select dev`, then run `convex dev` again.")
+	}
+	if !c.IsSet("configure") && (c.IsSet("team") || c.IsSet("project") || c.IsSet("dev-deployment")) {
+		return ui.Usage("`--team`, `--project` and `--dev-deployment` can only be used with `--configure`.")
+	}
+	if !c.Bool("once") {
+		if c.IsSet("debug-bundle-path") {
+			return ui.Usage("`--debug-bundle-path` can only be used with `--once`.")
+		}
+		if c.Bool("debug-node-apis") {
+			return ui.Usage("`--debug-node-apis` can only be used with `--once`.")
+		}
+	}
+	if c.IsSet("run-component") && !c.IsSet("run") {
+		return ui.Usage("Can't specify `--run-component` option without `--run`.")
+	}
+	for _, f := range []string{"local-cloud-port", "local-site-port"} {
+		if v := c.String(f); v != "" {
+			if n, err := strconv.Atoi(v); err != nil || n <= 0 || n > 65535 {
+				return ui.Usage("--%s must be a port number, got %q", f, v)
+			}
+		}
+	}
+	return nil
+}
+
+func (d *Deps) dev(c *cli.Context) error {
+	if err := checkDevFlags(c); err != nil {
+		return err
+	}
+	if err := push.CheckConvexDependency(d.Cwd, "run `npx convex dev`"); err != nil {
+		return pushErr(err)
+	}
+	ctx := c.Context
+	t, stop, err := d.devTarget(c)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	d.announceTarget("Developing against deployment:", t)
+	if c.Bool("skip-push") {
+		return nil
+	}
+
+	pc := push.NewClient(t.URL, t.AdminKey)
+	pc.HTTP = d.httpClient()
+	mode := c.String("tail-logs")
+	var tail *push.LogTail
+	if mode != "disable" {
+		tail = &push.LogTail{Client: pc, Out: lineWriter{d.Out}, Warn: warnWriter{d.Out}, Format: d.logFormat(false, false)}
+		logCtx, cancelLogs := context.WithCancel(ctx)
+		defer cancelLogs()
+		go tail.Run(logCtx)
+	}
+
+	opts := push.DevOptions{
+		Push:         d.pushOptions(c, t, pc, "dev"),
+		Once:         c.Bool("once"),
+		UntilSuccess: c.Bool("until-success"),
+		TraceEvents:  c.Bool("trace-events"),
+		WaitForEnvChange: func(ctx context.Context) error {
+			return waitForEnvChange(ctx, pc)
+		},
+	}
+	if tail != nil && mode == "pause-on-deploy" {
+		opts.Logs = tail
+	}
+	startCmd := c.String("start")
+	if startCmd == "" {
+		startCmd = c.String("run-sh")
+	}
+	var child *shellChild
+	switch {
+	case c.String("run") != "":
+		fn, comp := c.String("run"), c.String("run-component")
+		opts.OnFirstSuccess = func(ctx context.Context) error {
+			if err := d.runFunction(ctx, pc, fn, "{}", "", comp, false); err != nil {
+				return err
+			}
+			d.Out.Success("Finished running function %q", fn)
+			return nil
+		}
+	case startCmd != "":
+		opts.OnFirstSuccess = func(ctx context.Context) error {
+			var err error
+			child, err = d.startShell(startCmd)
+			return err
+		}
+	}
+	spin := d.newProgress()
+	opts.Push.Progress = spin.update
+	err = push.Dev(ctx, opts)
+	spin.stop()
+	if child != nil {
+		if opts.Once || opts.UntilSuccess {
+			if err == nil {
+				return child.wait()
+			}
+		}
+		child.stop()
+	}
+	if err != nil {
+		return pushErr(err)
+	}
+	return nil
+}
+
+// devTarget chooses, configures and (for local deployments) starts the
+// deployment dev pushes to. stop releases what it started.
+func (d *Deps) devTarget(c *cli.Context) (deployments.Target, func(), error) {
+	ctx := c.Context
+	nop := func() {}
+	var t deployments.Target
+	var err error
+	if c.IsSet("configure") {
+		t, err = d.ConfigureProject(c, ProjectSetup{Configure: orAsk(c.String("configure")), Team: c.String("team"), Project: c.String("project"), DevDeployment: c.String("dev-deployment")})
+	} else {
+		t, err = d.SelectTarget(c, "dev")
+		if err == nil && t.Kind == deployments.KindChooseProject {
+			t, err = d.ConfigureProject(c, ProjectSetup{Configure: "ask"})
+		}
+	}
+	if err != nil {
+		return t, nop, err
+	}
+	switch t.Kind {
+	case deployments.KindAnonymous:
+		port := func(f string) int { n, _ := strconv.Atoi(c.String(f)); return n }
+		dep, err := anonymous.EnsureAnonymous(ctx, anonymous.Options{
+			ProjectDir: d.Cwd, GlobalDir: deployments.GlobalDir(d.Env), Name: t.Name,
+			AgentMode: d.Env.Get("CONVEX_AGENT_MODE") == "anonymous",
+			CloudPort: port("local-cloud-port"), SitePort: port("local-site-port"),
+			Out: lineWriter{d.Out},
+		})
+		if err != nil {
+			return t, nop, err
+		}
+		t.Name, t.URL, t.AdminKey = dep.Name, dep.URL, dep.AdminKey
+		d.Log.AddSecret(t.AdminKey)
+		if _, err := d.SaveDeployment(ctx, t); err != nil {
+			dep.Close()
+			return t, nop, err
+		}
+		return t, func() { dep.Close() }, nil
+	case deployments.KindLocal:
+		if t.Name == "" {
+			return t, nop, ui.Errorf("this build cannot create a linked local deployment from `convex dev --configure` yet").
+				WithHint("Create one with `convex deployment create local`, then run `convex dev` again.")
+		}
+		r, err := anonymous.EnsureRunning(ctx, d.Cwd, deployments.GlobalDir(d.Env), t.Name)
+		if err != nil {
+			return t, nop, err
+		}
+		t.URL, t.AdminKey = r.URL, r.AdminKey
+		d.Log.AddSecret(t.AdminKey)
+		stop := nop
+		if r.Started {
+			stop = func() { r.Close() }
+		}
+		if _, err := d.SaveDeployment(ctx, t); err != nil {
+			stop()
+			return t, nop, err
+		}
+		return t, stop, nil
+	}
+	if t.URL == "" {
+		return t, nop, ui.Errorf("no deployment URL for %s", t.Describe())
+	}
+	if t.Kind != deployments.KindURL && t.Kind != deployments.KindSelfHosted && t.Kind != deployments.KindProd {
+		if _, err := d.SaveDeployment(ctx, t); err != nil {
+			return t, nop, err
+		}
+	}
+	return t, nop, nil
+}
+
+func orAsk(s string) string {
+	if s == "" {
+		return "ask"
+	}
+	return s
+}
+
+// pushOptions are the push settings shared by dev, deploy, run --push and
+// codegen, read from the command's flags.
+func (d *Deps) pushOptions(c *cli.Context, t deployments.Target, pc *push.Client, command string) push.Options {
+	o := push.Options{
+		URL:             t.URL,
+		AdminKey:        t.AdminKey,
+		DeploymentName:  t.Name,
+		DeploymentType:  string(t.Kind),
+		Dir:             d.Cwd,
+		Verbose:         flagBool(c, "verbose"),
+		NoCodegen:       flagString(c, "codegen") == "disable",
+		PushAllModules:  flagBool(c, "push-all-modules"),
+		DebugBundlePath: flagString(c, "debug-bundle-path"),
+		Client:          pc,
+		Stdout:          d.Stdout,
+		Stderr:          lineWriter{d.Out},
+	}
+	if flagBool(c, "live-component-sources") {
+		o.ExtraConditions = []string{"@convex-dev/component-source"}
+	}
+	if t.Cloud() && t.Kind == deployments.KindProd {
+		o.EnvFlag = "--prod"
+	} else if t.Kind == deployments.KindURL || t.Kind == deployments.KindSelfHosted {
+		o.EnvFlag = "--url " + t.URL + " --admin-key <admin key>"
+	}
+	mode := push.TypecheckMode(flagString(c, "typecheck"))
+	if mode != "" && mode != push.TypecheckDisable {
+		compiler := "tsc"
+		if cfg, err := push.LoadProjectConfig(d.Cwd, nil); err == nil {
+			compiler = cfg.TypeScriptCompiler
+		}
+		tc := &push.Typechecker{Mode: mode, Compiler: compiler, ProjectDir: d.Cwd, Stderr: lineWriter{d.Out}}
+		o.Typecheck = tc.Check
+	}
+	return o
+}
+
+// flagBool and flagString read a flag the command may not define.
+func flagBool(c *cli.Context, name string) bool {
+	for _, n := range c.FlagNames() {
+		if n == name {
+			return c.Bool(name)
+		}
+	}
+	return false
+}
+
+func flagString(c *cli.Context, name string) string {
+	for _, n := range c.FlagNames() {
+		if n == name {
+			return c.String(name)
+		}
+	}
+	return ""
+}
+
+// pushErr turns a push failure into the command's error. Push errors the
+// loop already printed only carry the exit code.
+func pushErr(err error) error {
+	var pe *push.Error
+	if !errors.As(err, &pe) {
+		return err
+	}
+	if pe.Printed {
+		return &ui.Error{Code: ui.ExitError}
+	}
+	msg := push.FormatError(err)
+	msg = strings.TrimPrefix(strings.TrimSuffix(msg, "\n"), "✖ ")
+	return &ui.Error{Msg: msg, Code: ui.ExitError}
+}
+
+// progress drives a spinner from push step texts.
+type progress struct {
+	spin *ui.Spinner
+	d    *Deps
+}
+
+func (d *Deps) newProgress() *progress { return &progress{d: d} }
+
+func (p *progress) update(s string) {
+	if p.spin == nil {
+		p.spin = p.d.Out.Spinner(s)
+		return
+	}
+	p.spin.Update("%s", s)
+}
+
+func (p *progress) stop() {
+	if p.spin != nil {
+		p.spin.Stop()
+		p.spin = nil
+	}
+}
+
+// lineWriter prints what library code writes as plain stderr messages,
+// one per line, without disturbing a spinner.
+type lineWriter struct{ out *ui.Printer }
+
+func (w lineWriter) Write(b []byte) (int, error) {
+	s := strings.TrimRight(string(b), "\n")
+	if s == "" && len(b) > 0 {
+		w.out.Message("")
+		return len(b), nil
+	}
+	for _, l := range strings.Split(s, "\n") {
+		w.out.Message("%s", l)
+	}
+	return len(b), nil
+}
+
+// waitForEnvChange polls the deployment's environment variables until they
+// differ from what they were when it started.
+func waitForEnvChange(ctx context.Context, c *push.Client) error {
+	before, err := c.EnvList(ctx)
+	if err != nil {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	key := fmt.Sprint(before)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+		now, err := c.EnvList(ctx)
+		if err == nil && fmt.Sprint(now) != key {
+			return nil
+		}
+	}
+}
+
+// shellChild is the --start command.
+type shellChild struct {
+	cmd  *exec.Cmd
+	done chan error
+	line string
+}
+
+// startShell runs line through the system shell with the terminal attached.
+func (d *Deps) startShell(line string) (*shellChild, error) {
+	var cmd *exec.Cmd
+	if runtime.GOOS == "windows" {
+		cmd = exec.Command("cmd", "/C", line)
+	} else {
+		cmd = exec.Command("sh", "-c", line)
+	}
+	cmd.Dir = d.Cwd
+	cmd.Stdin = d.Stdin
+	cmd.Stdout = d.Stdout
+	cmd.Stderr = d.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, ui.Errorf("Failed to run command `%s`: %v", line, err)
+	}
+	s := &shellChild{cmd: cmd, done: make(chan error, 1), line: line}
+	go func() { s.done <- cmd.Wait() }()
+	return s, nil
+}
+
+func (s *shellChild) wait() error {
+	err := <-s.done
+	s.done <- err
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ui.Errorf("Command `%s` exited with code %d", s.line, ee.ExitCode())
+	}
+	return err
+}
+
+// stop interrupts the command, kills it if it has not exited after a
+// second, and waits for it.
+func (s *shellChild) stop() {
+	if s.cmd.Process.Signal(os.Interrupt) == nil {
+		select {
+		case err := <-s.done:
+			s.done <- err
+			return
+		case <-time.After(time.Second):
+		}
+	}
+	s.cmd.Process.Kill()
+	err := <-s.done
+	s.done <- err
 }

@@ -1,6 +1,20 @@
 package commands
 
-import "github.com/urfave/cli/v2"
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/convex-go/convex/config"
+	"github.com/convex-go/convex/deployments"
+	"github.com/convex-go/convex/push"
+	"github.com/convex-go/convex/ui"
+)
 
 // envAction completes "<action> this project's production deployment" for
 // the env commands' selection flags.
@@ -37,7 +51,7 @@ func newEnvCommand(d *Deps) *cli.Command {
 					valueFlag("from-file", "file", "Read the value (with NAME) or NAME=value lines (without NAME) from this file."),
 					boolFlag("force", "When setting several variables, overwrite ones that already have a different value."),
 				}, selectionFlags(envAction, false)),
-				Action: d.notImplemented("env set"),
+				Action: d.envSet,
 			},
 			{
 				Name:        "get",
@@ -45,7 +59,7 @@ func newEnvCommand(d *Deps) *cli.Command {
 				ArgsUsage:   "<name>",
 				Description: "Print the value of one variable on stdout: convex env get NAME. Prints nothing (and succeeds) when it is not set.",
 				Flags:       selectionFlags(envAction, false),
-				Action:      d.notImplemented("env get"),
+				Action:      d.envGet,
 			},
 			{
 				Name:        "remove",
@@ -54,7 +68,7 @@ func newEnvCommand(d *Deps) *cli.Command {
 				ArgsUsage:   "<name>",
 				Description: "Remove a variable: convex env remove NAME. Succeeds when it was not set.",
 				Flags:       selectionFlags(envAction, false),
-				Action:      d.notImplemented("env remove"),
+				Action:      d.envRemove,
 			},
 			{
 				Name:  "list",
@@ -68,9 +82,306 @@ func newEnvCommand(d *Deps) *cli.Command {
 					boolFlag("names-only", "Print only the names, no values."),
 					boolFlag("include-values", "Print NAME=value lines (the default unless a coding agent is detected). Scripts that need the values should pass it."),
 				}, selectionFlags(envAction, false)),
-				Action: d.notImplemented("env list"),
+				Action: d.envList,
 			},
 			newEnvDefaultCommand(d),
 		},
 	}
+}
+
+// deploymentEnv is the environment of the selected deployment, reachable
+// for the command's duration.
+type deploymentEnv struct {
+	client *push.Client
+	target deployments.Target
+	stop   func()
+}
+
+func (e deploymentEnv) notice() string { return deploymentNotice(e.target) }
+
+func (d *Deps) openEnv(c *cli.Context, action string) (deploymentEnv, error) {
+	if err := push.CheckConvexDependency(d.Cwd, "env "+action); err != nil {
+		return deploymentEnv{}, pushErr(err)
+	}
+	t, stop, err := d.reachTarget(c, "env")
+	if err != nil {
+		return deploymentEnv{}, err
+	}
+	pc := push.NewClient(t.URL, t.AdminKey)
+	pc.HTTP = d.httpClient()
+	return deploymentEnv{client: pc, target: t, stop: stop}, nil
+}
+
+func (e deploymentEnv) list(c *cli.Context) (map[string]string, []string, error) {
+	vars, err := e.client.EnvList(c.Context)
+	if err != nil {
+		return nil, nil, ui.Wrap(err, "Could not read the environment variables of %s", e.target.URL)
+	}
+	vals := map[string]string{}
+	var order []string
+	for _, v := range vars {
+		vals[v.Name] = v.Value
+		order = append(order, v.Name)
+	}
+	return vals, order, nil
+}
+
+func (e deploymentEnv) update(c *cli.Context, vals map[string]*string) error {
+	names := make([]string, 0, len(vals))
+	for n := range vals {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	changes := make([]push.EnvChange, 0, len(names))
+	for _, n := range names {
+		changes = append(changes, push.EnvChange{Name: n, Value: vals[n]})
+	}
+	if err := e.client.UpdateEnv(c.Context, changes); err != nil {
+		return ui.Wrap(err, "Could not update the environment variables of %s", e.target.URL)
+	}
+	return nil
+}
+
+// managedEnvNames are variables the CLI itself uses to pick deployments;
+// setting them on a deployment is never what the user meant.
+func managedEnvNames() map[string]bool {
+	m := map[string]bool{"CONVEX_DEPLOY_KEY": true, "CONVEX_DEPLOYMENT_TOKEN": true, "CONVEX_DEPLOYMENT": true,
+		"CONVEX_SELF_HOSTED_URL": true, "CONVEX_SELF_HOSTED_ADMIN_KEY": true}
+	for _, n := range config.URLVarNames {
+		m[n] = true
+	}
+	for _, n := range config.SiteVarNames {
+		m[n] = true
+	}
+	return m
+}
+
+// joinAnd lists names as "A", "A and B" or "A, B, and C".
+func joinAnd(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	case 2:
+		return names[0] + " and " + names[1]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + ", and " + names[len(names)-1]
+}
+
+func (d *Deps) envSet(c *cli.Context) error {
+	name, value := c.Args().Get(0), c.Args().Get(1)
+	hasValue := c.Args().Len() > 1
+	if n, v, ok := strings.Cut(name, "="); ok && validEnvName(n) {
+		if hasValue {
+			return ui.Usage("Give either NAME=value or NAME value, not both.").
+				WithHint("Are quotes missing around the value? Try: convex env set '%s %s'", name, value)
+		}
+		name, value, hasValue = n, v, true
+	}
+	fromFile := c.String("from-file")
+	readFile := func() (string, error) {
+		path := fromFile
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(d.Cwd, path)
+		}
+		b, err := os.ReadFile(path)
+		if os.IsNotExist(err) {
+			return "", ui.Errorf("file not found: %s", fromFile)
+		}
+		if err != nil {
+			return "", ui.Errorf("Cannot read %s: %v", fromFile, err)
+		}
+		return string(b), nil
+	}
+
+	if name != "" {
+		if !validEnvName(name) {
+			return ui.Usage("%q is not a valid variable name (letters, digits and _, starting with a letter).", name)
+		}
+		switch {
+		case hasValue:
+			if fromFile != "" {
+				return ui.Usage("Give the value either as an argument or with --from-file, not both.")
+			}
+		case fromFile != "":
+			v, err := readFile()
+			if err != nil {
+				return err
+			}
+			value = v
+		case d.interactive():
+			v, err := d.prompter().Input("Enter value for "+name+":", "")
+			if err != nil {
+				return err
+			}
+			value = v
+		default:
+			b, err := io.ReadAll(d.Stdin)
+			if err != nil {
+				return ui.Wrap(err, "reading the value from stdin")
+			}
+			value = strings.TrimSuffix(string(b), "\n")
+		}
+		e, err := d.openEnv(c, "set")
+		if err != nil {
+			return err
+		}
+		defer e.stop()
+		if err := e.update(c, map[string]*string{name: &value}); err != nil {
+			return err
+		}
+		d.Out.Success("Successfully set %s%s", name, e.notice())
+		return nil
+	}
+
+	var src, source string
+	switch {
+	case fromFile != "":
+		v, err := readFile()
+		if err != nil {
+			return err
+		}
+		src, source = v, fromFile
+	case !d.interactive():
+		b, err := io.ReadAll(d.Stdin)
+		if err != nil {
+			return ui.Wrap(err, "reading variables from stdin")
+		}
+		src, source = string(b), "stdin"
+	default:
+		return ui.Usage("No environment variables specified to be set.").
+			WithHint("Give NAME value, NAME=value, or --from-file with NAME=value lines.")
+	}
+	parsed := config.ParseDotenv([]byte(src))
+	managed := managedEnvNames()
+	var skipped []string
+	for n := range parsed {
+		if managed[n] {
+			skipped = append(skipped, n)
+			delete(parsed, n)
+		}
+	}
+	if len(skipped) > 0 {
+		sort.Strings(skipped)
+		d.Out.Message("Skipping %d CLI-managed environment variable(s): %s", len(skipped), joinAnd(skipped))
+	}
+	if len(parsed) == 0 {
+		d.Out.Message("No environment variables found in %s.", source)
+		return nil
+	}
+	e, err := d.openEnv(c, "set")
+	if err != nil {
+		return err
+	}
+	defer e.stop()
+	existing, _, err := e.list(c)
+	if err != nil {
+		return err
+	}
+	var conflicts []string
+	changes := map[string]*string{}
+	added, updated, same := 0, 0, 0
+	for n, v := range parsed {
+		old, ok := existing[n]
+		switch {
+		case !ok:
+			added++
+		case old == v:
+			same++
+			continue
+		default:
+			updated++
+			conflicts = append(conflicts, n)
+		}
+		v := v
+		changes[n] = &v
+	}
+	sort.Strings(conflicts)
+	if len(conflicts) > 0 && !c.Bool("force") {
+		return ui.Errorf("environment variable(s) %s already exist(s) with different value(s).", strings.Join(conflicts, ", ")).
+			WithHint("Nothing was changed. Use --force to overwrite existing values.")
+	}
+	if len(changes) == 0 {
+		d.Out.Success("All %d environment variable(s) from %s already set%s", len(parsed), source, e.notice())
+		return nil
+	}
+	if err := e.update(c, changes); err != nil {
+		return err
+	}
+	d.Out.Success("Successfully set %d environment variable(s) from %s (%d new, %d updated, %d unchanged)%s",
+		len(changes), source, added, updated, same, e.notice())
+	return nil
+}
+
+func (d *Deps) envGet(c *cli.Context) error {
+	name := c.Args().First()
+	e, err := d.openEnv(c, "get")
+	if err != nil {
+		return err
+	}
+	defer e.stop()
+	vals, _, err := e.list(c)
+	if err != nil {
+		return err
+	}
+	v, ok := vals[name]
+	if !ok {
+		d.Out.Failure("Environment variable %q not found%s", name, e.notice())
+		return nil
+	}
+	d.Out.Result("%s", v)
+	return nil
+}
+
+func (d *Deps) envRemove(c *cli.Context) error {
+	name := c.Args().First()
+	e, err := d.openEnv(c, "remove")
+	if err != nil {
+		return err
+	}
+	defer e.stop()
+	if err := e.update(c, map[string]*string{name: nil}); err != nil {
+		return err
+	}
+	d.Out.Success("Successfully unset %s%s", name, e.notice())
+	return nil
+}
+
+func (d *Deps) envList(c *cli.Context) error {
+	if c.Bool("names-only") && c.Bool("include-values") {
+		return ui.Usage("--include-values cannot be used with --names-only.")
+	}
+	e, err := d.openEnv(c, "list")
+	if err != nil {
+		return err
+	}
+	defer e.stop()
+	vals, order, err := e.list(c)
+	if err != nil {
+		return err
+	}
+	if len(order) == 0 {
+		d.Out.Message("No environment variables set%s", e.notice())
+		return nil
+	}
+	namesOnly := c.Bool("names-only")
+	if !namesOnly && !c.Bool("include-values") {
+		if agent := agentName(d.Env); agent != "" {
+			namesOnly = true
+			defer d.Out.Message("Listed names only because a coding agent (%s) seems to be running this command. Pass --include-values to print the values too.", agent)
+		}
+	}
+	for _, n := range order {
+		if namesOnly {
+			d.Out.Result("%s", n)
+			continue
+		}
+		v := vals[n]
+		if strings.Contains(v, "#") || strings.Contains(v, "\r") {
+			d.Out.Warn("Warning (%s): the value contains %s; check that your env file tools read it back unchanged.", n, map[bool]string{true: "'#'", false: "a carriage return"}[strings.Contains(v, "#")])
+		}
+		d.Out.Result("%s", fmt.Sprintf("%s=%s", n, dotenvValue(v)))
+	}
+	return nil
 }
