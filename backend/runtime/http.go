@@ -44,8 +44,14 @@ func (m *ModuleSet) RunHTTP(ctx context.Context, r *http.Request, host ActionHos
 	}
 	u := *r.URL
 	u.Scheme, u.Host = scheme, r.Host
+	header := r.Header
+	if r.Host != "" && header.Get("Host") == "" {
+		// net/http moves Host out of the header map; the action should see it.
+		header = header.Clone()
+		header.Set("Host", r.Host)
+	}
 	return m.RunHTTPRequest(ctx, HTTPRequest{
-		Method: r.Method, URL: u.String(), Path: r.URL.Path, Header: r.Header, Body: body,
+		Method: r.Method, URL: u.String(), Path: r.URL.Path, Header: header, Body: body,
 		Host: host, Env: env,
 	})
 }
