@@ -1008,33 +1008,10 @@ func (d *Deps) createLocalDeployment(c *cli.Context, client *deployments.Client,
 		return ui.Errorf("No project is configured here yet.").
 			WithHint("Use team:project:local to say which project the local deployment belongs to.")
 	}
-	ports, err := anonymous.ChoosePorts(anonymous.PortRequest{})
+	t, err := d.registerLocal(ctx, client, proj, "")
 	if err != nil {
 		return err
 	}
-	sp := d.Out.Spinner("Registering a local deployment...")
-	started, err := client.StartLocalDeployment(ctx, ports.Cloud, proj.TeamSlug, proj.Slug, "")
-	if err != nil {
-		sp.Fail("Could not register the local deployment.")
-		return err
-	}
-	sp.Stop()
-	id := started.ProjectID
-	if id == 0 {
-		id = proj.ID
-	}
-	cfg := &anonymous.Config{Ports: ports, BackendVersion: anonymous.BackendVersion(), DeploymentName: started.DeploymentName, CloudProjectID: &id}
-	if err := mintLocalCredentials(cfg, started.DeploymentName); err != nil {
-		return err
-	}
-	if err := anonymous.SaveConfig(stateDir, cfg); err != nil {
-		return err
-	}
-	if err := anonymous.EnsureGitignore(d.Cwd); err != nil {
-		return err
-	}
-	t := deployments.Target{Kind: deployments.KindLocal, Name: started.DeploymentName,
-		URL: "http://127.0.0.1:" + strconv.Itoa(ports.Cloud), Team: proj.TeamSlug, Project: proj.Slug}
 	if c.Bool("select") {
 		if err := d.saveSelection(ctx, t); err != nil {
 			return err
@@ -1459,4 +1436,66 @@ func (d *Deps) usageLimitsRemove(c *cli.Context) error {
 	}
 	d.Out.Success("Deleted the %s usage limit on %s per %s%s.", typ, metricLabel(metric), window, deploymentNotice(t))
 	return nil
+}
+
+// registerLocal registers a local deployment of proj with Convex (reusing
+// name when given), mints its credentials and saves its state in the
+// project, ready to be started.
+func (d *Deps) registerLocal(ctx context.Context, client *deployments.Client, proj deployments.Project, name string) (deployments.Target, error) {
+	ports, err := anonymous.ChoosePorts(anonymous.PortRequest{})
+	if err != nil {
+		return deployments.Target{}, err
+	}
+	sp := d.Out.Spinner("Registering a local deployment...")
+	started, err := client.StartLocalDeployment(ctx, ports.Cloud, proj.TeamSlug, proj.Slug, name)
+	if err != nil {
+		sp.Fail("Could not register the local deployment.")
+		return deployments.Target{}, err
+	}
+	sp.Stop()
+	id := started.ProjectID
+	if id == 0 {
+		id = proj.ID
+	}
+	cfg := &anonymous.Config{Ports: ports, BackendVersion: anonymous.BackendVersion(), DeploymentName: started.DeploymentName, CloudProjectID: &id}
+	if err := mintLocalCredentials(cfg, started.DeploymentName); err != nil {
+		return deployments.Target{}, err
+	}
+	if err := anonymous.SaveConfig(anonymous.ProjectStateDir(d.Cwd), cfg); err != nil {
+		return deployments.Target{}, err
+	}
+	if err := anonymous.EnsureGitignore(d.Cwd); err != nil {
+		return deployments.Target{}, err
+	}
+	d.Log.AddSecret(cfg.AdminKey)
+	return deployments.Target{Kind: deployments.KindLocal, Name: started.DeploymentName, URL: "http://127.0.0.1:" + strconv.Itoa(ports.Cloud),
+		AdminKey: cfg.AdminKey, Team: proj.TeamSlug, Project: proj.Slug}, nil
+}
+
+// PrepareLocalDeployment makes sure the linked local deployment t (from
+// SelectTarget or ConfigureProject, Kind local) has saved state in this
+// project, registering it with Convex when it has none yet (spec cli §8.3),
+// so anonymous.EnsureRunning can start it. t must carry Team and Project
+// when it has no state.
+func (d *Deps) PrepareLocalDeployment(c *cli.Context, t deployments.Target) (deployments.Target, error) {
+	if cfg, err := anonymous.LoadConfig(anonymous.ProjectStateDir(d.Cwd)); err != nil {
+		return t, err
+	} else if cfg != nil && cfg.DeploymentName != "" && (t.Name == "" || cfg.DeploymentName == t.Name) {
+		t.Name, t.URL, t.AdminKey = cfg.DeploymentName, "http://127.0.0.1:"+strconv.Itoa(cfg.Ports.Cloud), cfg.AdminKey
+		return t, nil
+	}
+	if t.Team == "" || t.Project == "" {
+		return t, ui.Errorf("Cannot tell which project the local deployment %s belongs to.", t.Name).
+			WithHint("Run `convex dev --configure existing --dev-deployment local`.")
+	}
+	client, err := d.loggedInClient(c)
+	if err != nil {
+		return t, err
+	}
+	proj, err := client.ProjectBySlugs(c.Context, t.Team, t.Project)
+	if err != nil {
+		return t, err
+	}
+	d.Out.Message("%s", d.Out.Paint("You're trying out local deployments linked to a project (beta). Learn more: https://docs.convex.dev/cli/local-deployments", ui.Gray))
+	return d.registerLocal(c.Context, client, proj, t.Name)
 }

@@ -116,8 +116,8 @@ type ProjectSetup struct {
 
 // ConfigureProject chooses or creates a cloud project for `convex dev` and
 // returns the user's dev deployment in it. It logs in first when needed.
-// With DevDeployment "local" it returns a KindLocal target with only Team
-// and Project set: the caller registers and starts the local deployment.
+// With DevDeployment "local" it registers a local deployment of the project
+// (or reuses the project's saved one) and returns it; the caller starts it.
 // Nothing is written to .env.local; the caller saves the selection.
 func (d *Deps) ConfigureProject(c *cli.Context, s ProjectSetup) (deployments.Target, error) {
 	ctx := c.Context
@@ -177,7 +177,9 @@ func (d *Deps) ConfigureProject(c *cli.Context, s ProjectSetup) (deployments.Tar
 		d.Out.Success("Reinitialized project %s", project)
 	}
 	if s.DevDeployment == "local" {
-		return deployments.Target{Kind: deployments.KindLocal, Team: team.Slug, Project: project, Source: "convex dev --configure"}, nil
+		t, err := d.PrepareLocalDeployment(c, deployments.Target{Kind: deployments.KindLocal, Team: team.Slug, Project: project})
+		t.Source = "convex dev --configure"
+		return t, err
 	}
 	cr, err := client.ProvisionAndAuthorize(ctx, team.Slug, project, "dev")
 	if err != nil {

@@ -59,8 +59,11 @@ func TestConfigureProject(t *testing.T) {
 	}
 
 	got, _, err = configure(t, fc, url, logged(), ProjectSetup{Configure: "new", Project: "Local One", DevDeployment: "local"})
-	if err != nil || got.Kind != deployments.KindLocal || got.Project != "local-one" || got.Name != "" {
+	if err != nil || got.Kind != deployments.KindLocal || got.Project != "local-one" || got.Name != "local-acme-local_one" || got.AdminKey == "" || got.URL == "" {
 		t.Errorf("local dev deployment: %+v %v", got, err)
+	}
+	if _, ok := fc.Deployment("local-acme-local_one"); !ok {
+		t.Error("the local deployment was not registered with the cloud")
 	}
 
 	if _, _, err = configure(t, fc, url, logged(), ProjectSetup{Configure: "existing", Project: "nope"}); err == nil || !strings.Contains(err.Error(), `no project "nope"`) {
