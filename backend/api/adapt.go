@@ -25,8 +25,25 @@ func convertAnalysis(in map[string]runtime.ModuleAnalysis) (map[string]analyzedM
 type jobInfo = store.Job
 
 func (s *Server) setJobState(id, state, msg string) error {
+	var err error
 	if msg != "" {
-		return s.store.SetJobState(id, state, msg)
+		err = s.store.SetJobState(id, state, msg)
+	} else {
+		err = s.store.SetJobState(id, state)
 	}
-	return s.store.SetJobState(id, state)
+	if err == nil {
+		s.storeCommitted(store.ScheduledFunctionsName)
+	}
+	return err
+}
+
+// storeCommitted reports a commit the store made on its own (job states,
+// file uploads) to subscriptions, which see it as a write to tables.
+func (s *Server) storeCommitted(tables ...string) {
+	ts, err := s.store.LatestTS()
+	if err != nil {
+		s.logf("reading the latest commit: %v", err)
+		return
+	}
+	s.hub.Committed(ts, tables)
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/convex-go/convex/backend/runtime"
+	"github.com/convex-go/convex/backend/store"
 	"github.com/convex-go/convex/backend/values"
 )
 
@@ -85,7 +86,11 @@ func (h *actionHost) CancelJob(id string) error {
 }
 
 func (h *actionHost) StoreBlob(data []byte, contentType string) (string, error) {
-	return h.s.store.PutBlob(bytes.NewReader(data), contentType)
+	id, err := h.s.store.PutBlob(bytes.NewReader(data), contentType)
+	if err == nil {
+		h.s.storeCommitted(store.StorageName)
+	}
+	return id, err
 }
 
 func (h *actionHost) GetBlob(id string) ([]byte, string, error) {
@@ -124,8 +129,13 @@ func (h *actionHost) Syscall(ctx context.Context, op string, args []byte) ([]byt
 			tx.Rollback()
 			return nil, err
 		}
-		if _, err := tx.Commit(); err != nil {
+		writes := tx.Writes()
+		ts, err := tx.Commit()
+		if err != nil {
 			return nil, err
+		}
+		if tx.IsWrite() {
+			h.s.committed(ts, writes)
 		}
 		return res, nil
 	}

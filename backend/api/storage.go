@@ -49,6 +49,7 @@ func (s *Server) handleStorageUpload(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return fmt.Errorf("storing upload: %w", err)
 	}
+	s.storeCommitted(store.StorageName)
 	writeJSON(w, http.StatusOK, map[string]string{"storageId": id})
 	return nil
 }
