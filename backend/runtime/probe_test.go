@@ -65,6 +65,7 @@ export const web = queryGeneric({ args: {}, handler: async () => {
     num: new Intl.NumberFormat().format(-1234567.891), tz: Intl.DateTimeFormat().resolvedOptions().timeZone,
     day: new Intl.DateTimeFormat("en-US").format(new Date(Date.UTC(2024, 0, 2))),
     list: new Intl.ListFormat("en", { type: "conjunction" }).format(["a", "b", "c"]),
+    streamed: (() => { const td = new TextDecoder(); const b = new TextEncoder().encode("€!"); return td.decode(b.subarray(0, 2), { stream: true }) + "|" + td.decode(b.subarray(2)); })(),
   };
 }});
 
@@ -308,7 +309,7 @@ func TestWebAPIs(t *testing.T) {
 		"json": map[string]any{"k": 1.0}, "status": 201.0, "ok": true, "form": "a=1+2&b=x%26y",
 		"blobText": "abc", "blobSize": 3.0, "asyncIter": "symbol", "self": true,
 		"grouped": "even,odd", "fromAsync": "1,2", "resolvers": "function", "wellFormed": false,
-		"money": "$1,234.50", "num": "-1,234,567.891", "tz": "UTC", "day": "1/2/2024", "list": "a, b, and c",
+		"money": "$1,234.50", "num": "-1,234,567.891", "tz": "UTC", "day": "1/2/2024", "list": "a, b, and c", "streamed": "|€!",
 	}
 	for k, w := range want {
 		if g, ok := got[k]; !ok || !equalJSON(g, w) {

@@ -73,8 +73,21 @@ class TextEncoder {
   }
 }
 
+// utf8Complete returns how many leading bytes form whole UTF-8 sequences
+// (a streaming decode keeps the rest for the next chunk).
+function utf8Complete(b) {
+  const n = b.length;
+  for (let back = 1; back <= 3 && back <= n; back++) {
+    const c = b[n - back];
+    if ((c & 0xc0) === 0x80) continue; // continuation byte
+    const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    return need > back ? n - back : n;
+  }
+  return n;
+}
+
 class TextDecoder {
-  #fatal; #ignoreBOM;
+  #fatal; #ignoreBOM; #pending = null; #seenBOM = false;
   constructor(label = "utf-8", options = {}) {
     const l = String(label).toLowerCase().trim();
     if (l !== "utf-8" && l !== "utf8" && l !== "unicode-1-1-utf-8") {
@@ -86,10 +99,23 @@ class TextDecoder {
   get encoding() { return "utf-8"; }
   get fatal() { return this.#fatal; }
   get ignoreBOM() { return this.#ignoreBOM; }
-  decode(input) {
-    if (input === undefined) return "";
-    let b = toBytes(input);
-    if (!this.#ignoreBOM && b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
+  decode(input, options = {}) {
+    let b = input === undefined ? new Uint8Array(0) : toBytes(input);
+    if (this.#pending !== null) {
+      const joined = new Uint8Array(this.#pending.length + b.length);
+      joined.set(this.#pending);
+      joined.set(b, this.#pending.length);
+      b = joined;
+      this.#pending = null;
+    }
+    if (options.stream) {
+      const k = utf8Complete(b);
+      if (k < b.length) this.#pending = b.slice(k);
+      b = b.subarray(0, k);
+    }
+    if (!this.#ignoreBOM && !this.#seenBOM && b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
+    if (b.length > 0) this.#seenBOM = true;
+    if (!options.stream) this.#seenBOM = false;
     return utf8Decode(b, this.#fatal);
   }
 }
