@@ -80,3 +80,45 @@ func TestConfigureProject(t *testing.T) {
 		t.Errorf("not logged in: %v", err)
 	}
 }
+
+func TestPrepareLocalDeploymentFromSelection(t *testing.T) {
+	fc := fakecloud.New(fakecloud.Options{})
+	url := fc.Start()
+	defer fc.Close()
+	sd, err := fc.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	env := config.MapEnv{"HOME": dir, "CONVEX_PROVISION_HOST": url, "CONVEX_OVERRIDE_ACCESS_TOKEN": sd.AccessToken,
+		"CONVEX_DEPLOYMENT": "local:local-acme-chat"}
+	// The cloud knows the local deployment; this checkout has no state for it.
+	c0 := deployments.NewClient(deployments.ClientOptions{Host: url, Auth: sd.AccessToken})
+	if _, err := c0.StartLocalDeployment(context.Background(), 3210, "acme", "chat", ""); err != nil {
+		t.Fatal(err)
+	}
+	d := &Deps{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Env: env, Cwd: dir}
+	d.init()
+	var got deployments.Target
+	app := &cli.App{Action: func(c *cli.Context) error {
+		sel, err := d.SelectTarget(c, "dev")
+		if err != nil {
+			return err
+		}
+		if sel.Kind != deployments.KindLocal || sel.URL != "" || sel.Team != "acme" {
+			t.Errorf("selection = %+v", sel)
+		}
+		got, err = d.PrepareLocalDeployment(c, sel)
+		return err
+	}, ExitErrHandler: func(*cli.Context, error) {}}
+	if err := app.RunContext(context.Background(), []string{"convex"}); err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "local-acme-chat" || got.AdminKey == "" || got.URL == "" {
+		t.Errorf("prepared = %+v", got)
+	}
+	lc, err := deployments.LoadProjectLocalConfig(dir)
+	if err != nil || lc == nil || lc.DeploymentName != "local-acme-chat" || lc.CloudProjectID == nil || *lc.CloudProjectID != sd.ProjectID {
+		t.Errorf("saved state = %+v, %v", lc, err)
+	}
+}
