@@ -23,10 +23,11 @@ type jsEngine interface {
 
 // jsVM is one JavaScript realm. It is used by one goroutine at a time.
 type jsVM interface {
-	// call runs globalThis entry point __convexHost.run(arg) with the
-	// host h answering host operations, drives promises and async host
+	// call runs the shim's entry point with arg (JSON of entryRequest) and
+	// the host h answering host operations, drives promises and async host
 	// operations until the returned value settles, and returns the string
-	// it settles to. A thrown value is returned as *jsThrow.
+	// it settles to ("ok:<json>" or "err:<json>"). A value thrown past the
+	// shim is returned as *jsThrow.
 	call(ctx context.Context, h host, arg string) (string, error)
 	// interrupt stops the running call from another goroutine.
 	interrupt(reason error)
