@@ -14,8 +14,8 @@ import (
 // maxBody bounds request bodies; pushes can be large (spec §2.0: ≥100 MiB).
 const maxBody = 128 << 20
 
-// readBody returns the request body, decompressing Content-Encoding br/gzip
-// is not used by the CLI; only br and identity are accepted.
+// readBody returns the request body, decompressing a Brotli body (the
+// CLI's push requests). Other content encodings are refused.
 func readBody(r *http.Request) ([]byte, error) {
 	var rd io.Reader = http.MaxBytesReader(nil, r.Body, maxBody)
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
