@@ -169,7 +169,7 @@ func Start(ctx context.Context, cfg Config) (*Running, error) {
 		case <-r.done:
 		}
 	}()
-	if err := waitReady(ctx, r.CloudURL, cfg.InstanceName, cloudLn.Addr().String()); err != nil {
+	if err := waitReady(ctx, cfg.InstanceName, cloudLn.Addr().String()); err != nil {
 		r.Close()
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func Start(ctx context.Context, cfg Config) (*Running, error) {
 }
 
 // waitReady polls /instance_name on the bound address until it answers.
-func waitReady(ctx context.Context, _ string, name, addr string) error {
+func waitReady(ctx context.Context, name, addr string) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
