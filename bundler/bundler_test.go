@@ -314,3 +314,13 @@ func TestNotADirectory(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestMissingConvexPackageAdvice(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "convex", "a.ts"), "import { queryGeneric } from \"convex/server\";\nexport const q = queryGeneric({ args: {}, handler: async () => 1 });\n")
+	_, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
+	var be *Error
+	if !asError(err, &be) || !strings.Contains(be.Advice, "npm install") {
+		t.Errorf("err = %v", err)
+	}
+}

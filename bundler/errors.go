@@ -95,6 +95,11 @@ func buildError(msgs []api.Message, platform api.Platform, prefix string) *Error
 		e.Diagnostics = append(e.Diagnostics, d)
 	}
 	e.Formatted = strings.Join(api.FormatMessages(msgs, api.FormatMessagesOptions{Kind: api.ErrorMessage}), "")
+	for _, m := range msgs {
+		if strings.HasPrefix(m.Text, `Could not resolve "convex/`) || m.Text == `Could not resolve "convex"` {
+			e.Advice = "The `convex` npm package is not installed here. Run `npm install` (or your package manager's install) in the project directory."
+		}
+	}
 	if recommendNode {
 		e.Advice = useNodeAdvice
 	}

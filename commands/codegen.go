@@ -43,11 +43,11 @@ func (d *Deps) codegen(c *cli.Context) error {
 		return ui.Errorf("`--system-udfs` is not available in this build.")
 	}
 	if err := push.CheckConvexDependency(d.Cwd, "codegen"); err != nil {
-		return pushErr(err)
+		return d.pushErr(err)
 	}
 	cfg, err := push.LoadProjectConfig(d.Cwd, warnWriter{d.Out})
 	if err != nil {
-		return pushErr(err)
+		return d.pushErr(err)
 	}
 	dryRun, debug := c.Bool("dry-run"), c.Bool("debug")
 	if c.Bool("init") {
@@ -73,14 +73,14 @@ func (d *Deps) codegen(c *cli.Context) error {
 		o.Progress = spin.update
 		if _, err := push.Run(c.Context, o); err != nil {
 			spin.stop()
-			return pushErr(err)
+			return d.pushErr(err)
 		}
 		return nil
 	}
 	o := push.Options{Dir: d.Cwd, CommonJS: c.Bool("commonjs"), Stdout: d.Stdout, Stderr: lineWriter{d.Out}, Progress: spin.update}
 	if _, err := push.CodegenLocal(c.Context, o, dryRun, debug); err != nil {
 		spin.stop()
-		return pushErr(err)
+		return d.pushErr(err)
 	}
 	spin.stop()
 	if dryRun || debug {
@@ -89,7 +89,7 @@ func (d *Deps) codegen(c *cli.Context) error {
 	mode := push.TypecheckMode(c.String("typecheck"))
 	tc := &push.Typechecker{Mode: mode, Compiler: cfg.TypeScriptCompiler, ProjectDir: d.Cwd, Stderr: lineWriter{d.Out}}
 	if err := tc.Check(c.Context, cfg.FunctionsDir(d.Cwd)); err != nil {
-		return pushErr(err)
+		return d.pushErr(err)
 	}
 	return nil
 }

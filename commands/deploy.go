@@ -113,7 +113,7 @@ func (d *Deps) deploy(c *cli.Context) error {
 	ctx := c.Context
 	dryRun := c.Bool("dry-run")
 	if err := push.CheckConvexDependency(d.Cwd, "push"); err != nil {
-		return pushErr(err)
+		return d.pushErr(err)
 	}
 	o := d.SelectionOptions(c, "deploy")
 	o.PreviewCreate = c.String("preview-create")
@@ -149,6 +149,7 @@ func (d *Deps) deploy(c *cli.Context) error {
 		return ui.Errorf("no deployment URL for %s", t.Describe())
 	}
 	d.announceTarget("Deploying code to deployment:", t)
+	d.Out.Message("Deploying to %s", t.Describe())
 	if t.ConfiguredName != "" && t.ConfiguredName != t.Name && !c.Bool("yes") && t.Kind == deployments.KindProd {
 		d.Out.Message("You're currently developing against your dev deployment\n\n  %s (set in CONVEX_DEPLOYMENT)\n", t.ConfiguredName)
 		d.Out.Message("Your prod deployment %s serves traffic at:\n\n  %s\n", t.Name, t.URL)
@@ -185,7 +186,7 @@ func (d *Deps) deploy(c *cli.Context) error {
 	res, err := push.Run(ctx, po)
 	spin.stop()
 	if err != nil {
-		return pushErr(err)
+		return d.pushErr(err)
 	}
 	if res.Stopped {
 		return nil

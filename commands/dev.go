@@ -122,7 +122,7 @@ func (d *Deps) dev(c *cli.Context) error {
 		return err
 	}
 	if err := push.CheckConvexDependency(d.Cwd, "run `npx convex dev`"); err != nil {
-		return pushErr(err)
+		return d.pushErr(err)
 	}
 	ctx := c.Context
 	t, stop, err := d.devTarget(c)
@@ -193,7 +193,7 @@ func (d *Deps) dev(c *cli.Context) error {
 		child.stop()
 	}
 	if err != nil {
-		return pushErr(err)
+		return d.pushErr(err)
 	}
 	return nil
 }
@@ -331,8 +331,9 @@ func flagString(c *cli.Context, name string) string {
 }
 
 // pushErr turns a push failure into the command's error. Push errors the
-// loop already printed only carry the exit code.
-func pushErr(err error) error {
+// loop already printed only carry the exit code; esbuild diagnostics are
+// printed as esbuild renders them.
+func (d *Deps) pushErr(err error) error {
 	var pe *push.Error
 	if !errors.As(err, &pe) {
 		return err
@@ -340,9 +341,22 @@ func pushErr(err error) error {
 	if pe.Printed {
 		return &ui.Error{Code: ui.ExitError}
 	}
-	msg := push.FormatError(err)
-	msg = strings.TrimPrefix(strings.TrimSuffix(msg, "\n"), "✖ ")
-	return &ui.Error{Msg: msg, Code: ui.ExitError}
+	if pe.DetailFirst() && pe.Detail != "" {
+		lineWriter{d.Out}.Write([]byte(pe.Detail))
+		e := &ui.Error{Msg: "Could not bundle the Convex functions (see the errors above).", Code: ui.ExitError}
+		if pe.Hint != "" {
+			return e.WithHint("%s", strings.TrimSpace(pe.Hint))
+		}
+		return e
+	}
+	e := &ui.Error{Msg: pe.Error(), Code: ui.ExitError}
+	if pe.Detail != "" {
+		e.Msg += "\n" + strings.TrimRight(pe.Detail, "\n")
+	}
+	if pe.Hint != "" {
+		return e.WithHint("%s", strings.TrimSpace(pe.Hint))
+	}
+	return e
 }
 
 // progress drives a spinner from push step texts.

@@ -101,7 +101,7 @@ func (e deploymentEnv) notice() string { return deploymentNotice(e.target) }
 
 func (d *Deps) openEnv(c *cli.Context, action string) (deploymentEnv, error) {
 	if err := push.CheckConvexDependency(d.Cwd, "env "+action); err != nil {
-		return deploymentEnv{}, pushErr(err)
+		return deploymentEnv{}, d.pushErr(err)
 	}
 	t, stop, err := d.reachTarget(c, "env")
 	if err != nil {

@@ -73,7 +73,7 @@ func (d *Deps) run(c *cli.Context) error {
 	}
 	if c.Bool("push") {
 		if err := push.CheckConvexDependency(d.Cwd, "run"); err != nil {
-			return pushErr(err)
+			return d.pushErr(err)
 		}
 	}
 	t, stop, err := d.reachTarget(c, "run")
@@ -90,7 +90,7 @@ func (d *Deps) run(c *cli.Context) error {
 		err := push.Dev(c.Context, o)
 		spin.stop()
 		if err != nil {
-			return pushErr(err)
+			return d.pushErr(err)
 		}
 	}
 	return d.runFunction(c.Context, pc, name, args, c.String("identity"), c.String("component"), true)

@@ -22,11 +22,11 @@ func newTypecheckCommand(d *Deps) *cli.Command {
 
 func (d *Deps) typecheck(c *cli.Context) error {
 	if err := push.CheckConvexDependency(d.Cwd, "typecheck"); err != nil {
-		return pushErr(err)
+		return d.pushErr(err)
 	}
 	cfg, err := push.LoadProjectConfig(d.Cwd, warnWriter{d.Out})
 	if err != nil {
-		return pushErr(err)
+		return d.pushErr(err)
 	}
 	compiler := cfg.TypeScriptCompiler
 	if c.IsSet("typescript-compiler") {
@@ -46,5 +46,5 @@ func (d *Deps) typecheck(c *cli.Context) error {
 		}
 		return &ui.Error{Code: ui.ExitError}
 	}
-	return pushErr(err)
+	return d.pushErr(err)
 }

@@ -100,3 +100,7 @@ func fromBundler(err error) error {
 	}
 	return e
 }
+
+// DetailFirst reports whether Detail is esbuild's rendering of the errors,
+// which already says everything and is printed on its own.
+func (e *Error) DetailFirst() bool { return e.detailFirst }
