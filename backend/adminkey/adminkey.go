@@ -21,6 +21,7 @@ import (
 	"time"
 
 	tinksubtle "github.com/tink-crypto/tink-go/v2/aead/subtle"
+	"golang.org/x/crypto/nacl/secretbox"
 )
 
 // Version is the first byte of every key frame and also the AEAD associated data.
@@ -146,7 +147,10 @@ func Verify(key, instanceName string, secret Secret) (Identity, error) {
 	}
 	plain, err := aead.Decrypt(frame[1:], []byte{Version})
 	if err != nil {
-		return id, ErrDecrypt
+		var ok bool
+		if plain, ok = openLegacy(frame, secret); !ok {
+			return id, ErrDecrypt
+		}
 	}
 	msg, err := decodeProto(plain)
 	if err != nil {
@@ -168,6 +172,19 @@ func Verify(key, instanceName string, secret Secret) (Identity, error) {
 	id.System = msg.system
 	id.ReadOnly = msg.readOnly
 	return id, nil
+}
+
+// openLegacy decrypts the older key frame: version ‖ nonce(24) ‖ NaCl
+// secretbox (XSalsa20-Poly1305) keyed by the raw secret. Only verified,
+// never issued.
+func openLegacy(frame []byte, secret Secret) ([]byte, bool) {
+	if len(frame) < 1+24+secretbox.Overhead {
+		return nil, false
+	}
+	var nonce [24]byte
+	copy(nonce[:], frame[1:25])
+	key := [32]byte(secret)
+	return secretbox.Open(nil, frame[25:], &nonce, &key)
 }
 
 // Header is the parsed value of an `Authorization: Convex <key>` header.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/nacl/secretbox"
 )
 
 // Vectors produced independently with Python's cryptography AESGCMSIV
@@ -160,5 +162,30 @@ func TestParseHeader(t *testing.T) {
 		if _, err := ParseHeader(other); !errors.Is(err, ErrNotConvexAuth) {
 			t.Errorf("ParseHeader(%q) = %v, want ErrNotConvexAuth", other, err)
 		}
+	}
+}
+
+func TestVerifyLegacyFormat(t *testing.T) {
+	secret := legacy(t)
+	var nonce [24]byte
+	for i := range nonce {
+		nonce[i] = byte(i)
+	}
+	key := [32]byte(secret)
+	plain := encodeProto(1600000000)
+	frame := append([]byte{Version}, nonce[:]...)
+	frame = secretbox.Seal(frame, plain, &nonce, &key)
+	k := "carnitas|" + hex.EncodeToString(frame)
+	id, err := Verify(k, "carnitas", secret)
+	if err != nil || id.Issued.Unix() != 1600000000 {
+		t.Fatalf("legacy key: %+v %v", id, err)
+	}
+	frame[len(frame)-1] ^= 1
+	if _, err := Verify("carnitas|"+hex.EncodeToString(frame), "carnitas", secret); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("tampered legacy key: %v", err)
+	}
+	other, _ := ParseSecret(strings.Repeat("ab", 32))
+	if _, err := Verify(k, "carnitas", other); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("legacy key with another secret: %v", err)
 	}
 }
