@@ -604,10 +604,16 @@ func (m *Manager) planState(ca checkedArgs, data []byte) record {
 	if err != nil {
 		return failedState(err.Error())
 	}
+	// Only an import that deletes documents needs the user's explicit
+	// confirmation (the CLI's --yes skips it).
+	deletes := false
+	for _, c := range changes {
+		deletes = deletes || c.Deleted > 0
+	}
 	return record{
 		"state":                       "waiting_for_confirmation",
 		"message_to_confirm":          Summary(changes),
-		"require_manual_confirmation": true,
+		"require_manual_confirmation": deletes,
 	}
 }
 

@@ -408,7 +408,8 @@ func TestManagerImportFlow(t *testing.T) {
 	}
 	rec, _ := m.Import(id)
 	state := rec.(map[string]values.Value)["state"].(map[string]values.Value)
-	if state["state"] != "waiting_for_confirmation" || !strings.Contains(state["message_to_confirm"].(string), "t ") {
+	if state["state"] != "waiting_for_confirmation" || !strings.Contains(state["message_to_confirm"].(string), "t ") ||
+		state["require_manual_confirmation"] != false {
 		t.Fatalf("state = %v", state)
 	}
 	if err := m.PerformImport(id); err != nil {
@@ -458,6 +459,22 @@ func TestManagerImportFlow(t *testing.T) {
 	rec, _ = m.Import(id)
 	if s := rec.(map[string]values.Value)["state"].(map[string]values.Value); s["state"] != "failed" {
 		t.Errorf("requireEmpty state = %v", s)
+	}
+
+	// Replacing documents needs manual confirmation.
+	tok, _ = m.StartUpload()
+	p1, _ = m.UploadPart(tok, 1, strings.NewReader("{\"a\":1}\n"))
+	id, _ = m.FinishUpload(tok, ImportArgs{Format: "jsonLines", TableName: "t", Mode: "replace"}, []string{p1})
+	rec, _ = m.Import(id)
+	if s := rec.(map[string]values.Value)["state"].(map[string]values.Value); s["require_manual_confirmation"] != true {
+		t.Errorf("replace state = %v", s)
+	}
+	if err := m.CancelImport(id); err != nil {
+		t.Errorf("cancel: %v", err)
+	}
+	rec, _ = m.Import(id)
+	if s := rec.(map[string]values.Value)["state"].(map[string]values.Value); s["state"] != "failed" || s["error_message"] != "Import canceled" {
+		t.Errorf("canceled state = %v", s)
 	}
 
 	n, err := m.ImportNow(ImportArgs{Format: "csv", TableName: "c", Mode: "append"}, []byte("x\n1\n2\n"))
