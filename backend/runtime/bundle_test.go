@@ -75,10 +75,14 @@ func bundleConvexDir(t testing.TB, dir string) ([]Module, Module) {
 }
 
 func esbuildBundle(workDir, convexDir string, entries []string, splitting bool) ([]Module, string) {
+	return esbuildBundleFor(workDir, convexDir, entries, splitting, api.PlatformBrowser, "_deps/[hash]")
+}
+
+func esbuildBundleFor(workDir, convexDir string, entries []string, splitting bool, platform api.Platform, chunkNames string) ([]Module, string) {
 	res := api.Build(api.BuildOptions{
 		EntryPoints:   entries,
 		Bundle:        true,
-		Platform:      api.PlatformBrowser,
+		Platform:      platform,
 		Format:        api.FormatESModule,
 		Target:        api.ESNext,
 		JSX:           api.JSXAutomatic,
@@ -88,7 +92,7 @@ func esbuildBundle(workDir, convexDir string, entries []string, splitting bool) 
 		Write:         false,
 		Sourcemap:     api.SourceMapExternal,
 		Splitting:     splitting,
-		ChunkNames:    "_deps/[hash]",
+		ChunkNames:    chunkNames,
 		AbsWorkingDir: workDir,
 		NodePaths:     []string{nodeModules},
 		LogLevel:      api.LogLevelSilent,
@@ -139,6 +143,13 @@ func esbuildBundle(workDir, convexDir string, entries []string, splitting bool) 
 // project and bundles it like bundleConvexDir, without caching.
 func bundleFiles(t testing.TB, files map[string]string) []Module {
 	t.Helper()
+	return bundleFilesFor(t, files, api.PlatformBrowser)
+}
+
+// bundleFilesFor bundles for a platform; node bundles are "use node"
+// modules with chunks under _deps/node/, as the CLI pushes them.
+func bundleFilesFor(t testing.TB, files map[string]string, platform api.Platform) []Module {
+	t.Helper()
 	if _, err := os.Stat(filepath.Join(nodeModules, "convex", "package.json")); err != nil {
 		t.Skip("convex npm package not installed at " + nodeModules + " (run npm install in e2e/node)")
 	}
@@ -156,9 +167,16 @@ func bundleFiles(t testing.TB, files map[string]string) []Module {
 		entries = append(entries, p)
 	}
 	sort.Strings(entries)
-	mods, errText := esbuildBundle(dir, convexDir, entries, true)
+	chunks, env := "_deps/[hash]", ""
+	if platform == api.PlatformNode {
+		chunks, env = "_deps/node/[hash]", "node"
+	}
+	mods, errText := esbuildBundleFor(dir, convexDir, entries, true, platform, chunks)
 	if errText != "" {
 		t.Fatalf("bundling: %s", errText)
+	}
+	for i := range mods {
+		mods[i].Environment = env
 	}
 	return mods
 }

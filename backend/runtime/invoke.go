@@ -156,6 +156,13 @@ func (t *thrown) functionError() *FunctionError {
 // callVM runs one shim entry on a pooled VM and splits the envelope.
 func (m *ModuleSet) callVM(ctx context.Context, x *execution, er entryRequest) (string, *thrown, error) {
 	er.Env = m.envFor(x.req.Env)
+	if m.isNodeModule(er.Module) {
+		ne, err := m.nodeExec()
+		if err != nil {
+			return "", nil, err
+		}
+		return ne.call(ctx, x, er)
+	}
 	arg, err := json.Marshal(er)
 	if err != nil {
 		return "", nil, err
@@ -210,7 +217,7 @@ func (m *ModuleSet) describe(ctx context.Context, req *Request, module, export s
 	if ok {
 		return meta, nil
 	}
-	if _, ok := m.modules[module]; !ok || strings.HasPrefix(module, "_deps/") {
+	if _, ok := m.modules[module]; (!ok && !m.isNodeModule(module)) || strings.HasPrefix(module, "_deps/") {
 		return nil, nil
 	}
 	x := newExecution(ctx, m, &Request{Env: req.Env, Now: req.Now, Seed: req.Seed}, "analyze", displayPath(module, export), 0, nil)
@@ -368,7 +375,7 @@ func (m *ModuleSet) Prewarm(ctx context.Context, n int, env map[string]string) e
 	}
 	var mods []string
 	for _, p := range m.Paths() {
-		if !strings.HasPrefix(p, "_deps/") && p != "schema.js" {
+		if !strings.HasPrefix(p, "_deps/") && p != "schema.js" && !m.isNodeModule(p) {
 			mods = append(mods, p)
 		}
 	}

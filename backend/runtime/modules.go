@@ -63,6 +63,10 @@ type ModuleSet struct {
 
 	metaMu sync.Mutex
 	meta   map[string]*funcMeta // canonical path -> metadata, filled lazily
+
+	nodeModules map[string]Module // "use node" modules, run by the Node.js executor
+	nodeMu      sync.Mutex
+	node        *nodeExecutor
 }
 
 // Load transforms and compiles mods. Modules already seen (same path and
@@ -79,13 +83,22 @@ func (e *Engine) Load(mods []Module) (*ModuleSet, error) {
 		}
 	}
 	e.mu.Unlock()
-	ms := &ModuleSet{engine: e, modules: make(map[string]*compiledModule, len(mods)), meta: map[string]*funcMeta{}}
+	ms := &ModuleSet{engine: e, modules: make(map[string]*compiledModule, len(mods)), meta: map[string]*funcMeta{},
+		nodeModules: map[string]Module{}}
 	for _, m := range mods {
 		if err := checkModulePath(m.Path); err != nil {
 			return nil, &ModuleError{Path: m.Path, Message: err.Error()}
 		}
-		if _, dup := ms.modules[m.Path]; dup {
+		if _, dup := ms.modules[m.Path]; dup || ms.isNodeModule(m.Path) {
 			return nil, &ModuleError{Path: m.Path, Message: "module pushed twice"}
+		}
+		switch m.Environment {
+		case "", "isolate":
+		case "node":
+			ms.nodeModules[m.Path] = m
+			continue
+		default:
+			return nil, &ModuleError{Path: m.Path, Message: fmt.Sprintf("unknown environment %q (want isolate or node)", m.Environment)}
 		}
 		cm, err := e.compileModule(m, gen)
 		if err != nil {
@@ -98,8 +111,11 @@ func (e *Engine) Load(mods []Module) (*ModuleSet, error) {
 
 // Paths lists the loaded module paths, sorted.
 func (m *ModuleSet) Paths() []string {
-	out := make([]string, 0, len(m.modules))
+	out := make([]string, 0, len(m.modules)+len(m.nodeModules))
 	for p := range m.modules {
+		out = append(out, p)
+	}
+	for p := range m.nodeModules {
 		out = append(out, p)
 	}
 	sort.Strings(out)

@@ -30,8 +30,12 @@ import (
 
 // Module is one pushed ES module. Path is relative to the functions
 // directory ("messages.js", "_deps/ABC123.js"); SourceMap is optional.
+// Environment is "isolate" (or empty) for the built-in engine, or "node" for
+// "use node" modules and their _deps/node/ chunks, which run in a Node.js
+// child process (see Options.NodePath).
 type Module struct {
 	Path, Source, SourceMap string
+	Environment             string
 }
 
 // DB is the transaction a query or mutation runs in; *store.Tx satisfies it.
@@ -179,6 +183,11 @@ type Options struct {
 	HTTPClient *http.Client
 	// MaxCallDepth limits nested runQuery/runMutation (default 8).
 	MaxCallDepth int
+	// NodePath is the node binary for "use node" modules (default: "node"
+	// from PATH). NodeIdleTimeout stops an idle executor process (default
+	// 5 minutes); it restarts on the next call.
+	NodePath        string
+	NodeIdleTimeout time.Duration
 }
 
 func (o *Options) withDefaults() {
@@ -196,5 +205,8 @@ func (o *Options) withDefaults() {
 	}
 	if o.MaxCallDepth <= 0 {
 		o.MaxCallDepth = 8
+	}
+	if o.NodeIdleTimeout <= 0 {
+		o.NodeIdleTimeout = 5 * time.Minute
 	}
 }
