@@ -19,7 +19,9 @@
 //
 // A ModuleSet is immutable and safe for concurrent use; create a new one
 // after a push, or after environment variables change if module top-level
-// code reads process.env (evaluated modules are kept in warm VMs).
+// code reads process.env (evaluated modules are kept in warm VMs). Call
+// Close on a replaced set: it stops the Node.js process that serves
+// "use node" modules (Module.Environment == "node"), if one was started.
 package runtime
 
 import (
