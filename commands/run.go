@@ -61,10 +61,13 @@ func (d *Deps) run(c *cli.Context) error {
 		return ui.Usage("`convex run` accepts either <functionName> or `--inline-query`, not both.")
 	case c.IsSet("inline-query") && inline == "":
 		return ui.Usage("`--inline-query` must not be empty.")
-	case c.IsSet("inline-query"):
-		return ui.Errorf("`--inline-query` is not available in this build yet.").
-			WithHint("Put the query in a file under convex/ and run it by name.")
-	case name == "":
+	case c.IsSet("inline-query") && c.Bool("watch"):
+		return ui.Usage("`--inline-query` can't be combined with `--watch`. Use `convex run <functionName> --watch` for named deployed queries.")
+	case c.IsSet("inline-query") && c.IsSet("identity"):
+		return ui.Usage("`--inline-query` can't be combined with `--identity`.")
+	case c.IsSet("inline-query") && c.IsSet("component"):
+		return ui.Errorf("`--inline-query` with `--component` is not available in this build yet.")
+	case name == "" && !c.IsSet("inline-query"):
 		return ui.Usage("`convex run` requires either <functionName> or `--inline-query`.")
 	}
 	if c.Bool("watch") {
@@ -93,7 +96,38 @@ func (d *Deps) run(c *cli.Context) error {
 			return d.pushErr(err)
 		}
 	}
+	if inline != "" {
+		res, err := pc.RunTestQuery(c.Context, push.InlineQuerySource(inline), "")
+		if err != nil {
+			var fe *push.FunctionError
+			if errors.As(err, &fe) {
+				return ui.Errorf("%s", fe.Message)
+			}
+			return ui.Wrap(err, "Could not run the inline query")
+		}
+		for _, l := range res.LogLines {
+			var s string
+			if json.Unmarshal(l, &s) == nil {
+				d.Out.Message("%s", s)
+			}
+		}
+		d.printValue(res.Value)
+		return nil
+	}
 	return d.runFunction(c.Context, pc, name, args, c.String("identity"), c.String("component"), true)
+}
+
+// printValue prints a function result as indented JSON (nothing for null).
+func (d *Deps) printValue(v json.RawMessage) {
+	if len(v) == 0 || string(v) == "null" {
+		return
+	}
+	var buf bytes.Buffer
+	if json.Indent(&buf, v, "", "  ") != nil {
+		buf.Reset()
+		buf.Write(v)
+	}
+	d.Out.Result("%s", buf.String())
 }
 
 // reachTarget selects the command's deployment and makes a local one
@@ -182,13 +216,8 @@ func (d *Deps) runFunction(ctx context.Context, pc *push.Client, name, argsText,
 		}
 		return ui.Wrap(err, "Failed to run function %q", name)
 	}
-	if printResult && len(res.Value) > 0 && string(res.Value) != "null" {
-		var buf bytes.Buffer
-		if json.Indent(&buf, res.Value, "", "  ") != nil {
-			buf.Reset()
-			buf.Write(res.Value)
-		}
-		d.Out.Result("%s", buf.String())
+	if printResult {
+		d.printValue(res.Value)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package push
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -323,4 +325,58 @@ func (t *LogTail) Run(ctx context.Context) error {
 			t.emit(lines)
 		}
 	}
+}
+
+const replPreamble = `import { query, internalQuery } from "convex:/_system/repl/wrappers.js";`
+
+var moduleQueryCall = regexp.MustCompile(`\b(?:query|internalQuery)\s*\(`)
+var statementStart = regexp.MustCompile(`^(const|let|var|if|for|while|switch|try|throw|return)\b`)
+
+// InlineQuerySource turns `run --inline-query` text into the one-off module
+// the deployment evaluates: a whole module exporting a default query is
+// kept, statements become the handler body, and a one-line expression is
+// returned.
+func InlineQuerySource(text string) string {
+	t := strings.TrimSpace(text)
+	if strings.Contains(t, "export default") && moduleQueryCall.MatchString(t) {
+		if strings.Contains(t, "convex:/_system/repl/wrappers.js") {
+			return t
+		}
+		return replPreamble + "\n\n" + t
+	}
+	body := t
+	if !strings.Contains(t, "\n") && !statementStart.MatchString(t) {
+		body = "return (" + strings.TrimSuffix(t, ";") + ");"
+	}
+	lines := strings.Split(body, "\n")
+	for i, l := range lines {
+		lines[i] = "    " + l
+	}
+	return replPreamble + "\nexport default query({\n  handler: async (ctx) => {\n" + strings.Join(lines, "\n") + "\n  },\n});"
+}
+
+// RunTestQuery evaluates a one-off readonly query module on the deployment.
+// A result that is not a success comes back as *FunctionError with the
+// deployment's answer as its message.
+func (c *Client) RunTestQuery(ctx context.Context, source, componentID string) (*FunctionResult, error) {
+	body := map[string]any{
+		"adminKey": c.AdminKey, "args": map[string]any{}, "format": "convex_encoded_json",
+		"bundle": map[string]string{"path": "testQuery.js", "source": source},
+	}
+	if componentID != "" {
+		body["componentId"] = componentID
+	}
+	var raw json.RawMessage
+	if err := c.Do(ctx, Request{Path: "/api/run_test_function", Body: body}, &raw); err != nil {
+		return nil, err
+	}
+	var res FunctionResult
+	if json.Unmarshal(raw, &res) != nil || res.Status != "success" {
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, raw, "", "  ") != nil {
+			pretty.Write(raw)
+		}
+		return nil, &FunctionError{Message: "Query failed: " + pretty.String()}
+	}
+	return &res, nil
 }

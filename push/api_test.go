@@ -156,3 +156,46 @@ func TestLogTail(t *testing.T) {
 		t.Errorf("after resume %q", out.String())
 	}
 }
+
+func TestInlineQuerySource(t *testing.T) {
+	got := InlineQuerySource(` await ctx.db.query("messages").take(5); `)
+	want := replPreamble + "\nexport default query({\n  handler: async (ctx) => {\n    return (await ctx.db.query(\"messages\").take(5));\n  },\n});"
+	if got != want {
+		t.Errorf("expression:\n%s", got)
+	}
+	got = InlineQuerySource("const a = 1;\nreturn a;")
+	if !strings.Contains(got, "    const a = 1;\n    return a;\n") {
+		t.Errorf("statements:\n%s", got)
+	}
+	mod := "export default query({ handler: async () => 1 });"
+	if got = InlineQuerySource(mod); got != replPreamble+"\n\n"+mod {
+		t.Errorf("module:\n%s", got)
+	}
+}
+
+func TestRunTestQuery(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Bundle struct{ Path, Source string }
+		}
+		json.NewDecoder(r.Body).Decode(&body)
+		if body.Bundle.Path != "testQuery.js" {
+			t.Errorf("bundle path %q", body.Bundle.Path)
+		}
+		if strings.Contains(body.Bundle.Source, "fail") {
+			io.WriteString(w, `{"status":"error","errorMessage":"boom"}`)
+			return
+		}
+		io.WriteString(w, `{"status":"success","value":[1,2],"logLines":[]}`)
+	}))
+	defer srv.Close()
+	c := NewClient(srv.URL, "k")
+	res, err := c.RunTestQuery(context.Background(), InlineQuerySource("1+1"), "")
+	if err != nil || string(res.Value) != "[1,2]" {
+		t.Errorf("%v %+v", err, res)
+	}
+	_, err = c.RunTestQuery(context.Background(), InlineQuerySource("fail"), "")
+	if err == nil || !strings.Contains(err.Error(), "Query failed:") || !strings.Contains(err.Error(), `"errorMessage": "boom"`) {
+		t.Errorf("err = %v", err)
+	}
+}
