@@ -109,8 +109,9 @@ type Request struct {
 	// RequestID is exposed to metadata syscalls; optional.
 	RequestID string
 	// OnLog, when set, sees every log line as it is written (nested calls
-	// included), e.g. to stream an action's progress. It runs on the
-	// executing goroutine and must not block.
+	// included), e.g. to stream an action's progress. Calls for one request
+	// never overlap (for Node.js actions they come from another goroutine);
+	// it must not block.
 	OnLog func(LogLine)
 }
 
