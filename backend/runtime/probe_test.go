@@ -596,3 +596,29 @@ func TestHTTPActions(t *testing.T) {
 		t.Fatalf("no http.js: %v %+v", err, resp)
 	}
 }
+
+func TestAuthConfigAndSchemaAbsent(t *testing.T) {
+	mods := bundleFiles(t, map[string]string{
+		"auth.config.ts": `export default { providers: [{ domain: process.env.AUTH_DOMAIN, applicationID: "convex" }] };`,
+	})
+	ms, err := New(Options{}).Load(mods)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ms.AuthConfig(map[string]string{"AUTH_DOMAIN": "https://issuer.test"})
+	if err != nil || string(got) != `{"providers":[{"domain":"https://issuer.test","applicationID":"convex"}]}` {
+		t.Fatalf("AuthConfig: %s %v", got, err)
+	}
+	if s, err := ms.Schema(); s != nil || err != nil {
+		t.Fatalf("Schema without schema.js: %s %v", s, err)
+	}
+	a, err := ms.Analyze()
+	if err != nil || len(a["auth.config.js"].Functions) != 0 {
+		t.Fatalf("analysis of auth.config.js: %+v %v", a, err)
+	}
+	// Without auth.config.js there is no config.
+	ms2, _ := New(Options{}).Load(bundleFiles(t, map[string]string{"probe.ts": probeSource}))
+	if c, err := ms2.AuthConfig(nil); c != nil || err != nil {
+		t.Fatalf("AuthConfig without the module: %s %v", c, err)
+	}
+}
