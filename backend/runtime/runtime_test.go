@@ -219,3 +219,15 @@ func TestConcurrentCalls(t *testing.T) {
 		t.Fatalf("pool grew to %d VMs, limit 2", n)
 	}
 }
+
+func TestFreshVMs(t *testing.T) {
+	d := newDeployment(t, Options{FreshVMs: true})
+	general := jsonStr(t, d.ok(KindMutation, "channels:create", `{"name":"general"}`))
+	d.ok(KindMutation, "messages:send", `{"channelId":"`+general+`","author":"alice","body":"one"}`)
+	if got := d.ok(KindQuery, "users:list", `{}`); got != `["alice"]` {
+		t.Fatalf("users: %s", got)
+	}
+	if n := len(d.ms.pool); n != 0 {
+		t.Fatalf("FreshVMs pooled %d VMs", n)
+	}
+}
