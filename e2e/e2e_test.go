@@ -12,6 +12,7 @@ package e2e_test
 //		programs["fakecloud"] = fakecloud.Main     // `exec fakecloud &`
 //		scriptCmds["waitport"] = cmdWaitPort        // a script command
 //		setups = append(setups, func(e *testscript.Env) error { ... })
+//		conditions["nodemodules"] = haveNodeModules  // [!nodemodules] skip
 //	}
 //
 // Run: go test ./e2e -run TestScripts          (all scripts)
@@ -19,6 +20,7 @@ package e2e_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,6 +42,10 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"exitcode": cmdExitCode,
 }
 
+// conditions answer script conditions [name] beyond testscript's own
+// (exec:prog, unix, …). Add to it from init functions.
+var conditions = map[string]func() bool{}
+
 // setups run after the standard environment is prepared, in order.
 var setups []func(*testscript.Env) error
 
@@ -49,9 +55,15 @@ func TestMain(m *testing.M) {
 
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir:                 filepath.Join("testdata", "script"),
-		Setup:               setupScript,
-		Cmds:                scriptCmds,
+		Dir:   filepath.Join("testdata", "script"),
+		Setup: setupScript,
+		Cmds:  scriptCmds,
+		Condition: func(cond string) (bool, error) {
+			if f, ok := conditions[cond]; ok {
+				return f(), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		RequireExplicitExec: true,
 	})
 }
