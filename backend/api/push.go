@@ -58,6 +58,7 @@ type deployment struct {
 	config   pushConfig
 	schema   []byte
 	auth     []authProvider
+	node     *nodeSet // "use node" modules, or nil
 	hasHTTP  bool
 	kinds    map[string]string // canonical path -> runtime kind
 }
@@ -112,6 +113,9 @@ func (s *Server) loadDeployment() error {
 		return fmt.Errorf("loading the pushed functions: %w", err)
 	}
 	dep := newDeployment(mods, modules, analysis, cfg, schema, auth)
+	if dep.node, err = s.prepareNode(modules); err != nil {
+		return err
+	}
 	s.dep.Store(dep)
 	s.crons.reset(cronsFrom(analysis), time.Now())
 	saved := map[string]cronRecord{}
@@ -208,6 +212,10 @@ type startPushRequest struct {
 	} `json:"appDefinition"`
 	ComponentDefinitions []json.RawMessage `json:"componentDefinitions"`
 	NodeVersion          string            `json:"nodeVersion"`
+	NodeDependencies     []struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	} `json:"nodeDependencies"`
 }
 
 // pendingPush is what start_push prepared for finish_push, keyed by the id
@@ -224,6 +232,7 @@ type pendingPush struct {
 	diff     indexDiff
 	env      map[string]string
 	auth     []authProvider
+	node     *nodeSet
 
 	applied   bool
 	applyErr  string
@@ -243,6 +252,11 @@ func (s *Server) preparePush(ctx context.Context, r *http.Request, stage bool) (
 	if _, err := s.requireAdmin(r, req.AdminKey); err != nil {
 		return nil, err
 	}
+	if len(req.NodeDependencies) > 0 {
+		return nil, badRequest("InvalidModules",
+			"Hit an error while pushing:\nExternal packages for Node.js actions (node.externalPackages in convex.json, here %s) are not supported by this backend; bundle them instead.",
+			req.NodeDependencies[0].Name)
+	}
 	// The CLI always sends an app definition (a stand-in when the project has
 	// no convex.config.ts); only child components are unsupported.
 	if len(req.ComponentDefinitions) > 0 || len(req.AppDefinition.Dependencies) > 0 {
@@ -258,8 +272,8 @@ func (s *Server) preparePush(ctx context.Context, r *http.Request, stage bool) (
 		if m.Environment == "" {
 			m.Environment = "isolate"
 		}
-		if m.Environment == "node" {
-			return badRequest("InvalidModules", "Hit an error while pushing:\n%s uses \"use node\": Node.js actions are not supported by this backend yet.", m.Path)
+		if m.Environment != "isolate" && m.Environment != "node" {
+			return badRequest("InvalidModules", "Hit an error while pushing:\n%s has unknown environment %q", m.Path, m.Environment)
 		}
 		modules = append(modules, m)
 		return nil
@@ -320,6 +334,19 @@ func (s *Server) preparePush(ctx context.Context, r *http.Request, stage bool) (
 	if err != nil {
 		return nil, err
 	}
+	node, err := s.prepareNode(modules)
+	if err != nil {
+		return nil, err
+	}
+	if node != nil {
+		nodeAnalysis, err := s.analyzeNode(ctx, node, env)
+		if err != nil {
+			return nil, pushError("InvalidModules", err)
+		}
+		for p, am := range nodeAnalysis {
+			analysis[p] = am
+		}
+	}
 	delete(analysis, "schema.js")
 	authRaw, err := mods.AuthConfig(env)
 	if err != nil {
@@ -353,7 +380,7 @@ func (s *Server) preparePush(ctx context.Context, r *http.Request, stage bool) (
 	p := &pendingPush{
 		id: newRequestID(), created: time.Now(), dryRun: req.DryRun || !stage,
 		mods: mods, modules: modules, analysis: analysis, config: cfg, schema: schema,
-		diff: diff, env: env, auth: auth,
+		diff: diff, env: env, auth: auth, node: node,
 	}
 	if stage {
 		s.pushMu.Lock()
@@ -572,7 +599,9 @@ func (s *Server) handleFinishPush(w http.ResponseWriter, r *http.Request) error 
 	if err := s.store.PutMetas(metas); err != nil {
 		return fmt.Errorf("saving the pushed code: %w", err)
 	}
-	s.dep.Store(newDeployment(p.mods, p.modules, p.analysis, p.config, p.schema, p.auth))
+	dep := newDeployment(p.mods, p.modules, p.analysis, p.config, p.schema, p.auth)
+	dep.node = p.node
+	s.dep.Store(dep)
 	s.crons.reset(cronsFrom(p.analysis), time.Now())
 	s.saveCrons()
 	s.invalidateAll()

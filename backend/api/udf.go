@@ -124,8 +124,11 @@ func (s *Server) run(ctx context.Context, c udfCall) (out udfOutcome) {
 		Internal: c.Internal, RequestID: out.RequestID, Now: start,
 	}
 	var res runtime.Result
-	switch kind {
-	case runtime.KindQuery, runtime.KindMutation:
+	module, _, _ := strings.Cut(canonicalPath(c.Path), ":")
+	switch {
+	case dep.node.has(module):
+		res = s.runNodeAction(ctx, dep, c, env, out.RequestID)
+	case kind == runtime.KindQuery || kind == runtime.KindMutation:
 		write := kind == runtime.KindMutation
 		tx, err := s.store.Begin(write)
 		if err != nil {
