@@ -237,9 +237,13 @@ func (m *ModuleSet) describe(ctx context.Context, req *Request, module, export s
 	if err := meta.parseValidators(); err != nil {
 		return nil, &FunctionError{Message: fmt.Sprintf("%s has an %v", displayPath(module, export), err)}
 	}
-	m.metaMu.Lock()
-	m.meta[key] = meta
-	m.metaMu.Unlock()
+	// Only real functions are cached: callers can name any export, and a
+	// cache of misses would grow without bound.
+	if meta.Found {
+		m.metaMu.Lock()
+		m.meta[key] = meta
+		m.metaMu.Unlock()
+	}
 	return meta, nil
 }
 
