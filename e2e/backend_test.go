@@ -468,3 +468,39 @@ func TestBackendSurvivesKill(t *testing.T) {
 	}
 	t.Logf("%d acknowledged mutations, %d present after kill -9 and restart", len(acked), len(have))
 }
+
+// TestBackendNodeActions deploys an app with a "use node" module through the
+// reference CLI and runs its action, which calls back into a mutation.
+func TestBackendNodeActions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: drives the reference CLI")
+	}
+	nm := nodeModules(t)
+	r := startBackend(t, "e2e-node")
+	app := t.TempDir()
+	src := filepath.Join(e2eDir(t), "testdata", "backend", "nodeapp")
+	for _, f := range []string{"package.json", "convex/notes.ts", "convex/digest.ts"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Dir(filepath.Join(app, f)), 0o755)
+		if err := os.WriteFile(filepath.Join(app, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(nm, filepath.Join(app, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	env := cliEnv(t, r.CloudURL, r.AdminKey)
+	runCLI(t, app, env, 3*time.Minute, "deploy", "--typecheck", "disable")
+	out, _ := runCLI(t, app, env, time.Minute, "run", "digest:store", `{"text":"abc"}`)
+	const want = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+	if !strings.Contains(out, want) {
+		t.Fatalf("digest:store printed %q", out)
+	}
+	out, _ = runCLI(t, app, env, time.Minute, "run", "notes:list")
+	if !strings.Contains(out, want) {
+		t.Errorf("notes:list printed %q", out)
+	}
+}
