@@ -96,6 +96,22 @@ func (s *Server) prepareNode(modules []storedModule) (*nodeSet, error) {
 	return set, nil
 }
 
+// pruneNode removes the module directories of earlier pushes (best
+// effort: a call still running from one keeps its open files).
+func (s *Server) pruneNode(keep *nodeSet) {
+	root := filepath.Join(s.store.Dir(), "node")
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		p := filepath.Join(root, e.Name())
+		if keep == nil || p != keep.dir {
+			_ = os.RemoveAll(p)
+		}
+	}
+}
+
 // nodeCall is one executor run.
 type nodeCall struct {
 	set      *nodeSet

@@ -602,6 +602,7 @@ func (s *Server) handleFinishPush(w http.ResponseWriter, r *http.Request) error 
 	dep := newDeployment(p.mods, p.modules, p.analysis, p.config, p.schema, p.auth)
 	dep.node = p.node
 	s.dep.Store(dep)
+	s.pruneNode(p.node)
 	s.crons.reset(cronsFrom(p.analysis), time.Now())
 	s.saveCrons()
 	s.invalidateAll()
