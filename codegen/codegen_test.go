@@ -98,7 +98,7 @@ func TestGeneratedFilesTypeCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	apiDTS, _ := os.ReadFile(filepath.Join(fn, "_generated", "api.d.ts"))
-	for _, want := range []string{`import type * as gen_user from "../gen_user.js";`, `"messages": typeof messages;`, "export declare const components: {"} {
+	for _, want := range []string{`import type * as gen_user from "../gen_user.js";`, `messages: typeof messages;`, "export declare const components: {};"} {
 		if !strings.Contains(string(apiDTS), want) {
 			t.Errorf("api.d.ts lacks %q:\n%s", want, apiDTS)
 		}
@@ -173,7 +173,7 @@ func TestNoSchemaAndCleanup(t *testing.T) {
 		t.Errorf("dataModel without schema:\n%s", dm)
 	}
 	api, _ := os.ReadFile(filepath.Join(fn, "_generated", "api.d.ts"))
-	for _, want := range []string{`import type * as default_ from "../default.js";`, `import type * as my_module from "../my-module.js";`, `"my-module": typeof my_module;`} {
+	for _, want := range []string{`import type * as default_ from "../default.js";`, `import type * as my_module from "../my-module.js";`, `"my-module": typeof my_module;`, `default: typeof default_;`} {
 		if !strings.Contains(string(api), want) {
 			t.Errorf("api.d.ts lacks %q", want)
 		}

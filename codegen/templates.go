@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -96,7 +97,7 @@ func moduleImports(modulePaths []string) string {
 func fullAPIMembers(modulePaths []string) string {
 	var b strings.Builder
 	for _, p := range modulePaths {
-		fmt.Fprintf(&b, "  %q: typeof %s;\n", importPath(p), moduleIdentifier(p))
+		fmt.Fprintf(&b, "  %s: typeof %s;\n", propertyKey(importPath(p)), moduleIdentifier(p))
 	}
 	return b.String()
 }
@@ -104,7 +105,7 @@ func fullAPIMembers(modulePaths []string) string {
 func componentMembers(children []ChildComponent) string {
 	var b strings.Builder
 	for _, c := range children {
-		fmt.Fprintf(&b, "  %q: import(\"%s/_generated/component.js\").ComponentApi<%q>;\n", c.Name, c.ImportPath, c.Name)
+		fmt.Fprintf(&b, "  %s: import(\"%s/_generated/component.js\").ComponentApi<%q>;\n", propertyKey(c.Name), c.ImportPath, c.Name)
 	}
 	return b.String()
 }
@@ -133,9 +134,32 @@ declare const fullApi: ApiFromModules<{
   FunctionReference<any, "internal">
 >;
 
-export declare const components: {
-` + componentMembers(children) + `};
+export declare const components: ` + componentsType(children) + `;
 `
+}
+
+// componentsType is the type of the components object: "{}" without
+// children, one member per mounted component otherwise.
+func componentsType(children []ChildComponent) string {
+	if len(children) == 0 {
+		return "{}"
+	}
+	return "{\n" + componentMembers(children) + "}"
+}
+
+// propertyKey writes an object key bare when it is an identifier and
+// quoted otherwise ("dir/file").
+func propertyKey(k string) string {
+	ok := k != ""
+	for i, r := range k {
+		if !(r == '_' || r == '$' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			ok = false
+		}
+	}
+	if ok {
+		return k
+	}
+	return strconv.Quote(k)
 }
 
 // apiTS is the typed api.ts for `codegen.fileType: "ts"`.
@@ -162,8 +186,7 @@ const fullApi: ApiFromModules<{
   FunctionReference<any, "internal">
 > = anyApi as any;
 
-export const components = componentsGeneric() as unknown as {
-` + componentMembers(children) + `};
+export const components = componentsGeneric() as unknown as ` + componentsType(children) + `;
 `
 }
 
@@ -428,13 +451,13 @@ func readmeMD() string {
 	return "# Welcome to your Convex functions directory!\n\n" +
 		"The files here define your backend: queries read data, mutations change\n" +
 		"it, actions talk to the outside world. Guides: https://docs.convex.dev/functions\n\n" +
-		"A query with two validated arguments:\n\n" +
+		"A query with a validated argument:\n\n" +
 		"```ts\n" +
 		"// convex/myFunctions.ts\n" +
 		"import { query } from \"./_generated/server\";\n" +
 		"import { v } from \"convex/values\";\n\n" +
 		"export const listRecent = query({\n" +
-		"  args: { table: v.string(), limit: v.number() },\n" +
+		"  args: { limit: v.number() },\n" +
 		"  handler: async (ctx, args) => {\n" +
 		"    const docs = await ctx.db.query(\"messages\").order(\"desc\").take(args.limit);\n" +
 		"    return docs;\n" +
@@ -443,7 +466,7 @@ func readmeMD() string {
 		"```\n\n" +
 		"Call it from React:\n\n" +
 		"```ts\n" +
-		"const recent = useQuery(api.myFunctions.listRecent, { table: \"messages\", limit: 10 });\n" +
+		"const recent = useQuery(api.myFunctions.listRecent, { limit: 10 });\n" +
 		"```\n\n" +
 		"A mutation that inserts a document:\n\n" +
 		"```ts\n" +

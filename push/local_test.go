@@ -20,7 +20,7 @@ func TestCodegenLocal(t *testing.T) {
 		t.Fatal("no bundle")
 	}
 	api, err := os.ReadFile(filepath.Join(dir, "convex", "_generated", "api.d.ts"))
-	if err != nil || !strings.Contains(string(api), `"messages": typeof messages;`) {
+	if err != nil || !strings.Contains(string(api), `messages: typeof messages;`) {
 		t.Errorf("api.d.ts: %v\n%s", err, api)
 	}
 	a, err := AnalyzeLocally(context.Background(), res.Bundle, dir)
