@@ -14,6 +14,9 @@ const helpWidth = 80
 // itemMarker starts a list item whose wrapped lines hang under its text.
 var itemMarker = regexp.MustCompile(`^(• |- |\d+\. )`)
 
+// exampleItem is a list item "• <label>: convex <example>".
+var exampleItem = regexp.MustCompile(`^• ([^:]+): (convex .*)$`)
+
 func newHelpCommand(d *Deps, t *tree) *cli.Command {
 	return &cli.Command{
 		Name:      "help",
@@ -71,8 +74,8 @@ func (t *tree) helpText(c *cli.Command) string {
 }
 
 func (t *tree) rootHelp(b *strings.Builder) {
-	b.WriteString("convex develops, deploys and manages Convex backends. It is one program: no\n" +
-		"Node.js needed to run it, and a local deployment is built in.\n\n")
+	b.WriteString("convex develops, deploys and manages Convex backends: your functions, schema and\n" +
+		"data. It also runs a Convex deployment on your machine when you have no account.\n\n")
 	b.WriteString("Usage:\n  convex <command> [flags]\n\n")
 	b.WriteString("Getting started:\n")
 	b.WriteString("  convex dev       Run this in your app's folder while you work: it sets up a\n" +
@@ -222,6 +225,12 @@ func wrapText(s string, width int, indent string) string {
 		lead := line[:len(line)-len(trimmed)]
 		if m := itemMarker.FindString(trimmed); m != "" {
 			lead += strings.Repeat(" ", len([]rune(m)))
+		}
+		// "• Label: convex …" too long for one line: the example goes on its
+		// own line, unbroken, so it can be copied.
+		if m := exampleItem.FindStringSubmatch(trimmed); m != nil && len([]rune(line)) > width {
+			out = append(out, line[:len(line)-len(trimmed)]+"• "+m[1]+":", lead+"  "+m[2])
+			continue
 		}
 		words := strings.Fields(trimmed)
 		if len(words) == 0 {
