@@ -34,6 +34,7 @@ var nodeExecutorJS []byte
 type nodeSet struct {
 	dir     string          // where the modules (and the executor) are written
 	entries map[string]bool // callable module paths ("actions/ai.js")
+	mods    []storedModule
 }
 
 func (n *nodeSet) has(modulePath string) bool { return n != nil && n.entries[modulePath] }
@@ -56,14 +57,20 @@ func (s *Server) prepareNode(modules []storedModule) (*nodeSet, error) {
 		fmt.Fprintf(h, "%s\x00%d\x00%s\x00", m.Path, len(m.Source), m.Source)
 	}
 	dir := filepath.Join(s.store.Dir(), "node", hex.EncodeToString(h.Sum(nil))[:24])
-	set := &nodeSet{dir: dir, entries: map[string]bool{}}
+	set := &nodeSet{dir: dir, entries: map[string]bool{}, mods: mods}
 	for _, m := range mods {
 		if !strings.HasPrefix(m.Path, "_deps/") {
 			set.entries[m.Path] = true
 		}
 	}
+	return set, set.install()
+}
+
+// install writes the modules unless an earlier push or run already did.
+func (set *nodeSet) install() error {
+	dir, mods := set.dir, set.mods
 	if _, err := os.Stat(filepath.Join(dir, "node_executor.mjs")); err == nil {
-		return set, nil // written by an earlier push or run
+		return nil
 	}
 	tmp := dir + ".tmp" + newRequestID()
 	write := func(rel string, data []byte) error {
@@ -75,25 +82,25 @@ func (s *Server) prepareNode(modules []storedModule) (*nodeSet, error) {
 	}
 	for _, m := range mods {
 		if err := write(m.Path, []byte(m.Source)); err != nil {
-			return nil, err
+			return err
 		}
 		if m.SourceMap != "" {
 			_ = write(m.Path+".map", []byte(m.SourceMap))
 		}
 	}
 	if err := write("package.json", []byte(`{"type":"module","private":true}`)); err != nil {
-		return nil, err
+		return err
 	}
 	if err := write("node_executor.mjs", nodeExecutorJS); err != nil {
-		return nil, err
+		return err
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		os.RemoveAll(tmp)
 		if _, statErr := os.Stat(dir); statErr != nil {
-			return nil, fmt.Errorf("installing node modules: %w", err)
+			return fmt.Errorf("installing node modules: %w", err)
 		}
 	}
-	return set, nil
+	return nil
 }
 
 // pruneNode removes the module directories of earlier pushes (best
@@ -141,6 +148,10 @@ func (s *Server) runNode(ctx context.Context, c nodeCall) nodeResult {
 	var res nodeResult
 	bin, err := nodeBinary()
 	if err != nil {
+		res.Failure = err
+		return res
+	}
+	if err := c.set.install(); err != nil { // pruned by a concurrent push
 		res.Failure = err
 		return res
 	}
