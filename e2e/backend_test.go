@@ -243,6 +243,17 @@ func TestBackendWithReferenceCLI(t *testing.T) {
 		t.Fatalf("scenario failed: %v\n%s", err, res)
 	}
 	t.Logf("scenario:\n%s", res)
+
+	// HTTP actions are also served under /http/ on the API port.
+	resp, err := http.Get(r.CloudURL + "/http/channels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != "[]" {
+		t.Errorf("GET /http/channels: %d %s", resp.StatusCode, body)
+	}
 }
 
 // checkLogs runs `convex logs`, calls a function that logs, and expects the
