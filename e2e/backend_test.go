@@ -219,6 +219,25 @@ func TestBackendWithReferenceCLI(t *testing.T) {
 		t.Errorf("data messages printed %q", out)
 	}
 
+	// Snapshot import and export.
+	jsonl := filepath.Join(t.TempDir(), "extra.jsonl")
+	if err := os.WriteFile(jsonl, []byte("{\"word\":\"alpha\"}\n{\"word\":\"beta\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr = runCLI(t, app, env, time.Minute, "import", "--table", "extra", "--yes", jsonl)
+	if !strings.Contains(stderr, "Added 2 documents") {
+		t.Errorf("import: %s", stderr)
+	}
+	out, _ = runCLI(t, app, env, time.Minute, "data", "extra", "--format", "jsonLines")
+	if !strings.Contains(out, "alpha") || !strings.Contains(out, "beta") {
+		t.Errorf("data extra printed %q", out)
+	}
+	exportDir := t.TempDir()
+	_, stderr = runCLI(t, app, env, time.Minute, "export", "--path", exportDir)
+	if zips, _ := filepath.Glob(filepath.Join(exportDir, "snapshot_*.zip")); len(zips) != 1 {
+		t.Errorf("export wrote no snapshot zip: %s", stderr)
+	}
+
 	// Live updates with ConvexClient.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

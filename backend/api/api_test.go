@@ -793,3 +793,99 @@ func TestSyncProtocol(t *testing.T) {
 		t.Errorf("auth error: %v", m)
 	}
 }
+
+func TestImportExport(t *testing.T) {
+	e := newTestEnv(t)
+	e.push(pushRequest(e.key, []map[string]any{{"path": "notes.js", "source": notesModule, "environment": "isolate"}}, nil, nil))
+	adminJSON := e.admin()
+
+	// Multi-part upload, then confirm.
+	_, m, raw := e.do("POST", "/api/import/start_upload", nil, adminJSON)
+	token, _ := m["uploadToken"].(string)
+	if token == "" {
+		t.Fatalf("start_upload: %s", raw)
+	}
+	var parts []any
+	for i, chunk := range []string{"{\"text\":\"a\"}\n{\"te", "xt\":\"b\"}\n"} {
+		code, _, raw := e.do("POST", fmt.Sprintf("/api/import/upload_part?uploadToken=%s&partNumber=%d", token, i+1), []byte(chunk),
+			map[string]string{"Authorization": "Convex " + e.key, "Content-Type": "application/octet-stream"})
+		var part any
+		if code != 200 || json.Unmarshal(raw, &part) != nil {
+			t.Fatalf("upload_part: %d %s", code, raw)
+		}
+		parts = append(parts, part)
+	}
+	_, m, raw = e.do("POST", "/api/import/finish_upload", map[string]any{"import": map[string]any{"tableName": "notes", "mode": "append", "format": "jsonLines"},
+		"uploadToken": token, "partTokens": parts}, adminJSON)
+	importID, _ := m["importId"].(string)
+	if importID == "" {
+		t.Fatalf("finish_upload: %s", raw)
+	}
+	importState := func() string {
+		r := e.call("query", "_system/cli/queryImport", map[string]any{"importId": importID}, adminJSON)
+		st, _ := get(r, "value", "state", "state").(string)
+		return st
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for st := importState(); st != "waiting_for_confirmation" && st != "completed"; st = importState() {
+		if st == "failed" || time.Now().After(deadline) {
+			t.Fatalf("import state %q", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if importState() == "waiting_for_confirmation" {
+		if code, _, raw := e.do("POST", "/api/perform_import", map[string]any{"importId": importID}, adminJSON); code != 200 {
+			t.Fatalf("perform_import: %d %s", code, raw)
+		}
+	}
+	for st := importState(); st != "completed"; st = importState() {
+		if st == "failed" || time.Now().After(deadline) {
+			t.Fatalf("import state %q", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := e.call("query", "notes:count", map[string]any{}, nil); r["value"] != 2.0 {
+		t.Fatalf("after import: %v", r)
+	}
+	// One-shot import and its errors.
+	if _, m, raw := e.do("POST", "/api/import?tableName=notes&format=jsonLines&mode=append", []byte("{\"text\":\"c\"}\n"), adminJSON); m["numWritten"] != 1.0 {
+		t.Errorf("one-shot import: %s", raw)
+	}
+	if code, m, _ := e.do("POST", "/api/import?tableName=notes&format=jsonLines&mode=requireEmpty", []byte("{\"text\":\"d\"}\n"), adminJSON); code != 400 || m["message"] == nil {
+		t.Errorf("requireEmpty on a full table: %d %v", code, m)
+	}
+	if code, _, _ := e.do("POST", "/api/import?tableName=notes&format=jsonLines", []byte("{}"), nil); code != 401 {
+		t.Errorf("import without a key: %d", code)
+	}
+
+	// Export, then download by start_ts.
+	if code, _, raw := e.do("POST", "/api/export/request/zip?includeStorage=false", nil, adminJSON); code != 200 {
+		t.Fatalf("request export: %d %s", code, raw)
+	}
+	var startTS any
+	for {
+		r := e.call("query", "_system/cli/exports:getLatest", map[string]any{}, adminJSON)
+		if get(r, "value", "state") == "completed" {
+			startTS = get(r, "value", "start_ts")
+			break
+		}
+		if get(r, "value", "state") == "failed" || time.Now().After(deadline) {
+			t.Fatalf("export: %v", r)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/export/zip/%v", e.http.URL, startTS), nil)
+	req.Header.Set("Authorization", "Convex "+e.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zipData, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment; filename=snapshot_") || !bytes.HasPrefix(zipData, []byte("PK")) {
+		t.Fatalf("download: %d %v %d bytes", resp.StatusCode, resp.Header, len(zipData))
+	}
+	if code, m, _ := e.do("GET", "/api/export/zip/123", nil, adminJSON); code != 404 || m["code"] != "NotFound" {
+		t.Errorf("unknown export: %d %v", code, m)
+	}
+}

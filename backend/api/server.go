@@ -16,8 +16,10 @@ import (
 
 	"github.com/convex-go/convex/backend/adminkey"
 	"github.com/convex-go/convex/backend/runtime"
+	"github.com/convex-go/convex/backend/snapshot"
 	"github.com/convex-go/convex/backend/store"
 	convexsync "github.com/convex-go/convex/backend/sync"
+	"github.com/convex-go/convex/backend/system"
 )
 
 // Version is what /version and /instance_version report.
@@ -79,15 +81,17 @@ type Server struct {
 	envMu   sync.Mutex
 	envMemo map[string]string // cached env vars; nil = reload
 
-	kick    chan struct{} // wakes the scheduler after a commit that scheduled work
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	closed  atomic.Bool
-	logMu   sync.Mutex
-	crons   *cronState
-	hub     *convexsync.Hub // WebSocket sync protocol
-	jwks    *jwksCache
-	started atomic.Bool
+	kick      chan struct{} // wakes the scheduler after a commit that scheduled work
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closed    atomic.Bool
+	logMu     sync.Mutex
+	crons     *cronState
+	hub       *convexsync.Hub // WebSocket sync protocol
+	snapshots *snapshot.Manager
+	system    *system.Functions
+	jwks      *jwksCache
+	started   atomic.Bool
 }
 
 // New builds a Server and loads the last pushed code from the store.
@@ -120,6 +124,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("reading the latest commit: %w", err)
 	}
 	s.hub.Committed(latest, nil)
+	s.snapshots, err = snapshot.NewManager(s.store, snapshot.Options{Notify: s.notifySnapshot, Committed: s.committed})
+	if err != nil {
+		return nil, fmt.Errorf("opening snapshot records: %w", err)
+	}
+	s.system = &system.Functions{Store: s.store, Deployment: systemDeployment{s}, Snapshots: s.snapshots}
 	s.store.SetOrigin(cfg.CloudURL)
 	if err := s.loadDeployment(); err != nil {
 		return nil, err
@@ -150,7 +159,11 @@ func (s *Server) Close() error {
 		s.cancel()
 	}
 	s.wg.Wait()
-	return s.hub.Close()
+	err := s.snapshots.Close()
+	if herr := s.hub.Close(); err == nil {
+		err = herr
+	}
+	return err
 }
 
 // Handler serves the API ("cloud") port.
@@ -266,6 +279,16 @@ func (s *Server) routes() {
 	h("/http", func(w http.ResponseWriter, r *http.Request) error { return s.serveHTTPAction(w, r, "/") })
 
 	// Not implemented yet: clear errors instead of 404s (the CLI retries 404s for a minute).
+	// Snapshot import and export (§2.7, §2.8).
+	h("POST /api/import/start_upload", s.handleStartUpload)
+	h("POST /api/import/upload_part", s.handleUploadPart)
+	h("POST /api/import/finish_upload", s.handleFinishUpload)
+	h("POST /api/perform_import", s.handleImportID(func(id string) error { return s.snapshots.PerformImport(id) }))
+	h("POST /api/cancel_import", s.handleImportID(func(id string) error { return s.snapshots.CancelImport(id) }))
+	h("POST /api/import", s.handleImportNow)
+	h("POST /api/export/request/zip", s.handleRequestExport)
+	h("GET /api/export/zip/{id}", s.handleDownloadExport)
+
 	unsupported := func(what string) handlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) error {
 			if _, err := s.requireAdmin(r, ""); err != nil {
@@ -274,11 +297,8 @@ func (s *Server) routes() {
 			return badRequest("NotSupported", "%s is not supported by this backend yet.", what)
 		}
 	}
-	h("/api/import/{rest...}", unsupported("Snapshot import (convex import)"))
-	h("POST /api/import", unsupported("Snapshot import (convex import)"))
-	h("POST /api/perform_import", unsupported("Snapshot import (convex import)"))
-	h("POST /api/cancel_import", unsupported("Snapshot import (convex import)"))
-	h("/api/export/{rest...}", unsupported("Snapshot export (convex export)"))
+	h("/api/import/{rest...}", unsupported("This import operation"))
+	h("/api/export/{rest...}", unsupported("Changing export expiry or cancelling an export"))
 	h("GET /api/shapes2", unsupported("Table shapes"))
 	h("/api/actions/{rest...}", unsupported("Node.js action callbacks"))
 	h("/", func(w http.ResponseWriter, r *http.Request) error {

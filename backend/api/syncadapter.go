@@ -103,8 +103,13 @@ func logStrings(ls []runtime.LogLine) []string {
 func (b syncBackend) RunQuery(ctx context.Context, req convexsync.Request) (convexsync.QueryResult, error) {
 	out := b.call(ctx, runtime.KindQuery, req)
 	res := convexsync.QueryResult{Value: out.Value, Error: syncError(out), LogLines: logStrings(out.Logs), TS: out.TS}
+	if out.systemFn && len(out.sysTables) > 0 && !out.sysAll {
+		res.Reads = convexsync.ReadSet{Tables: out.sysTables}
+		return res, nil
+	}
 	if out.systemFn || out.TS == 0 {
-		// System functions and failures before a transaction: re-run on any change.
+		// Other system functions and failures before a transaction: re-run
+		// on any change.
 		res.Reads = convexsync.ReadSet{All: true}
 		return res, nil
 	}

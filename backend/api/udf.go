@@ -38,8 +38,10 @@ type udfOutcome struct {
 	Logs      []runtime.LogLine
 	jobMarked bool // the job's success was committed with the mutation
 	Reads     store.ReadSet
-	TS        int64 // snapshot of a query, commit of a mutation; 0 if none
-	systemFn  bool  // served natively by runSystem
+	TS        int64    // snapshot of a query, commit of a mutation; 0 if none
+	systemFn  bool     // served natively by runSystem
+	sysTables []string // what a system function read (with sysAll: anything)
+	sysAll    bool
 }
 
 // canonicalPath turns "messages:list" into "messages.js:list" (§5.2).
