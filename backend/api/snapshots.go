@@ -161,4 +161,3 @@ func (s *Server) handleDownloadExport(w http.ResponseWriter, r *http.Request) er
 
 // notifySnapshot reports a changed import/export record to subscriptions.
 func (s *Server) notifySnapshot(table string) { s.storeCommitted(table) }
-
