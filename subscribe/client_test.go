@@ -132,9 +132,9 @@ func timeout(t *testing.T) context.Context {
 
 func TestSyncURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"http://127.0.0.1:3210":             "ws://127.0.0.1:3210/api/1.48.0/sync",
+		"http://127.0.0.1:3210":                  "ws://127.0.0.1:3210/api/1.48.0/sync",
 		"https://happy-animal-123.convex.cloud/": "wss://happy-animal-123.convex.cloud/api/1.48.0/sync",
-		"https://example.com/prefix":        "wss://example.com/prefix/api/1.48.0/sync",
+		"https://example.com/prefix":             "wss://example.com/prefix/api/1.48.0/sync",
 	} {
 		got, err := SyncURL(in, "")
 		if err != nil || got != want {

@@ -46,7 +46,9 @@ func (e *FatalError) Error() string { return "the deployment ended the connectio
 // AuthError is the deployment refusing the credentials.
 type AuthError struct{ Message string }
 
-func (e *AuthError) Error() string { return "the deployment did not accept the admin key: " + e.Message }
+func (e *AuthError) Error() string {
+	return "the deployment did not accept the admin key: " + e.Message
+}
 
 // ClosedError is a connection that ended without a protocol error message:
 // the network failed or the server closed the socket.
