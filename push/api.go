@@ -283,6 +283,7 @@ func (t *LogTail) Run(ctx context.Context) error {
 			}
 		}
 	}
+	started := time.Now()
 	for {
 		entries, next, err := t.Client.StreamLogs(ctx, cursor)
 		if ctx.Err() != nil {
@@ -306,8 +307,10 @@ func (t *LogTail) Run(ctx context.Context) error {
 		failures = 0
 		cursor = next
 		show := entries
+		// The first answer only sets the cursor unless history was asked
+		// for; entries stamped after the tail started are new, not history
+		// (a server with nothing to report holds the first poll open).
 		if first {
-			first = false
 			switch {
 			case t.History < 0:
 			case t.History > 0 && t.History < len(entries):
@@ -315,8 +318,14 @@ func (t *LogTail) Run(ctx context.Context) error {
 			case t.History > 0:
 			default:
 				show = nil
+				for _, e := range entries {
+					if e.Timestamp*1000 >= float64(started.UnixMilli()) {
+						show = append(show, e)
+					}
+				}
 			}
 		}
+		first = false
 		var lines []string
 		for _, e := range show {
 			lines = append(lines, t.Format.Lines(e)...)

@@ -1,0 +1,133 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/convex-go/convex/backend/server"
+	"github.com/convex-go/convex/bundler"
+)
+
+// startBuiltin runs the built-in backend on free ports for one test.
+func startBuiltin(t *testing.T) *server.Running {
+	t.Helper()
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := server.Start(ctx, server.Config{DBPath: filepath.Join(t.TempDir(), "db"), Interface: "127.0.0.1",
+		InstanceName: "push-test", InstanceSecret: hex.EncodeToString(secret)})
+	if err != nil {
+		cancel()
+		t.Fatalf("starting the backend: %v", err)
+	}
+	t.Cleanup(func() { cancel(); r.Close() })
+	return r
+}
+
+func TestPushToBuiltinBackend(t *testing.T) {
+	dir := chatProject(t)
+	r := startBuiltin(t)
+	var stderr bytes.Buffer
+	o := Options{URL: r.CloudURL, AdminKey: r.AdminKey, Dir: dir, Stderr: &stderr}
+	ctx := context.Background()
+	res, err := Run(ctx, o)
+	if err != nil {
+		t.Fatalf("first push: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "[+] messages.by_channel   channelId") {
+		t.Errorf("index summary missing:\n%s", stderr.String())
+	}
+	if a := res.StartPush.Analysis[""]; a == nil || len(a.Functions["messages.js"].Functions) == 0 {
+		t.Errorf("analysis of messages.js missing")
+	}
+
+	// The deployment now reports every module with our hash.
+	c := NewClient(r.CloudURL, r.AdminKey)
+	var hashes ConfigHashes
+	if err := c.Do(ctx, Request{Path: "/api/get_config_hashes", Body: map[string]any{"version": Version, "adminKey": r.AdminKey}}, &hashes); err != nil {
+		t.Fatal(err)
+	}
+	changed, unchanged := partition(res.Bundle.Modules, hashes)
+	if len(changed) != 0 || len(unchanged) != len(res.Bundle.Modules) {
+		t.Errorf("after a push %d modules still differ: %v", len(changed), paths(changed))
+	}
+
+	// A second push with no changes adds nothing.
+	stderr.Reset()
+	if _, err := Run(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stderr.String(), "Added table indexes") {
+		t.Errorf("second push added indexes:\n%s", stderr.String())
+	}
+
+	// Functions run, and a schema the data violates is refused with the table.
+	if _, err := c.RunFunction(ctx, "channels:create", json.RawMessage(`{"name":"general"}`), "", nil); err != nil {
+		t.Fatalf("channels:create: %v", err)
+	}
+	schema := filepath.Join(dir, "convex", "schema.ts")
+	src, _ := os.ReadFile(schema)
+	strict := strings.Replace(string(src), "messageCount: v.number(),", "messageCount: v.number(),\n    owner: v.string(),", 1)
+	if strict == string(src) {
+		t.Fatal("schema edit did not apply")
+	}
+	os.WriteFile(schema, []byte(strict), 0o644)
+	_, err = Run(ctx, o)
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Kind != InvalidFilesOrData || pe.TableName != "channels" {
+		t.Fatalf("push of a violated schema: %#v", err)
+	}
+}
+
+func paths(ms []bundler.Module) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Path)
+	}
+	return out
+}
+
+func TestDevAgainstBuiltinBackend(t *testing.T) {
+	dir := chatProject(t)
+	r := startBuiltin(t)
+	var stderr syncBuffer
+	c := NewClient(r.CloudURL, r.AdminKey)
+	tail := &LogTail{Client: c, Out: &stderr, Format: LogFormat{Time: func(time.Time) string { return "T" }}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go tail.Run(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- Dev(ctx, DevOptions{Push: Options{URL: r.CloudURL, AdminKey: r.AdminKey, Dir: dir, Stderr: &stderr, NoCodegen: true}, Logs: tail, Debounce: 50 * time.Millisecond})
+	}()
+	waitFor(t, "first push", func() bool { return strings.Count(stderr.String(), "Convex functions ready!") == 1 })
+	time.Sleep(100 * time.Millisecond)
+	os.WriteFile(filepath.Join(dir, "convex", "hello.ts"), []byte("import { queryGeneric } from \"convex/server\";\nexport const hi = queryGeneric({ args: {}, handler: async () => { console.log(\"said hi\"); return \"hi\"; } });\n"), 0o644)
+	waitFor(t, "push of a new file", func() bool { return strings.Count(stderr.String(), "Convex functions ready!") == 2 })
+	res, err := c.RunFunction(context.Background(), "hello:hi", nil, "", nil)
+	if err != nil || string(res.Value) != `"hi"` {
+		t.Fatalf("hello:hi after the watch push: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stderr.String(), "[CONVEX Q(hello:hi)] [LOG] 'said hi'") {
+		if time.Now().After(deadline) {
+			t.Fatalf("log line not tailed:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Dev did not stop")
+	}
+}
