@@ -1,7 +1,8 @@
 // Package api is the HTTP face of the built-in backend: the admin API the
-// CLI uses (push, env, logs), the public function API, file storage, HTTP
-// actions, and the scheduler and cron loops. It glues store (data) and
-// runtime (JavaScript) together.
+// CLI uses (push, env, logs, import/export), the public function API, the
+// WebSocket sync protocol, file storage, HTTP actions, "use node" actions in
+// a Node.js child process, and the scheduler and cron loops. It glues store
+// (data), runtime (JavaScript), sync, system and snapshot together.
 package api
 
 import (
