@@ -351,7 +351,13 @@ func TestBackendAdminRoutesNeedKey(t *testing.T) {
 		{"POST", "/api/run_test_function"},
 		{"POST", "/api/storage/upload"},
 		{"POST", "/api/import/start_upload"},
+		{"POST", "/api/import/upload_part?uploadToken=x&partNumber=1"},
+		{"POST", "/api/import/finish_upload"},
+		{"POST", "/api/perform_import"},
+		{"POST", "/api/cancel_import"},
+		{"POST", "/api/import?tableName=t&format=jsonLines"},
 		{"POST", "/api/export/request/zip"},
+		{"GET", "/api/export/zip/1"},
 	}
 	body := `{"adminKey":"","path":"x:y","args":{},"changes":[],"schemaChange":{},"startPush":{}}`
 	for _, rt := range routes {
