@@ -28,6 +28,9 @@ type Options struct {
 	DryRun bool
 	// Debug prints "# <path>" and each file's content instead of writing.
 	Debug bool
+	// StaticAPI writes api.d.ts from the deployment's analysis instead of
+	// from the modules' types (convex.json codegen.staticApi).
+	StaticAPI bool
 	// Stdout receives dry-run and debug output; Stderr notices.
 	Stdout, Stderr io.Writer
 }
@@ -230,17 +233,23 @@ func Final(o Options, a *ComponentAnalysis) error {
 			return err
 		}
 	} else {
+		api := apiDTS(mods, children)
+		if o.StaticAPI && a != nil {
+			if api, err = staticAPIDTS(a, children); err != nil {
+				return err
+			}
+		}
 		steps := []struct{ name, content string }{
 			{"dataModel.d.ts", dataModel(o.FunctionsDir)},
 			{"server.js", serverJS()},
 			{"server.d.ts", serverDTS(true, vars)},
 			{"api.js", apiJS()},
-			{"api.d.ts", apiDTS(mods, children)},
+			{"api.d.ts", api},
 		}
 		if o.CommonJS {
 			steps = append(steps,
 				struct{ name, content string }{"api_cjs.cjs", apiCJS()},
-				struct{ name, content string }{"api_cjs.d.cts", apiDTS(mods, children)})
+				struct{ name, content string }{"api_cjs.d.cts", api})
 		}
 		for _, s := range steps {
 			if err := w(s.name, s.content); err != nil {

@@ -250,7 +250,7 @@ func TestValidatorTypes(t *testing.T) {
 		`{"type":"bytes"}`:  "ArrayBuffer",
 		`{"type":"union","value":[{"type":"literal","value":"a"},{"type":"null"}]}`: `"a" | null`,
 		`{"type":"array","value":{"type":"number"}}`:                                "Array<number>",
-		`{"type":"object","value":{"b":{"fieldType":{"type":"boolean"},"optional":true},"a":{"fieldType":{"type":"id","tableName":"t"},"optional":false}}}`: `{ "a": string; "b"?: boolean; }`,
+		`{"type":"object","value":{"b":{"fieldType":{"type":"boolean"},"optional":true},"a":{"fieldType":{"type":"id","tableName":"t"},"optional":false}}}`: `{ b?: boolean, a: string }`,
 		`{"type":"literal","value":{"$integer":"AQAAAAAAAAA="}}`:                                            "1n",
 		`{"type":"record","keys":{"type":"string"},"values":{"fieldType":{"type":"any"},"optional":false}}`: "Record<string, any>",
 	}

@@ -1,12 +1,12 @@
 package codegen
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -27,8 +27,12 @@ type FieldValidator struct {
 	Optional  bool      `json:"optional"`
 }
 
-// TSType renders the TypeScript type a value passing v has.
-func (v Validator) TSType() string {
+// TSType renders the TypeScript type a value passing v has, with ids as
+// plain strings.
+func (v Validator) TSType() string { return v.tsType(false) }
+
+// tsType renders v; useID writes id validators as Id<"table">.
+func (v Validator) tsType(useID bool) string {
 	switch v.Type {
 	case "null", "number", "bigint", "boolean", "string", "any":
 		return v.Type
@@ -37,6 +41,9 @@ func (v Validator) TSType() string {
 	case "commitTs":
 		return `bigint | import("convex/values").CommitTsPlaceholder`
 	case "id":
+		if useID {
+			return "Id<" + strconv.Quote(v.TableName) + ">"
+		}
 		return "string"
 	case "literal":
 		return literalType(v.Value)
@@ -45,14 +52,14 @@ func (v Validator) TSType() string {
 		if json.Unmarshal(v.Value, &inner) != nil {
 			return "Array<unknown>"
 		}
-		return "Array<" + inner.TSType() + ">"
+		return "Array<" + inner.tsType(useID) + ">"
 	case "record":
 		k, val := "string", "unknown"
 		if v.Keys != nil {
-			k = v.Keys.TSType()
+			k = v.Keys.tsType(useID)
 		}
 		if v.Values != nil {
-			val = v.Values.FieldType.TSType()
+			val = v.Values.FieldType.tsType(useID)
 		}
 		return "Record<" + k + ", " + val + ">"
 	case "union":
@@ -62,31 +69,23 @@ func (v Validator) TSType() string {
 		}
 		parts := make([]string, len(members))
 		for i, m := range members {
-			parts[i] = m.TSType()
+			parts[i] = m.tsType(useID)
 		}
 		return strings.Join(parts, " | ")
 	case "object":
-		var fields map[string]FieldValidator
-		if json.Unmarshal(v.Value, &fields) != nil {
+		fields, err := orderedFields(v.Value)
+		if err != nil {
 			return "Record<string, unknown>"
 		}
-		names := make([]string, 0, len(fields))
-		for n := range fields {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		var b strings.Builder
-		b.WriteString("{")
-		for _, n := range names {
-			f := fields[n]
+		parts := make([]string, 0, len(fields))
+		for _, f := range fields {
 			opt := ""
-			if f.Optional {
+			if f.v.Optional {
 				opt = "?"
 			}
-			fmt.Fprintf(&b, " %s%s: %s;", strconv.Quote(n), opt, f.FieldType.TSType())
+			parts = append(parts, propertyName(f.name)+opt+": "+f.v.FieldType.tsType(useID))
 		}
-		b.WriteString(" }")
-		return b.String()
+		return "{ " + strings.Join(parts, ", ") + " }"
 	}
 	return "unknown"
 }
@@ -127,3 +126,32 @@ func literalType(raw json.RawMessage) string {
 	}
 	return "unknown"
 }
+
+type namedField struct {
+	name string
+	v    FieldValidator
+}
+
+// orderedFields decodes an object validator's fields in declaration order.
+func orderedFields(raw json.RawMessage) ([]namedField, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, fmt.Errorf("object validator value is not an object")
+	}
+	var out []namedField
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		var f FieldValidator
+		if err := dec.Decode(&f); err != nil {
+			return nil, err
+		}
+		out = append(out, namedField{t.(string), f})
+	}
+	return out, nil
+}
+
+// propertyName writes a field name bare when it is an identifier.
+func propertyName(k string) string { return propertyKey(k) }

@@ -39,7 +39,7 @@ func CodegenLocal(ctx context.Context, o Options, dryRun, debug bool) (*Result, 
 	if st, err := os.Stat(fnDir); err != nil || !st.IsDir() {
 		return res, &Error{Kind: InvalidFiles, Msg: fmt.Sprintf("Invalid component root directory (Not a directory): %s", fnDir)}
 	}
-	cg := codegen.Options{FunctionsDir: fnDir, TypeScript: cfg.TypeScriptCodegen, CommonJS: o.CommonJS || cfg.GenerateCommonJSApi,
+	cg := codegen.Options{FunctionsDir: fnDir, TypeScript: cfg.TypeScriptCodegen, StaticAPI: cfg.StaticAPI, CommonJS: o.CommonJS || cfg.GenerateCommonJSApi,
 		DryRun: dryRun, Debug: debug, Stdout: o.Stdout, Stderr: o.Stderr}
 	o.step("Generating server code...")
 	if !dryRun && !debug {

@@ -39,3 +39,29 @@ func TestCodegenLocal(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestStaticAPITypeChecks(t *testing.T) {
+	dir := chatProject(t)
+	os.WriteFile(filepath.Join(dir, "convex.json"), []byte(`{"codegen":{"staticApi":true}}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "convex", "uses_api.ts"), []byte(`import { api, internal } from "./_generated/api";
+import type { FunctionReference } from "convex/server";
+import type { GenericId } from "convex/values";
+
+const list: FunctionReference<"query", "public"> = api.messages.list;
+export const refs = [list, internal];
+export function channelId(x: GenericId<"channels">) { return x; }
+`), 0o644)
+	if _, err := CodegenLocal(context.Background(), Options{Dir: dir}, false, false); err != nil {
+		t.Fatal(err)
+	}
+	api, _ := os.ReadFile(filepath.Join(dir, "convex", "_generated", "api.d.ts"))
+	if !strings.Contains(string(api), `FunctionReference<"query", "public", { channelId: Id<"channels">`) {
+		t.Errorf("static api.d.ts lacks typed references:\n%s", api)
+	}
+	tc := &Typechecker{Mode: TypecheckEnable, ProjectDir: dir}
+	var out bytes.Buffer
+	tc.Stderr = &out
+	if err := tc.Check(context.Background(), filepath.Join(dir, "convex")); err != nil {
+		t.Fatalf("tsc on the static api: %v\n%s\n%s", err, out.String(), api)
+	}
+}

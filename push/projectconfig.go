@@ -19,6 +19,7 @@ type ProjectConfig struct {
 	NodeVersion           string
 	GenerateCommonJSApi   bool
 	TypeScriptCodegen     bool // codegen.fileType == "ts"
+	StaticAPI             bool // codegen.staticApi
 	IncludeSourcesContent bool
 	TypeScriptCompiler    string // "tsc" (default) or "tsgo"
 }
@@ -97,7 +98,8 @@ func LoadProjectConfig(projectDir string, warn io.Writer) (*ProjectConfig, error
 		NodeVersion      string   `json:"nodeVersion"`
 	}
 	var codegen struct {
-		FileType string `json:"fileType"`
+		FileType  string `json:"fileType"`
+		StaticAPI bool   `json:"staticApi"`
 	}
 	var bundlerCfg struct {
 		IncludeSourcesContent bool `json:"includeSourcesContent"`
@@ -118,6 +120,7 @@ func LoadProjectConfig(projectDir string, warn io.Writer) (*ProjectConfig, error
 	cfg.ExternalPackages = node.ExternalPackages
 	cfg.NodeVersion = node.NodeVersion
 	cfg.IncludeSourcesContent = bundlerCfg.IncludeSourcesContent
+	cfg.StaticAPI = codegen.StaticAPI
 	switch codegen.FileType {
 	case "", "js/dts":
 	case "ts":
