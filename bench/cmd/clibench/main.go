@@ -185,13 +185,13 @@ func (b *bench) devOnce(runs int) error {
 	ref := newTriple("devonce.ref.selfhosted")
 	args := []string{"dev", "--once", "--typecheck", "disable"}
 	for i := 0; i < runs; i++ {
-		if err := b.anonymousRun(anon, i); err != nil {
+		if err := b.once(func() error { return b.anonymousRun(anon, i) }); err != nil {
 			return err
 		}
-		if err := b.selfHostedRun(ours, b.ours, args, "Convex functions ready"); err != nil {
+		if err := b.once(func() error { return b.selfHostedRun(ours, b.ours, args, "Convex functions ready") }); err != nil {
 			return err
 		}
-		if err := b.selfHostedRun(ref, b.ref, args, "Convex functions ready"); err != nil {
+		if err := b.once(func() error { return b.selfHostedRun(ref, b.ref, args, "Convex functions ready") }); err != nil {
 			return err
 		}
 	}
@@ -206,10 +206,10 @@ func (b *bench) deploy(runs int) error {
 	ref := newTriple("deploy.ref.selfhosted")
 	args := []string{"deploy", "--typecheck", "disable"}
 	for i := 0; i < runs; i++ {
-		if err := b.selfHostedRun(ours, b.ours, args, "Deployed Convex functions"); err != nil {
+		if err := b.once(func() error { return b.selfHostedRun(ours, b.ours, args, "Deployed Convex functions") }); err != nil {
 			return err
 		}
-		if err := b.selfHostedRun(ref, b.ref, args, "Deployed Convex functions"); err != nil {
+		if err := b.once(func() error { return b.selfHostedRun(ref, b.ref, args, "Deployed Convex functions") }); err != nil {
 			return err
 		}
 	}
@@ -225,16 +225,28 @@ func (b *bench) typecheck(runs int) error {
 	ref := newTriple("devonce-tsc.ref.selfhosted")
 	args := []string{"dev", "--once", "--typecheck", "enable"}
 	for i := 0; i < runs; i++ {
-		if err := b.selfHostedRun(ours, b.ours, args, "Convex functions ready"); err != nil {
+		if err := b.once(func() error { return b.selfHostedRun(ours, b.ours, args, "Convex functions ready") }); err != nil {
 			return err
 		}
-		if err := b.selfHostedRun(ref, b.ref, args, "Convex functions ready"); err != nil {
+		if err := b.once(func() error { return b.selfHostedRun(ref, b.ref, args, "Convex functions ready") }); err != nil {
 			return err
 		}
 	}
 	ours.print()
 	ref.print()
 	return nil
+}
+
+// once runs one measurement, and again if it failed: on a shared machine
+// a port can be taken between choosing and binding it. A second failure
+// is reported.
+func (b *bench) once(run func() error) error {
+	err := run()
+	if err == nil {
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "clibench: retrying after: %v\n", err)
+	return run()
 }
 
 // triple holds the three figures of a CLI run: wall time until exit, time
