@@ -914,17 +914,37 @@ func (d *Deps) prepareLocalSelect(c *cli.Context, current *deployments.Selection
 	if err != nil {
 		return err
 	}
-	if cfg == nil || cfg.DeploymentName == "" {
-		return ui.Errorf("There is no local deployment in this project.").
-			WithHint("Create one with `convex deployment create local`.")
+	noLocal := ui.Errorf("There is no local deployment in this project.").
+		WithHint("Create one with `convex deployment create local`.")
+	if (cfg == nil || cfg.DeploymentName == "") && !d.interactive() {
+		return noLocal
 	}
 	client, _, err := d.managementClient(c)
 	if err != nil {
 		return err
 	}
 	proj, known, err := d.localProject(ctx, client, current, sel)
-	if err != nil || !known {
+	if err != nil {
 		return err
+	}
+	if cfg == nil || cfg.DeploymentName == "" {
+		// On a terminal, offer to create it in the selected project.
+		if !known {
+			return ui.Errorf("No project is configured here.").
+				WithHint("Run `convex dev` to set up a project first, or use team:project:local.")
+		}
+		ok, err := d.prompter().Confirm("No local deployment found. Create one now?", true)
+		if err != nil || !ok {
+			if err == nil {
+				err = noLocal
+			}
+			return err
+		}
+		_, err = d.registerLocal(ctx, client, proj, "")
+		return err
+	}
+	if !known {
+		return nil
 	}
 	if cfg.CloudProjectID != nil && *cfg.CloudProjectID == proj.ID {
 		return nil
