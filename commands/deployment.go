@@ -585,9 +585,12 @@ func (d *Deps) deploymentCreate(c *cli.Context) error {
 	p := d.prompter()
 	if typ == "" {
 		types := []string{"dev", "preview", "prod"}
-		i, err := auth.WithAnswer(p, "--type").Select("Deployment type?", types)
-		if err != nil {
+		if !auth.IsInteractive(p) {
 			return ui.Usage("--type is required (dev, prod or preview).").WithHint("%s", "For example: convex deployment create staging --type prod")
+		}
+		i, err := p.Select("Deployment type?", types)
+		if err != nil {
+			return err
 		}
 		typ = types[i]
 	}
