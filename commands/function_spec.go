@@ -1,6 +1,18 @@
 package commands
 
-import "github.com/urfave/cli/v2"
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/convex-go/convex/config"
+	"github.com/convex-go/convex/ui"
+)
 
 func newFunctionSpecCommand(d *Deps) *cli.Command {
 	return &cli.Command{
@@ -11,6 +23,72 @@ func newFunctionSpecCommand(d *Deps) *cli.Command {
 		Flags: withFlags([]cli.Flag{
 			boolFlag("file", "Write the JSON to a file instead of stdout."),
 		}, selectionFlags("Read function metadata from", false)),
-		Action: d.notImplemented("function-spec"),
+		Action: d.functionSpec,
 	}
+}
+
+func (d *Deps) functionSpec(c *cli.Context) error {
+	t, err := d.requireTarget(c, "function-spec")
+	if err != nil {
+		return err
+	}
+	sc, err := d.openSync(c.Context, t, nil)
+	if err != nil {
+		return err
+	}
+	defer sc.Close()
+	functions, err := d.systemQuery(c.Context, sc, t, "_system/cli/modules:apiSpec", nil, "")
+	if err != nil {
+		return err
+	}
+	url, err := d.systemQuery(c.Context, sc, t, "_system/cli/convexUrl:cloudUrl", nil, "")
+	if err != nil {
+		return err
+	}
+	spec, err := functionSpecJSON(url, functions)
+	if err != nil {
+		return err
+	}
+	if !c.Bool("file") {
+		d.Out.Result("%s", spec)
+		return nil
+	}
+	name := "function_spec_" + strconv.FormatInt(time.Now().UnixMilli(), 10) + ".json"
+	if err := config.WriteFileAtomic(filepath.Join(d.Cwd, name), spec, 0o644); err != nil {
+		return ui.Wrap(err, "Could not write %s", name)
+	}
+	d.Out.Result("%s", paintStdout(d, "Wrote function spec to "+name, ui.Green))
+	return nil
+}
+
+// functionSpecJSON is {"url": …, "functions": …} indented by two spaces,
+// keeping the deployment's key order.
+func functionSpecJSON(url, functions json.RawMessage) ([]byte, error) {
+	var s string
+	if err := json.Unmarshal(url, &s); err != nil {
+		return nil, ui.Errorf("Unexpected deployment URL from the deployment: %.200s", url)
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(functions, &list); err != nil {
+		return nil, ui.Errorf("Unexpected function list from the deployment: %.200s", functions)
+	}
+	compact := bytes.NewBufferString(`{"url":`)
+	compact.Write(url)
+	compact.WriteString(`,"functions":`)
+	compact.Write(functions)
+	compact.WriteString("}")
+	var out bytes.Buffer
+	if err := json.Indent(&out, compact.Bytes(), "", "  "); err != nil {
+		return nil, ui.Wrap(err, "Unexpected function list from the deployment")
+	}
+	return out.Bytes(), nil
+}
+
+// paintStdout colours text written to stdout, only when stdout is a
+// terminal (the Printer's colour decision is for stderr).
+func paintStdout(d *Deps, s string, style ui.Style) string {
+	if f, ok := d.Stdout.(*os.File); ok && ui.ColorEnabled(f, d.Env.Get) {
+		return "\x1b[" + string(style) + "m" + s + "\x1b[0m"
+	}
+	return s
 }
