@@ -303,7 +303,7 @@ func (s *Server) routes() {
 	h("GET /api/shapes2", unsupported("Table shapes"))
 	h("/api/actions/{rest...}", unsupported("Node.js action callbacks"))
 	h("/", func(w http.ResponseWriter, r *http.Request) error {
-		if p := strings.Split(strings.Trim(r.URL.Path, "/"), "/"); len(p) == 3 && p[0] == "api" && p[2] == "sync" {
+		if convexsync.IsSyncPath(r.URL.Path) { // /api/sync and /api/<client version>/sync
 			if h := s.getHooks().SyncHandler; h != nil {
 				h.ServeHTTP(w, r)
 			} else {
