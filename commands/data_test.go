@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/convex-go/convex/backend/adminkey"
 	"github.com/convex-go/convex/backend/server"
@@ -80,4 +82,97 @@ func TestDataAgainstBackend(t *testing.T) {
 	}
 	res = runIn(t, dir, r, "data", "messages", "--limit", "2", "--order", "asc")
 	t.Logf("%s\n%s", res.stdout, res.stderr)
+}
+
+// syncBuffer is a strings.Builder safe for a command writing while the
+// test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestRunWatch(t *testing.T) {
+	r := startDataBackend(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"package.json": `{"dependencies":{"convex":"1.48.0"}}`,
+		"a.jsonl":      "{\"x\":1}\n",
+	})
+	var out, errb syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d := &Deps{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Env: config.MapEnv{"HOME": t.TempDir()}, Cwd: dir}
+	done := make(chan int)
+	go func() {
+		done <- RunWith(ctx, d, []string{"run", "--watch", "_system/cli/tables", "{paginationOpts: {cursor: null, numItems: 10}}",
+			"--url", r.CloudURL, "--admin-key", r.AdminKey})
+	}()
+	waitFor(t, "the first result", func() bool { return strings.Contains(out.String(), `"page": []`) })
+	if !strings.Contains(errb.String(), "Watching query _system/cli/tables on "+r.CloudURL+"...") {
+		t.Errorf("stderr: %s", errb.String())
+	}
+	// A new table changes the result, which is printed again.
+	if res := runIn(t, dir, r, "import", "--table", "things", "a.jsonl"); res.code != 0 {
+		t.Fatalf("import: %+v", res)
+	}
+	waitFor(t, "the second result", func() bool { return strings.Contains(out.String(), `"name": "things"`) })
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit code %d after the watch was stopped; stderr: %s", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the watch did not stop")
+	}
+	if !strings.Contains(errb.String(), "Closing connection to "+r.CloudURL) {
+		t.Errorf("stderr: %s", errb.String())
+	}
+}
+
+func TestRunWatchErrors(t *testing.T) {
+	r := startDataBackend(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"package.json": `{"dependencies":{"convex":"1.48.0"}}`})
+	res := runIn(t, dir, r, "run", "--watch", "nope:list")
+	if res.code != 1 || !strings.Contains(res.stderr, `Failed to run function "nope:list"`) || !strings.Contains(res.stderr, "Could not find") {
+		t.Errorf("unknown function: %+v", res)
+	}
+	res = runIn(t, dir, r, "run", "--watch", "nope:list", "{bad")
+	if res.code != 1 || !strings.Contains(res.stderr, "Failed to parse arguments as JSON") {
+		t.Errorf("bad args: %+v", res)
+	}
+	res = runIn(t, dir, r, "run", "--watch", "--inline-query", "1")
+	if res.code == 0 || !strings.Contains(res.stderr, "--watch") {
+		t.Errorf("inline query with --watch: %+v", res)
+	}
+	var out, errb strings.Builder
+	d := &Deps{Stdout: &out, Stderr: &errb, Env: config.MapEnv{"HOME": t.TempDir()}, Cwd: dir}
+	code := RunWith(context.Background(), d, []string{"run", "--watch", "x:y", "--url", r.CloudURL, "--admin-key", "data-test|bogus"})
+	if code != 1 || !strings.Contains(errb.String(), "did not accept the admin key") {
+		t.Errorf("bad admin key: %d %s", code, errb.String())
+	}
 }

@@ -70,10 +70,6 @@ func (d *Deps) run(c *cli.Context) error {
 	case name == "" && !c.IsSet("inline-query"):
 		return ui.Usage("`convex run` requires either <functionName> or `--inline-query`.")
 	}
-	if c.Bool("watch") {
-		return ui.Errorf("`convex run --watch` is not available in this build yet.").
-			WithHint("Run the query without --watch, or use `convex dev` with the dashboard to follow it.")
-	}
 	if c.Bool("push") {
 		if err := push.CheckConvexDependency(d.Cwd, "run"); err != nil {
 			return d.pushErr(err)
@@ -96,6 +92,9 @@ func (d *Deps) run(c *cli.Context) error {
 			return d.pushErr(err)
 		}
 	}
+	if c.Bool("watch") {
+		return d.runWatch(c.Context, t, name, args, c.String("identity"), c.String("component"))
+	}
 	if inline != "" {
 		res, err := pc.RunTestQuery(c.Context, push.InlineQuerySource(inline), "")
 		if err != nil {
@@ -114,7 +113,59 @@ func (d *Deps) run(c *cli.Context) error {
 		d.printValue(res.Value)
 		return nil
 	}
+	if c.Bool("watch") {
+		return d.watchQuery(c.Context, pc, name, args, c.String("identity"), c.String("component"))
+	}
 	return d.runFunction(c.Context, pc, name, args, c.String("identity"), c.String("component"), true)
+}
+
+// watchQuery prints the query's result every time it changes, until
+// interrupted (which ends it successfully).
+func (d *Deps) watchQuery(ctx context.Context, pc *push.Client, name, argsText, identityText, component string) error {
+	argsJSON, err := relaxedJSON(argsText)
+	if err != nil {
+		return ui.Errorf("Failed to parse arguments as JSON: %q\n%v", argsText, err)
+	}
+	var identity json.RawMessage
+	if identityText != "" {
+		if identity, err = fakeIdentity(identityText); err != nil {
+			return err
+		}
+	}
+	fnDir := "convex/"
+	if cfg, err := push.LoadProjectConfig(d.Cwd, nil); err == nil {
+		fnDir = cfg.Functions
+	}
+	path, err := parseFunctionName(name, fnDir, d.Cwd)
+	if err != nil {
+		return err
+	}
+	d.Out.Success("Watching query %s on %s...", name, pc.URL)
+	err = pc.Subscribe(ctx, path, argsJSON, component, identity, func(u push.QueryUpdate) error {
+		for _, l := range u.LogLines {
+			var s string
+			if json.Unmarshal(l, &s) == nil {
+				d.Out.Message("[CONVEX Q(%s)] %s", path, s)
+			}
+		}
+		if u.Error != "" {
+			return ui.Errorf("Failed to run function %q:\n%s", name, strings.TrimSpace(u.Error))
+		}
+		d.printValue(u.Value)
+		return nil
+	})
+	if ctx.Err() != nil {
+		d.Out.Message("Closing connection to %s...", pc.URL)
+		return nil
+	}
+	if err != nil {
+		var ue *ui.Error
+		if errors.As(err, &ue) {
+			return ue
+		}
+		return ui.Wrap(err, "Watching %s failed", name)
+	}
+	return nil
 }
 
 // printValue prints a function result as indented JSON (nothing for null).

@@ -1,0 +1,103 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/convex-go/convex/deployments"
+	"github.com/convex-go/convex/push"
+	"github.com/convex-go/convex/subscribe"
+	"github.com/convex-go/convex/ui"
+)
+
+// runWatch subscribes to a query and prints every new result until Ctrl-C,
+// which ends the watch normally (exit 0).
+func (d *Deps) runWatch(ctx context.Context, t deployments.Target, name, argsText, identityText, component string) error {
+	argsJSON, err := relaxedJSON(argsText)
+	if err != nil {
+		return ui.Errorf("Failed to parse arguments as JSON: %q\n%v", argsText, err)
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(argsJSON, &obj) != nil {
+		return ui.Errorf("Failed to parse arguments as JSON: %q\nthe arguments must be an object", argsText)
+	}
+	var identity json.RawMessage
+	if identityText != "" {
+		if identity, err = fakeIdentity(identityText); err != nil {
+			return err
+		}
+	}
+	fnDir := "convex/"
+	if cfg, err := push.LoadProjectConfig(d.Cwd, nil); err == nil {
+		fnDir = cfg.Functions
+	}
+	path, err := parseFunctionName(name, fnDir, d.Cwd)
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := watchInterrupts(ctx)
+	defer stop()
+	sc, err := d.openSync(ctx, t, identity)
+	if err != nil {
+		return err
+	}
+	defer sc.Close()
+	d.Out.Success("Watching query %s on %s...", name, t.URL)
+	err = sc.Watch(ctx, path, json.RawMessage(argsJSON), component, func(u subscribe.Update) error {
+		for _, l := range u.LogLines {
+			d.Out.Message("[CONVEX Q(%s)] %s", subscribe.CanonicalPath(path), l)
+		}
+		d.Out.Result("%s", indentValue(u.Value))
+		return nil
+	})
+	if err != nil {
+		var qe *subscribe.QueryError
+		if errors.As(err, &qe) {
+			if _, denied := qe.PermissionDenied(); !denied {
+				return ui.Errorf("Failed to run function %q:\n%s", name, strings.TrimSpace(qe.Message))
+			}
+		}
+		return syncError(err, t)
+	}
+	d.Out.Message("Closing connection to %s...", t.URL)
+	return nil
+}
+
+// indentValue is a Convex-encoded result as two-space indented JSON.
+func indentValue(v json.RawMessage) string {
+	if len(v) == 0 {
+		return "null"
+	}
+	var buf bytes.Buffer
+	if json.Indent(&buf, v, "", "  ") != nil {
+		return string(v)
+	}
+	return buf.String()
+}
+
+// watchInterrupts returns a context that Ctrl-C cancels while the watch
+// runs. The interrupt is taken from the process-wide handlers meanwhile,
+// so it ends the watch (exit 0) instead of the whole command (exit 130).
+func watchInterrupts(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Ignore(os.Interrupt)
+	signal.Notify(sigs, os.Interrupt)
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		cancel()
+	}
+}
