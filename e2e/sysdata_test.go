@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,9 +112,18 @@ func TestSysdataWithReferenceCLI(t *testing.T) {
 		t.Errorf("bad import: err %v\nstdout %s\nstderr %s", err, o, e)
 	}
 
+	// A stored file travels with --include-file-storage.
+	code, body := postRaw(t, r.CloudURL+"/api/storage/upload", "Convex "+r.AdminKey, "text/plain", []byte("stored file body"))
+	var up struct {
+		StorageID string `json:"storageId"`
+	}
+	if code != 200 || json.Unmarshal(body, &up) != nil || up.StorageID == "" {
+		t.Fatalf("upload: %d %s", code, body)
+	}
+
 	// export, then restore into an empty backend.
 	zipPath := filepath.Join(work, "x.zip")
-	_, stderr = runCLI(t, app, env, 2*time.Minute, "export", "--path", zipPath)
+	_, stderr = runCLI(t, app, env, 2*time.Minute, "export", "--path", zipPath, "--include-file-storage")
 	if !strings.Contains(stderr, "Downloaded snapshot export to") {
 		t.Errorf("export printed:\n%s", stderr)
 	}
@@ -131,11 +142,14 @@ func TestSysdataWithReferenceCLI(t *testing.T) {
 	if counts["messages"] != 2 || counts["t"] != 3 || counts["channels"] != 1 || counts["users"] != 1 {
 		t.Errorf("export tables: %v", counts)
 	}
+	if len(p.Storage) != 1 || string(p.Storage[0].Data) != "stored file body" {
+		t.Errorf("export storage: %+v", p.Storage)
+	}
 
 	r2 := startBackend(t, "e2e-sysdata-restore")
 	env2 := cliEnv(t, r2.CloudURL, r2.AdminKey)
 	_, stderr = runCLI(t, app, env2, 2*time.Minute, "import", zipPath, "--yes")
-	if !strings.Contains(stderr, "Added 7 documents") {
+	if !strings.Contains(stderr, "Added 8 documents") {
 		t.Errorf("zip import printed:\n%s", stderr)
 	}
 	before, _ := runCLI(t, app, env, time.Minute, "data", "messages", "--format", "jsonl")
@@ -143,6 +157,29 @@ func TestSysdataWithReferenceCLI(t *testing.T) {
 	if before != after {
 		t.Errorf("restored messages differ:\n%s\nvs\n%s", before, after)
 	}
+	resp, err := http.Get(r2.CloudURL + "/api/storage/" + up.StorageID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(got) != "stored file body" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Errorf("restored file: %d %q %q", resp.StatusCode, got, resp.Header.Get("Content-Type"))
+	}
+}
+
+func postRaw(t *testing.T, url, auth, contentType string, body []byte) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Authorization", auth)
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
 }
 
 // runCLIErr runs the reference CLI and returns its failure instead of
