@@ -176,3 +176,36 @@ func TestRunWatchErrors(t *testing.T) {
 		t.Errorf("bad admin key: %d %s", code, errb.String())
 	}
 }
+
+func TestNetworkTest(t *testing.T) {
+	r := startDataBackend(t)
+	dir := t.TempDir()
+	res := runIn(t, dir, r, "network-test")
+	for _, want := range []string{"Deployment URL: " + r.CloudURL, "OK: DNS lookup => 127.0.0.1:ipv4", "OK: TCP connect", "OK: HTTP check",
+		"OK: WebSocket connection established.", "OK: echo 128 bytes", "OK: echo 4 MiB", "Network test passed."} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("missing %q in:\n%s", want, res.stderr)
+		}
+	}
+	if res.code != 0 {
+		t.Errorf("exit %d", res.code)
+	}
+	// Without an admin key the WebSocket check is skipped.
+	var out, errb strings.Builder
+	d := &Deps{Stdout: &out, Stderr: &errb, Env: config.MapEnv{"HOME": t.TempDir()}, Cwd: dir}
+	code := RunWith(context.Background(), d, []string{"network-test", "--url", r.CloudURL, "--ip-family", "ipv4"})
+	if code != 0 || !strings.Contains(errb.String(), "Skipping WebSocket check") || !strings.Contains(errb.String(), "TCP/ipv4 127.0.0.1:") {
+		t.Errorf("without admin key: %d\n%s", code, errb.String())
+	}
+	// Nothing listening: the TCP step fails.
+	errb.Reset()
+	code = RunWith(context.Background(), d, []string{"network-test", "--url", "http://127.0.0.1:1", "--timeout", "5"})
+	if code != 1 || !strings.Contains(errb.String(), "FAIL: TCP connect") {
+		t.Errorf("closed port: %d\n%s", code, errb.String())
+	}
+	errb.Reset()
+	code = RunWith(context.Background(), d, []string{"network-test", "--url", r.CloudURL, "--ip-family", "ipv5"})
+	if code == 0 || !strings.Contains(errb.String(), "ipv5") {
+		t.Errorf("bad ip family: %d\n%s", code, errb.String())
+	}
+}
