@@ -259,14 +259,11 @@ func (t *Tx) snapshotPut(ti *tableInfo, doc Document) (string, error) {
 		id = values.NewID(ti.number)
 		_, internal, _ = values.DecodeID(id)
 	}
+	// An imported creation time is kept as it is and does not move the
+	// clock of new documents: a time in the future would otherwise drag
+	// every later document's creation time along.
 	ct, ok := creationTime(doc["_creationTime"])
-	if ok {
-		t.s.mu.Lock()
-		if ct > t.s.lastCreation {
-			t.s.lastCreation = ct
-		}
-		t.s.mu.Unlock()
-	} else {
+	if !ok {
 		ct = t.s.nextCreationTime(t.ts)
 	}
 	out["_id"] = id
