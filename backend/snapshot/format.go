@@ -249,9 +249,9 @@ func fromExportJSON(v any) (values.Value, error) {
 	return v, nil
 }
 
-// parseCSV reads a header row and infers each cell: empty cells leave the
-// field out, true/false are booleans, numbers are float64 (as JavaScript
-// would read them), anything else is a string.
+// parseCSV reads a header row and infers each cell as the CLI documents
+// it: a cell that reads as a number is a float64, anything else (empty
+// cells included) is a string.
 func parseCSV(data []byte) ([]map[string]values.Value, error) {
 	r := csv.NewReader(bytes.NewReader(stripBOM(data)))
 	r.ReuseRecord = false
@@ -283,9 +283,6 @@ func parseCSV(data []byte) ([]map[string]values.Value, error) {
 		}
 		doc := make(map[string]values.Value, len(rec))
 		for i, cell := range rec {
-			if cell == "" {
-				continue
-			}
 			doc[header[i]] = inferCell(cell)
 		}
 		docs = append(docs, doc)
@@ -307,12 +304,6 @@ func csvError(err error) error {
 var csvNumberRE = regexp.MustCompile(`^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$`)
 
 func inferCell(s string) values.Value {
-	switch s {
-	case "true":
-		return true
-	case "false":
-		return false
-	}
 	if csvNumberRE.MatchString(s) {
 		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) {
 			return f
