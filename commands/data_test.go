@@ -209,3 +209,152 @@ func TestNetworkTest(t *testing.T) {
 		t.Errorf("bad ip family: %d\n%s", code, errb.String())
 	}
 }
+
+func TestImportChecksAndConfirmation(t *testing.T) {
+	r := startDataBackend(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"package.json": `{"dependencies":{"convex":"1.48.0"}}`,
+		"a.jsonl":      "\xef\xbb\xbf{\"x\":1}\n{\"x\":2}\n",
+		"b.json":       `[{"y":"z"}]`,
+		"c.data":       "{\"x\":3}\n",
+		"d.csv":        "a,b\n1,hello\n",
+	})
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"import", "missing.jsonl", "--table", "t"}, "Path missing.jsonl does not exist."},
+		{[]string{"import", "a.jsonl"}, "The `--table` option is required for format jsonLines"},
+		{[]string{"import", "c.data", "--table", "t"}, "No input file format inferred"},
+		{[]string{"import", "a.jsonl", "--table", "t", "--format", "zip"}, "The `--table` option is not allowed for format zip"},
+	} {
+		res := runIn(t, dir, r, tc.args...)
+		if res.code != 1 || !strings.Contains(res.stderr, tc.want) {
+			t.Errorf("%v: %+v, want %q", tc.args, res, tc.want)
+		}
+	}
+	res := runIn(t, dir, r, "import", "a.jsonl", "--table", "t", "--format", "jsonArray")
+	if !strings.Contains(res.stderr, "Warning: Extension of file a.jsonl (.jsonl) does not match specified format: jsonArray (.json).") {
+		t.Errorf("no extension warning: %+v", res)
+	}
+	// The BOM is stripped; two documents land.
+	res = runIn(t, dir, r, "import", "a.jsonl", "--table", "t")
+	if res.code != 0 || !strings.Contains(res.stderr, `Added 2 documents to table "t".`) {
+		t.Fatalf("import: %+v", res)
+	}
+	res = runIn(t, dir, r, "import", "d.csv", "--table", "csv")
+	if res.code != 0 || !strings.Contains(res.stderr, `Added 1 documents to table "csv".`) {
+		t.Errorf("csv import: %+v", res)
+	}
+	// Into a table that is not empty: refused by default.
+	res = runIn(t, dir, r, "import", "b.json", "--table", "t")
+	if res.code != 1 || !strings.Contains(res.stderr, `Importing data from "b.json" to table "t" failed`) {
+		t.Errorf("import into a full table: %+v", res)
+	}
+	// Replacing deletes documents: without a terminal it needs --yes.
+	res = runIn(t, dir, r, "import", "b.json", "--table", "t", "--replace")
+	if res.code != 1 || !strings.Contains(res.stderr, "Perform import?") || !strings.Contains(res.stderr, "--yes") {
+		t.Errorf("replace without --yes: %+v", res)
+	}
+	res = runIn(t, dir, r, "import", "b.json", "--table", "t", "--replace", "-y")
+	if res.code != 0 || !strings.Contains(res.stderr, `Added 1 documents to table "t".`) {
+		t.Errorf("replace with --yes: %+v", res)
+	}
+	res = runIn(t, dir, r, "data", "t", "--format", "json")
+	if res.code != 0 || !strings.HasPrefix(res.stdout, "[\n{ ") || !strings.Contains(res.stdout, `"y": "z"`) || strings.Contains(res.stdout, `"x"`) {
+		t.Errorf("after replace: %+v", res)
+	}
+	res = runIn(t, dir, r, "import", "b.json", "--table", "t", "--append")
+	if res.code != 0 || !strings.Contains(res.stderr, `Added 1 documents`) {
+		t.Errorf("append: %+v", res)
+	}
+	// Outside a Convex project.
+	if res := runIn(t, t.TempDir(), r, "import", "a.jsonl", "--table", "t"); res.code != 1 || !strings.Contains(res.stderr, "package.json") {
+		t.Errorf("without package.json: %+v", res)
+	}
+}
+
+func TestExportAndReimport(t *testing.T) {
+	r := startDataBackend(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"package.json": `{"dependencies":{"convex":"1.48.0"}}`,
+		"a.jsonl":      "{\"x\":1}\n{\"x\":2}\n",
+		"taken.zip":    "not a zip",
+	})
+	if res := runIn(t, dir, r, "import", "a.jsonl", "--table", "things"); res.code != 0 {
+		t.Fatalf("import: %+v", res)
+	}
+	res := runIn(t, dir, r, "export", "--path", "taken.zip")
+	if res.code != 1 || !strings.Contains(res.stderr, "Path taken.zip already exists.") {
+		t.Errorf("export over a file: %+v", res)
+	}
+	res = runIn(t, dir, r, "export", "--path", "snap.zip")
+	if res.code != 0 || !strings.Contains(res.stderr, "Created snapshot export at timestamp ") || !strings.Contains(res.stderr, "Downloaded snapshot export to snap.zip") {
+		t.Fatalf("export: %+v", res)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "snap.zip")); err != nil || st.Size() < 100 {
+		t.Fatalf("snap.zip: %v", err)
+	}
+	os.Mkdir(filepath.Join(dir, "backups"), 0o755)
+	res = runIn(t, dir, r, "export", "--path", "backups", "--include-file-storage")
+	if res.code != 0 {
+		t.Fatalf("export to a directory: %+v", res)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "backups"))
+	if len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), "snapshot_") || !strings.HasSuffix(entries[0].Name(), ".zip") {
+		t.Errorf("backups holds %v", entries)
+	}
+	// The snapshot loads into a second, empty deployment.
+	r2 := startDataBackend(t)
+	res = runIn(t, dir, r2, "import", "snap.zip")
+	if res.code != 0 || !strings.Contains(res.stderr, "Added 2 documents.") {
+		t.Fatalf("import of the export: %+v", res)
+	}
+	res = runIn(t, dir, r2, "data", "things", "--format", "jsonl", "--order", "asc")
+	if lines := strings.Split(strings.TrimSpace(res.stdout), "\n"); len(lines) != 2 || !strings.Contains(lines[0], `"x": 1n`) {
+		t.Errorf("data after reimport: %+v", res)
+	}
+}
+
+func TestFunctionSpecAndDataFormats(t *testing.T) {
+	r := startDataBackend(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"package.json": `{"dependencies":{"convex":"1.48.0"}}`})
+	res := runIn(t, dir, r, "function-spec")
+	if res.code != 0 || !strings.HasPrefix(res.stdout, "{\n  \"url\": \""+r.CloudURL+"\",\n  \"functions\": []\n}") {
+		t.Errorf("function-spec: %+v", res)
+	}
+	res = runIn(t, dir, r, "function-spec", "--file")
+	if res.code != 0 || !strings.HasPrefix(res.stdout, "Wrote function spec to function_spec_") {
+		t.Fatalf("function-spec --file: %+v", res)
+	}
+	name := strings.TrimSpace(strings.TrimPrefix(res.stdout, "Wrote function spec to "))
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil || !strings.Contains(string(b), `"functions": []`) {
+		t.Errorf("%s: %s %v", name, b, err)
+	}
+	res = runIn(t, dir, r, "data", "empty")
+	if res.code != 0 || res.stdout != "" || !strings.Contains(res.stderr, "There are no documents in this table.") {
+		t.Errorf("data of a missing table: %+v", res)
+	}
+	if res := runIn(t, dir, r, "data", "--limit", "0"); res.code == 0 {
+		t.Errorf("--limit 0 accepted: %+v", res)
+	}
+	if res := runIn(t, dir, r, "data", "--format", "xml"); res.code == 0 {
+		t.Errorf("--format xml accepted: %+v", res)
+	}
+	// Insights need a cloud deployment.
+	res = runIn(t, dir, r, "insights")
+	if res.code != 1 || !strings.Contains(res.stderr, "only available for Convex cloud deployments") {
+		t.Errorf("insights on a URL deployment: %+v", res)
+	}
+	// A deployment that is not there.
+	var out, errb strings.Builder
+	d := &Deps{Stdout: &out, Stderr: &errb, Env: config.MapEnv{"HOME": t.TempDir()}, Cwd: dir}
+	code := RunWith(context.Background(), d, []string{"data", "--url", "http://127.0.0.1:1", "--admin-key", "x|y"})
+	if code != 1 || !strings.Contains(errb.String(), "Could not connect to the deployment at http://127.0.0.1:1") {
+		t.Errorf("unreachable: %d %s", code, errb.String())
+	}
+}
