@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -153,6 +154,15 @@ func (d *Deps) dev(c *cli.Context) error {
 		TraceEvents:  c.Bool("trace-events"),
 		WaitForEnvChange: func(ctx context.Context) error {
 			return waitForEnvChange(ctx, pc)
+		},
+		WaitForTableChange: func(ctx context.Context, componentPath, table string) error {
+			args, _ := json.Marshal(map[string]string{"tableName": table})
+			err := pc.WaitForQueryChange(ctx, "_system/cli/queryTable", args, componentPath)
+			if err != nil && ctx.Err() == nil {
+				// Without a data watch, wait for a file change only.
+				<-ctx.Done()
+			}
+			return err
 		},
 	}
 	if tail != nil && mode == "pause-on-deploy" {
@@ -398,9 +408,12 @@ func (w lineWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// waitForEnvChange polls the deployment's environment variables until they
-// differ from what they were when it started.
+// waitForEnvChange returns when the deployment's environment variables
+// change: through a subscription, or by polling when that is unavailable.
 func waitForEnvChange(ctx context.Context, c *push.Client) error {
+	if err := c.WaitForQueryChange(ctx, "_system/cli/queryEnvironmentVariables", nil, ""); err == nil || ctx.Err() != nil {
+		return err
+	}
 	before, err := c.EnvList(ctx)
 	if err != nil {
 		<-ctx.Done()

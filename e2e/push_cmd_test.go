@@ -4,12 +4,16 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 func init() {
 	scriptCmds["nodemodules"] = cmdNodeModules
+	if _, ok := scriptCmds["sleep"]; !ok {
+		scriptCmds["sleep"] = cmdSleep
+	}
 	setups = append(setups, markNodeModules)
 }
 
@@ -59,4 +63,18 @@ func cmdNodeModules(ts *testscript.TestScript, neg bool, args []string) {
 	if err := os.Symlink(nm, ts.MkAbs("node_modules")); err != nil {
 		ts.Fatalf("linking node_modules: %v", err)
 	}
+}
+
+// cmdSleep pauses the script, e.g. while a background command starts.
+//
+//	sleep 2s
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: sleep <duration>")
+	}
+	d, err := time.ParseDuration(args[0])
+	if err != nil {
+		ts.Fatalf("sleep: %v", err)
+	}
+	time.Sleep(d)
 }

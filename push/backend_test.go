@@ -131,3 +131,54 @@ func TestDevAgainstBuiltinBackend(t *testing.T) {
 		t.Fatal("Dev did not stop")
 	}
 }
+
+func TestSubscribeToBuiltinBackend(t *testing.T) {
+	dir := chatProject(t)
+	r := startBuiltin(t)
+	if _, err := Run(context.Background(), Options{URL: r.CloudURL, AdminKey: r.AdminKey, Dir: dir, NoCodegen: true}); err != nil {
+		t.Fatal(err)
+	}
+	c := NewClient(r.CloudURL, r.AdminKey)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var results []string
+	err := c.Subscribe(ctx, "channels:list", nil, "", nil, func(u QueryUpdate) error {
+		if u.Error != "" {
+			return errors.New(u.Error)
+		}
+		results = append(results, string(u.Value))
+		if len(results) == 1 {
+			go c.RunFunction(context.Background(), "channels:create", json.RawMessage(`{"name":"live"}`), "", nil)
+			return nil
+		}
+		return ErrStopSubscription
+	})
+	if err != nil || len(results) != 2 || results[0] != "[]" || !strings.Contains(results[1], `"name":"live"`) {
+		t.Fatalf("err %v, results %v", err, results)
+	}
+	// A failing query is reported as an update with an error.
+	var failed QueryUpdate
+	err = c.Subscribe(ctx, "channels:get", json.RawMessage(`{"channelId":"nope"}`), "", nil, func(u QueryUpdate) error {
+		failed = u
+		return ErrStopSubscription
+	})
+	if err != nil || failed.Error == "" {
+		t.Errorf("failing query: %v %+v", err, failed)
+	}
+	// Env-var watch: the second result is a change.
+	done := make(chan error, 1)
+	go func() { done <- c.WaitForQueryChange(ctx, "_system/cli/queryEnvironmentVariables", nil, "") }()
+	time.Sleep(300 * time.Millisecond)
+	v := "1"
+	if err := c.UpdateEnv(ctx, []EnvChange{{Name: "X", Value: &v}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("env watch: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("env change not seen")
+	}
+}
