@@ -182,3 +182,52 @@ func TestSubscribeToBuiltinBackend(t *testing.T) {
 		t.Fatal("env change not seen")
 	}
 }
+
+func TestIndexDeletionCheck(t *testing.T) {
+	dir := chatProject(t)
+	r := startBuiltin(t)
+	ctx := context.Background()
+	var stderr bytes.Buffer
+	check := &IndexDeletionCheck{MinDocuments: 1}
+	o := Options{URL: r.CloudURL, AdminKey: r.AdminKey, Dir: dir, Stderr: &stderr, NoCodegen: true, IndexDeletionCheck: check}
+	if _, err := Run(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "✔ No indexes are deleted by this push") {
+		t.Errorf("first push:\n%s", stderr.String())
+	}
+	c := NewClient(r.CloudURL, r.AdminKey)
+	if _, err := c.RunFunction(ctx, "channels:create", json.RawMessage(`{"name":"general"}`), "", nil); err != nil {
+		t.Fatal(err)
+	}
+	// Drop channels.by_name, which now covers one document.
+	schema := filepath.Join(dir, "convex", "schema.ts")
+	src, _ := os.ReadFile(schema)
+	dropped := strings.Replace(string(src), `messageCount: v.number(),
+  }).index("by_name", ["name"]),`, `messageCount: v.number(),
+  }),`, 1)
+	if dropped == string(src) {
+		t.Fatal("schema edit did not apply")
+	}
+	os.WriteFile(schema, []byte(dropped), 0o644)
+	// channels.ts uses the index; keep the push valid by not relying on it.
+	stderr.Reset()
+	_, err := Run(ctx, o)
+	if err == nil || !strings.Contains(err.Error(), "To confirm the push") || !strings.Contains(stderr.String(), "⛔ channels.by_name   name  ⚠️  1 documents") {
+		t.Fatalf("unconfirmed deletion: %v\n%s", err, stderr.String())
+	}
+	check.Confirm = func(q string) (bool, error) {
+		if q != "Delete this index?" {
+			t.Errorf("question %q", q)
+		}
+		return false, nil
+	}
+	if _, err := Run(ctx, o); err == nil || err.Error() != "Canceling push" {
+		t.Errorf("declined: %v", err)
+	}
+	check.Confirm, check.Allowed = nil, true
+	stderr.Reset()
+	if _, err := Run(ctx, o); err != nil || !strings.Contains(stderr.String(), "allowed by flag") || !strings.Contains(stderr.String(), "Deleted table indexes:") {
+		t.Errorf("allowed: %v\n%s", err, stderr.String())
+	}
+}

@@ -56,6 +56,9 @@ type Options struct {
 	Message *string
 	// ExtraConditions are added to esbuild's (--live-component-sources).
 	ExtraConditions []string
+	// IndexDeletionCheck, when set, stops pushes that delete indexes on
+	// large tables unless confirmed (deploy).
+	IndexDeletionCheck *IndexDeletionCheck
 	// StopAfterStartPush skips wait_for_schema and finish_push: what
 	// `codegen` does to learn the analysis without changing the deployment.
 	StopAfterStartPush bool
@@ -220,6 +223,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		res.Stopped = true
 		return res, nil
+	}
+
+	if o.IndexDeletionCheck != nil {
+		if err := o.checkIndexDeletion(ctx, client, trace, req); err != nil {
+			var pe *Error
+			if errors.As(err, &pe) {
+				return res, err
+			}
+			return res, o.pushError(err, "Error: Unable to check the push against "+client.URL, b)
+		}
 	}
 
 	o.step("Uploading functions to Convex...")
