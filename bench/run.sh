@@ -8,13 +8,16 @@
 #   DOC=/tmp/b.md bash bench/run.sh   # write the report elsewhere
 #
 # Knobs (environment): RUNS (CLI runs per measurement, default 5),
-# TC_RUNS (dev --once with tsc, default 3), STARTUP_RUNS (hyperfine runs,
-# default 30 for ours, a third of that for the reference), BACKEND_DURATION
+# TC_RUNS (dev --once with tsc, default 3), STARTUP_RUNS (start-up runs of
+# ours, default 30; the reference gets half as many), BACKEND_DURATION
 # (default 10s), SYNC_N (mutations per subscriber count, default 300),
-# APP (default /work/shared/fixtures/apps/chat, else e2e/testdata/backend/chat).
+# APP (default /work/shared/fixtures/apps/chat, else e2e/testdata/backend/chat),
+# REV (a git revision: build and benchmark that commit, exported with
+# `git archive` into a temporary directory, instead of the working tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+REV=${REV:-}
 
 RUNS=${RUNS:-5}
 TC_RUNS=${TC_RUNS:-3}
@@ -56,32 +59,50 @@ if [ ! -x "$REF" ]; then
   (cd e2e/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-log "building"
-go build -o "$OUT/convex" .
-go build -o "$OUT/clibench" ./bench/cmd/clibench
-go build -o "$OUT/bench-backend" ./bench/backend
+# SRC is the tree that is built and whose backend benchmarks run.
+if [ -n "$REV" ]; then
+  GIT_REV=$(git rev-parse --short "$REV")
+  SRC=$OUT/src
+  mkdir -p "$SRC"
+  git archive "$REV" | tar -x -C "$SRC"
+  mkdir -p "$SRC/e2e/node"
+  ln -s "$NODE_MODULES" "$SRC/e2e/node/node_modules"
+  SRC_DESC="commit $GIT_REV (exported with git archive)"
+else
+  SRC=$ROOT
+  GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  SRC_DESC="working tree at $GIT_REV"
+  if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+    SRC_DESC="$SRC_DESC, with uncommitted changes"
+  fi
+fi
+
+log "building $SRC_DESC"
+(cd "$SRC" && go build -o "$OUT/convex" . && go build -o "$OUT/clibench" ./bench/cmd/clibench &&
+  go build -o "$OUT/bench-backend" ./bench/backend)
 OURS=$OUT/convex
 OURS_VERSION=$("$OURS" --version 2>&1 | head -1)
 REF_VERSION=$("$REF" --version 2>&1 | head -1)
-GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 # ---------------------------------------------------------------- 1. start-up
 log "start-up time"
 if [ "$HAVE_HYPERFINE" = 1 ]; then
-  REF_RUNS=$(( STARTUP_RUNS / 3 > 5 ? STARTUP_RUNS / 3 : 5 ))
+  # Three alternating rounds, pooled, so that a burst of load on the shared
+  # machine does not fall on one side only.
+  OURS_ROUND=$(( STARTUP_RUNS / 3 > 3 ? STARTUP_RUNS / 3 : 3 ))
+  REF_ROUND=$(( STARTUP_RUNS / 6 > 3 ? STARTUP_RUNS / 6 : 3 ))
   for sub in version help; do
-    hyperfine -N --style none --warmup 3 --runs "$STARTUP_RUNS" --export-csv "$OUT/hf-ours-$sub.csv" \
-      "$OURS --$sub" >/dev/null 2>&1
-    hyperfine -N --style none --warmup 2 --runs "$REF_RUNS" --export-csv "$OUT/hf-ref-$sub.csv" \
-      "$REF --$sub" >/dev/null 2>&1
+    for round in 1 2 3; do
+      hyperfine -N --style none --warmup 2 --runs "$OURS_ROUND" --export-json "$OUT/hf-ours-$sub-$round.json" \
+        "$OURS --$sub" >/dev/null 2>&1
+      hyperfine -N --style none --warmup 1 --runs "$REF_ROUND" --export-json "$OUT/hf-ref-$sub-$round.json" \
+        "$REF --$sub" >/dev/null 2>&1
+    done
     for who in ours ref; do
-      n=$STARTUP_RUNS; [ "$who" = ref ] && n=$REF_RUNS
-      # CSV columns: command,mean,stddev,median,user,system,min,max (seconds)
-      awk -F, -v k="startup.$who.$sub" -v n="$n" 'NR==2{printf "%s\t%.2f\t%.2f\t%.2f\t%d\tms\n", k, $4*1000, $7*1000, $8*1000, n}' \
-        "$OUT/hf-$who-$sub.csv" >>"$RES"
+      "$OUT/clibench" pool -key "startup.$who.$sub" "$OUT"/hf-$who-$sub-?.json >>"$RES"
     done
   done
-  STARTUP_TOOL="hyperfine $(hyperfine --version | awk '{print $2}') (-N, no shell; warm-up 3/2 runs)"
+  STARTUP_TOOL="hyperfine $(hyperfine --version | awk '{print $2}') (-N: no shell), 3 alternating rounds of $OURS_ROUND runs (ours) and $REF_ROUND runs (reference), each round after a warm-up, times pooled"
 else
   for sub in version help; do
     "$OUT/clibench" time -key "startup.ours.$sub" -n "$STARTUP_RUNS" -- "$OURS" "--$sub" >>"$RES"
@@ -116,7 +137,7 @@ log "dev --once, deploy, backend cold start ($RUNS runs each)"
 
 # ---------------------------------------------------------------- 5. backend
 log "backend throughput and latency ($BACKEND_DURATION)"
-BB_OUT=$("$OUT/bench-backend" -duration "$BACKEND_DURATION" 2>&1) || { echo "$BB_OUT" >&2; exit 1; }
+BB_OUT=$(cd "$SRC" && "$OUT/bench-backend" -duration "$BACKEND_DURATION" 2>&1) || { echo "$BB_OUT" >&2; exit 1; }
 echo "$BB_OUT" >"$OUT/backend.txt"
 # Go durations (850µs, 1.2ms, 1.5s) to milliseconds.
 to_ms() { awk -v d="$1" 'BEGIN{
@@ -141,7 +162,7 @@ Q_P99=$(to_ms "$(sed -E 's/.*p99 ([^,]+),.*/\1/' <<<"$Q_LINE")")
 } >>"$RES"
 
 log "mutation-to-subscriber update latency (${SYNC_N} mutations)"
-go test -run '^$' -bench UpdateLatency -benchtime "${SYNC_N}x" ./backend/sync/ >"$OUT/sync.txt" 2>&1 || { cat "$OUT/sync.txt" >&2; exit 1; }
+(cd "$SRC" && go test -run '^$' -bench UpdateLatency -benchtime "${SYNC_N}x" ./backend/sync/) >"$OUT/sync.txt" 2>&1 || { cat "$OUT/sync.txt" >&2; exit 1; }
 awk '/^BenchmarkUpdateLatency\/subscribers=/{
   split($1, a, "="); split(a[2], b, "-"); s=b[1]; p50=""; p99=""; del=""
   for (i=2; i<=NF; i++) { if ($i=="p50-µs") p50=$(i-1); if ($i=="p99-µs") p99=$(i-1); if ($i=="delivered/expected") del=$(i-1) }
@@ -196,7 +217,7 @@ from other processes falls on both alike. All timings are wall clock; "median (m
 | CPU | $CPU, $NPROC cores (\`nproc\`) |
 | memory | $MEM |
 | load average (1/5/15 min) | before: $LOAD_BEFORE; after: $LOAD_AFTER |
-| software | convex-go $GIT_REV ($OURS_VERSION), $GOV; reference convex $REF_VERSION on Node.js $NODEV |
+| software | convex-go: $SRC_DESC (\`--version\`: $OURS_VERSION), $GOV; reference convex $REF_VERSION on Node.js $NODEV |
 | app | \`$(basename "$APP")\` fixture (schema, 5 indexes, queries, mutations, actions, crons, http) |
 
 **The machine was shared while measuring**: other engineers were compiling and running test
@@ -269,8 +290,8 @@ STARTUP_RUNS=$STARTUP_RUNS, BACKEND_DURATION=$BACKEND_DURATION, SYNC_N=$SYNC_N).
    \`go build -o \$OUT/bench-backend ./bench/backend\`;
    the reference is \`e2e/node/node_modules/.bin/convex\` (installed by \`npm ci\` in \`e2e/node\`).
 2. Start-up: $STARTUP_TOOL —
-   \`hyperfine -N --warmup 3 --runs $STARTUP_RUNS "convex --version"\` (and \`--help\`), the same for the
-   reference with fewer runs; peak memory: \`/usr/bin/time -v convex --version\` → "Maximum resident
+   rounds of \`hyperfine -N --warmup 2 --runs N --export-json r.json "convex --version"\` (and \`--help\`,
+   and the same for the reference), pooled by \`clibench pool\`; peak memory: \`/usr/bin/time -v convex --version\` → "Maximum resident
    set size", median of 3.
 3. \`clibench compare -runs $RUNS -typecheck-runs $TC_RUNS\`, which for every run copies the app to a
    new directory (node_modules symlinked), gives the CLI a new empty HOME and XDG directories, and:

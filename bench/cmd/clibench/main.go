@@ -5,6 +5,7 @@
 //	clibench compare -ours /tmp/convex -ref e2e/node/node_modules/.bin/convex \
 //	    -app /work/shared/fixtures/apps/chat -node-modules e2e/node/node_modules -runs 5
 //	clibench time -n 20 -- /tmp/convex --version
+//	clibench pool -key startup.ours.version round1.json round2.json
 //
 // Every measurement prints one tab-separated line:
 //
@@ -19,6 +20,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,7 +40,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: clibench compare|time [flags]")
+		fmt.Fprintln(os.Stderr, "usage: clibench compare|time|pool [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -47,6 +49,8 @@ func main() {
 		err = compareMain(os.Args[2:])
 	case "time":
 		err = timeMain(os.Args[2:])
+	case "pool":
+		err = poolMain(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown subcommand %q", os.Args[1])
 	}
@@ -100,6 +104,41 @@ func timeMain(args []string) error {
 		}
 		if i > 0 {
 			st.add(ms(time.Since(t0)))
+		}
+	}
+	fmt.Println(st.line())
+	return nil
+}
+
+// poolMain pools the run times of several hyperfine --export-json files
+// (rounds of the same command) into one measurement.
+func poolMain(args []string) error {
+	fs := flag.NewFlagSet("pool", flag.ContinueOnError)
+	key := fs.String("key", "time", "name of the measurement")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("pool: no hyperfine JSON files given")
+	}
+	st := &stats{key: *key, unit: "ms"}
+	for _, f := range fs.Args() {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		var doc struct {
+			Results []struct {
+				Times []float64 `json:"times"`
+			} `json:"results"`
+		}
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		for _, r := range doc.Results {
+			for _, t := range r.Times {
+				st.add(t * 1000)
+			}
 		}
 	}
 	fmt.Println(st.line())
