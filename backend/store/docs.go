@@ -9,6 +9,14 @@ import (
 	"github.com/convex-go/convex/backend/values"
 )
 
+const (
+	sqlLoadDoc          = `SELECT value FROM documents WHERE table_number = ? AND internal = ?`
+	sqlDeleteDoc        = `DELETE FROM documents WHERE table_number = ? AND internal = ?`
+	sqlPutDoc           = `INSERT INTO documents(table_number, internal, ts, value) VALUES (?, ?, ?, ?) ON CONFLICT(table_number, internal) DO UPDATE SET ts = excluded.ts, value = excluded.value`
+	sqlDeleteIndexEntry = `DELETE FROM index_entries WHERE index_id = ? AND key = ?`
+	sqlInsertIndexEntry = `INSERT INTO index_entries(index_id, key, internal) VALUES (?, ?, ?)`
+)
+
 // Document is a stored document: its fields including _id and _creationTime.
 type Document = map[string]values.Value
 
@@ -52,7 +60,7 @@ func (t *Tx) countRead(size int) error {
 // loadDoc reads a document without recording it in the read set.
 func (t *Tx) loadDoc(table uint32, internal []byte) (Document, error) {
 	var raw string
-	err := t.tx.QueryRow(`SELECT value FROM documents WHERE table_number = ? AND internal = ?`, table, internal).Scan(&raw)
+	err := t.queryRow(sqlLoadDoc, table, internal).Scan(&raw)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}
@@ -93,7 +101,7 @@ func (t *Tx) putDoc(ti *tableInfo, internal []byte, id string, old, doc Document
 	}
 	t.sawWrites = true
 	if doc == nil {
-		if _, err := t.tx.Exec(`DELETE FROM documents WHERE table_number = ? AND internal = ?`, ti.number, internal); err != nil {
+		if _, err := t.exec(sqlDeleteDoc, ti.number, internal); err != nil {
 			return fmt.Errorf("delete document: %w", err)
 		}
 	} else {
@@ -102,9 +110,7 @@ func (t *Tx) putDoc(ti *tableInfo, internal []byte, id string, old, doc Document
 			return err
 		}
 		t.bytesWritten += len(enc)
-		if _, err := t.tx.Exec(`INSERT INTO documents(table_number, internal, ts, value) VALUES (?, ?, ?, ?)
-			ON CONFLICT(table_number, internal) DO UPDATE SET ts = excluded.ts, value = excluded.value`,
-			ti.number, internal, t.ts, string(enc)); err != nil {
+		if _, err := t.exec(sqlPutDoc, ti.number, internal, t.ts, string(enc)); err != nil {
 			return fmt.Errorf("write document: %w", err)
 		}
 	}
@@ -125,13 +131,13 @@ func (t *Tx) putDoc(ti *tableInfo, internal []byte, id string, old, doc Document
 			continue
 		}
 		if oldKey != nil {
-			if _, err := t.tx.Exec(`DELETE FROM index_entries WHERE index_id = ? AND key = ?`, ix.id, oldKey); err != nil {
+			if _, err := t.exec(sqlDeleteIndexEntry, ix.id, oldKey); err != nil {
 				return fmt.Errorf("update index %s: %w", ix.name, err)
 			}
 			w.Keys[ix.name] = append(w.Keys[ix.name], oldKey)
 		}
 		if newKey != nil {
-			if _, err := t.tx.Exec(`INSERT INTO index_entries(index_id, key, internal) VALUES (?, ?, ?)`, ix.id, newKey, internal); err != nil {
+			if _, err := t.exec(sqlInsertIndexEntry, ix.id, newKey, internal); err != nil {
 				return fmt.Errorf("update index %s: %w", ix.name, err)
 			}
 			w.Keys[ix.name] = append(w.Keys[ix.name], newKey)

@@ -381,6 +381,77 @@ func (sc *scanner) next() (*entry, error) {
 	return &e, nil
 }
 
+// scanShape is what varies in the index scan statement; every shape is
+// prepared when the store opens.
+type scanShape struct {
+	desc bool
+	lo   int  // noLo, loIncl or loExcl
+	hi   bool // exclusive upper bound
+	end  bool // inclusive end key (>= when descending, <= ascending)
+}
+
+const (
+	noLo = iota
+	loIncl
+	loExcl
+)
+
+// scanSQL holds the statement text of every shape, built once.
+var scanSQL = func() map[scanShape]string {
+	m := map[scanShape]string{}
+	for _, desc := range []bool{false, true} {
+		for lo := noLo; lo <= loExcl; lo++ {
+			for _, hi := range []bool{false, true} {
+				for _, end := range []bool{false, true} {
+					sh := scanShape{desc: desc, lo: lo, hi: hi, end: end}
+					m[sh] = sh.build()
+				}
+			}
+		}
+	}
+	return m
+}()
+
+func (sh scanShape) sql() string { return scanSQL[sh] }
+
+func (sh scanShape) build() string {
+	var b strings.Builder
+	b.WriteString(`SELECT e.key, d.value FROM index_entries e
+		JOIN documents d ON d.table_number = ? AND d.internal = e.internal
+		WHERE e.index_id = ?`)
+	switch sh.lo {
+	case loIncl:
+		b.WriteString(" AND e.key >= ?")
+	case loExcl:
+		b.WriteString(" AND e.key > ?")
+	}
+	if sh.hi {
+		b.WriteString(" AND e.key < ?")
+	}
+	if sh.end {
+		if sh.desc {
+			b.WriteString(" AND e.key >= ?")
+		} else {
+			b.WriteString(" AND e.key <= ?")
+		}
+	}
+	if sh.desc {
+		b.WriteString(" ORDER BY e.key DESC LIMIT ?")
+	} else {
+		b.WriteString(" ORDER BY e.key ASC LIMIT ?")
+	}
+	return b.String()
+}
+
+// scanQueries lists the statement of every scan shape.
+func scanQueries() []string {
+	out := make([]string, 0, len(scanSQL))
+	for _, q := range scanSQL {
+		out = append(out, q)
+	}
+	return out
+}
+
 func (sc *scanner) fill() error {
 	q := sc.q
 	if q.table == nil || q.index == nil {
@@ -390,7 +461,6 @@ func (sc *scanner) fill() error {
 	if q.search != nil {
 		return sc.fillSearch()
 	}
-	var conds []string
 	args := []any{q.table.number, q.index.id}
 	lo, hi := q.lo, q.hi
 	if q.desc {
@@ -400,33 +470,22 @@ func (sc *scanner) fill() error {
 	} else if sc.after != nil {
 		lo = sc.after
 	}
+	var shape scanShape
+	shape.desc = q.desc
 	if lo != nil {
+		shape.lo = loIncl
 		if !q.desc && sc.after != nil {
-			conds = append(conds, "e.key > ?")
-		} else {
-			conds = append(conds, "e.key >= ?")
+			shape.lo = loExcl
 		}
 		args = append(args, lo)
 	}
 	if hi != nil {
-		conds = append(conds, "e.key < ?")
+		shape.hi = true
 		args = append(args, hi)
 	}
 	if sc.end != nil {
-		if q.desc {
-			conds = append(conds, "e.key >= ?")
-		} else {
-			conds = append(conds, "e.key <= ?")
-		}
+		shape.end = true
 		args = append(args, sc.end)
-	}
-	order := "ASC"
-	if q.desc {
-		order = "DESC"
-	}
-	where := ""
-	if len(conds) > 0 {
-		where = " AND " + strings.Join(conds, " AND ")
 	}
 	switch {
 	case sc.batch == 0:
@@ -435,9 +494,7 @@ func (sc *scanner) fill() error {
 		sc.batch *= 2
 	}
 	args = append(args, sc.batch)
-	rows, err := sc.t.tx.Query(`SELECT e.key, d.value FROM index_entries e
-		JOIN documents d ON d.table_number = ? AND d.internal = e.internal
-		WHERE e.index_id = ?`+where+` ORDER BY e.key `+order+` LIMIT ?`, args...)
+	rows, err := sc.t.query(shape.sql(), args...)
 	if err != nil {
 		return fmt.Errorf("scan index: %w", err)
 	}

@@ -65,6 +65,11 @@ type Store struct {
 	// metaGen after it is durable, which invalidates the cache.
 	metaGen   uint64
 	metaCache *tableCache
+
+	// stmts holds the hot statements, prepared once at Open (read-only
+	// afterwards). Parsing SQL on every call was a large share of the cost
+	// of a small function call.
+	stmts map[string]*sql.Stmt
 }
 
 type tableCache struct {
@@ -128,14 +133,44 @@ func OpenWith(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	// Idle connections are kept: each one carries its own copy of the
+	// prepared statements.
 	db.SetMaxOpenConns(16)
-	db.SetMaxIdleConns(4)
+	db.SetMaxIdleConns(16)
 	s := &Store{db: db, dir: dir, opts: opts, origin: opts.Origin}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("initialise %s: %w", path, err)
 	}
+	if err := s.prepareHot(); err != nil {
+		s.closeStmts()
+		db.Close()
+		return nil, fmt.Errorf("initialise %s: %w", path, err)
+	}
 	return s, nil
+}
+
+// prepareHot prepares the statements of the per-call paths.
+func (s *Store) prepareHot() error {
+	s.stmts = map[string]*sql.Stmt{}
+	qs := append([]string{
+		sqlReadTS, sqlLoadDoc, sqlDeleteDoc, sqlPutDoc, sqlDeleteIndexEntry, sqlInsertIndexEntry,
+		sqlSetTS, sqlSetLastCreation,
+	}, scanQueries()...)
+	for _, q := range qs {
+		st, err := s.db.Prepare(q)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+func (s *Store) closeStmts() {
+	for _, st := range s.stmts {
+		st.Close()
+	}
 }
 
 const schemaSQL = `
@@ -236,6 +271,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.closeStmts()
 	return s.db.Close()
 }
 
@@ -270,9 +306,15 @@ type queryRower interface {
 	QueryRow(query string, args ...any) *sql.Row
 }
 
+const sqlReadTS = `SELECT value FROM globals WHERE key = 'ts'`
+
 func readTS(q queryRower) (int64, error) {
+	return scanTS(q.QueryRow(sqlReadTS))
+}
+
+func scanTS(row *sql.Row) (int64, error) {
 	var raw []byte
-	err := q.QueryRow(`SELECT value FROM globals WHERE key = 'ts'`).Scan(&raw)
+	err := row.Scan(&raw)
 	if err == sql.ErrNoRows {
 		return 0, nil
 	}

@@ -9,6 +9,11 @@ import (
 	"time"
 )
 
+const (
+	sqlSetTS           = `INSERT INTO globals(key, value) VALUES ('ts', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`
+	sqlSetLastCreation = `INSERT INTO globals(key, value) VALUES ('last_creation', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`
+)
+
 // ErrTxDone is returned when a finished transaction is used.
 var ErrTxDone = errors.New("transaction already finished")
 
@@ -46,6 +51,49 @@ type Tx struct {
 	sawWrites    bool
 	metaGen      uint64 // the store's metadata generation at Begin
 	metaDirty    bool   // this transaction changed tables or indexes
+
+	stmts map[*sql.Stmt]*sql.Stmt // store statements bound to this transaction
+}
+
+// stmt returns the store's prepared statement for query bound to this
+// transaction, or nil when query is not one of the prepared ones.
+func (t *Tx) stmt(query string) *sql.Stmt {
+	ps := t.s.stmts[query]
+	if ps == nil {
+		return nil
+	}
+	if st, ok := t.stmts[ps]; ok {
+		return st
+	}
+	st := t.tx.Stmt(ps)
+	if t.stmts == nil {
+		t.stmts = make(map[*sql.Stmt]*sql.Stmt, 8)
+	}
+	t.stmts[ps] = st
+	return st
+}
+
+// exec, query and queryRow run SQL in the transaction, through a prepared
+// statement when there is one.
+func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(query); st != nil {
+		return st.Exec(args...)
+	}
+	return t.tx.Exec(query, args...)
+}
+
+func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(query); st != nil {
+		return st.Query(args...)
+	}
+	return t.tx.Query(query, args...)
+}
+
+func (t *Tx) queryRow(query string, args ...any) *sql.Row {
+	if st := t.stmt(query); st != nil {
+		return st.QueryRow(args...)
+	}
+	return t.tx.QueryRow(query, args...)
 }
 
 // Begin starts a transaction. Write transactions are serialised: Begin(true)
@@ -67,7 +115,7 @@ func (s *Store) Begin(write bool) (*Tx, error) {
 	s.mu.Unlock()
 	t := &Tx{s: s, tx: tx, write: write, queries: map[uint32]*queryStream{}, metaGen: gen}
 	// The first read fixes the snapshot of a WAL read transaction.
-	last, err := readTS(tx)
+	last, err := scanTS(t.queryRow(sqlReadTS))
 	if err != nil {
 		t.Rollback()
 		return nil, fmt.Errorf("begin transaction: %w", err)
@@ -110,16 +158,14 @@ func (t *Tx) Commit() (int64, error) {
 		}
 		return t.ts, nil
 	}
-	if _, err := t.tx.Exec(`INSERT INTO globals(key, value) VALUES ('ts', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-		[]byte(strconv.FormatInt(t.ts, 10))); err != nil {
+	if _, err := t.exec(sqlSetTS, []byte(strconv.FormatInt(t.ts, 10))); err != nil {
 		t.tx.Rollback()
 		return 0, fmt.Errorf("commit: %w", err)
 	}
 	t.s.mu.Lock()
 	lc := t.s.lastCreation
 	t.s.mu.Unlock()
-	if _, err := t.tx.Exec(`INSERT INTO globals(key, value) VALUES ('last_creation', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-		[]byte(strconv.FormatFloat(lc, 'g', -1, 64))); err != nil {
+	if _, err := t.exec(sqlSetLastCreation, []byte(strconv.FormatFloat(lc, 'g', -1, 64))); err != nil {
 		t.tx.Rollback()
 		return 0, fmt.Errorf("commit: %w", err)
 	}
