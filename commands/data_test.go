@@ -358,3 +358,48 @@ func TestFunctionSpecAndDataFormats(t *testing.T) {
 		t.Errorf("unreachable: %d %s", code, errb.String())
 	}
 }
+
+func TestRunWatchReconnects(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a reconnect")
+	}
+	secret, _ := adminkey.NewSecret()
+	db := filepath.Join(t.TempDir(), "db")
+	cfg := server.Config{DBPath: db, Interface: "127.0.0.1", InstanceName: "watch-test", InstanceSecret: secret}
+	r, err := server.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"package.json": `{"dependencies":{"convex":"1.48.0"}}`, "a.jsonl": "{\"x\":1}\n"})
+	var out, errb syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d := &Deps{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Env: config.MapEnv{"HOME": t.TempDir()}, Cwd: dir}
+	done := make(chan int)
+	go func() {
+		done <- RunWith(ctx, d, []string{"run", "--watch", "_system/cli/tables", "{paginationOpts: {cursor: null, numItems: 10}}",
+			"--url", r.CloudURL, "--admin-key", r.AdminKey})
+	}()
+	waitFor(t, "the first result", func() bool { return strings.Contains(out.String(), `"page": []`) })
+	r.Close()
+	waitFor(t, "the reconnect notice", func() bool { return strings.Contains(errb.String(), "reconnecting") })
+	// The deployment comes back on the same port; the watch picks up.
+	cfg.Port = r.Port
+	r2, err := server.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("restart on port %d: %v", r.Port, err)
+	}
+	defer r2.Close()
+	if res := runIn(t, dir, r2, "import", "--table", "back", "a.jsonl"); res.code != 0 {
+		t.Fatalf("import: %+v", res)
+	}
+	waitFor(t, "the result after the reconnect", func() bool { return strings.Contains(out.String(), `"name": "back"`) })
+	if n := strings.Count(out.String(), `"page": []`); n != 1 {
+		t.Errorf("the unchanged result was printed %d times:\n%s", n, out.String())
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d: %s", code, errb.String())
+	}
+}
