@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 
 	"github.com/urfave/cli/v2"
 
@@ -176,6 +177,17 @@ func (d *Deps) deploy(c *cli.Context) error {
 	if t.Kind == deployments.KindProd {
 		po.EnvFlag = "--prod"
 	}
+	if !c.Bool("skip-large-indexes-check") && !(t.Kind == deployments.KindPreview && t.IsNewDeployment) {
+		po.IndexDeletionCheck = &push.IndexDeletionCheck{
+			Allowed:      c.Bool("allow-deleting-large-indexes"),
+			MinDocuments: d.intFromEnv("CONVEX_MIN_DOCUMENTS_FOR_INDEX_DELETE_WARNING", 100_000),
+		}
+		if d.interactive() {
+			po.IndexDeletionCheck.Confirm = func(q string) (bool, error) {
+				return d.prompter().Confirm(q, false)
+			}
+		}
+	}
 	suffix := ""
 	if dryRun {
 		suffix = " [dry run]"
@@ -257,4 +269,19 @@ func (d *Deps) shell(ctx context.Context, line string, extraEnv ...string) error
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = d.Stdin, d.Stdout, d.Stderr
 	cmd.Env = append(os.Environ(), extraEnv...)
 	return cmd.Run()
+}
+
+// intFromEnv reads an integer setting, warning about (and ignoring) a value
+// that is not one.
+func (d *Deps) intFromEnv(name string, def int64) int64 {
+	v := d.Env.Get(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		d.Out.Warn("Ignoring %s=%q: expected an integer, using %d", name, v, def)
+		return def
+	}
+	return n
 }
