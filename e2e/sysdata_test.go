@@ -105,6 +105,17 @@ func TestSysdataWithReferenceCLI(t *testing.T) {
 	if n := len(strings.Split(strings.TrimSpace(out), "\n")); n != 3 {
 		t.Errorf("data t printed %d lines:\n%s", n, out)
 	}
+	// CSV appended to the same table.
+	csvPath := filepath.Join(work, "more.csv")
+	os.WriteFile(csvPath, []byte("n,s\n4,d\n5.5,e\n"), 0o644)
+	_, stderr = runCLI(t, app, env, 2*time.Minute, "import", "--table", "t", "--append", csvPath)
+	if !strings.Contains(stderr, `Added 2 documents to table "t"`) {
+		t.Errorf("csv import printed:\n%s", stderr)
+	}
+	out, _ = runCLI(t, app, env, time.Minute, "data", "t", "--format", "jsonl", "--limit", "1")
+	if !strings.Contains(out, `"n": 5.5`) || !strings.Contains(out, `"s": "e"`) {
+		t.Errorf("newest row of t: %s", out)
+	}
 	// A bad file fails with the line named; nothing is imported.
 	bad := filepath.Join(work, "bad.jsonl")
 	os.WriteFile(bad, []byte("{\"n\":1}\n{oops\n"), 0o644)
@@ -139,7 +150,7 @@ func TestSysdataWithReferenceCLI(t *testing.T) {
 	for _, tb := range p.Tables {
 		counts[tb.Name] = len(tb.Docs)
 	}
-	if counts["messages"] != 2 || counts["t"] != 3 || counts["channels"] != 1 || counts["users"] != 1 {
+	if counts["messages"] != 2 || counts["t"] != 5 || counts["channels"] != 1 || counts["users"] != 1 {
 		t.Errorf("export tables: %v", counts)
 	}
 	if len(p.Storage) != 1 || string(p.Storage[0].Data) != "stored file body" {
@@ -149,7 +160,7 @@ func TestSysdataWithReferenceCLI(t *testing.T) {
 	r2 := startBackend(t, "e2e-sysdata-restore")
 	env2 := cliEnv(t, r2.CloudURL, r2.AdminKey)
 	_, stderr = runCLI(t, app, env2, 2*time.Minute, "import", zipPath, "--yes")
-	if !strings.Contains(stderr, "Added 8 documents") {
+	if !strings.Contains(stderr, "Added 10 documents") {
 		t.Errorf("zip import printed:\n%s", stderr)
 	}
 	before, _ := runCLI(t, app, env, time.Minute, "data", "messages", "--format", "jsonl")
