@@ -43,6 +43,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// Logf receives protocol diagnostics. Optional.
 	Logf func(format string, args ...any)
+	// IdleTimeout ends the connection (with a *ClosedError) when nothing
+	// arrives for this long; deployments send a Ping after 15s of silence
+	// [60s, as the reference client].
+	IdleTimeout time.Duration
 }
 
 // SyncURL turns a deployment URL (http or https) into its sync endpoint.
@@ -84,6 +88,7 @@ type Client struct {
 	url  string
 	ws   *websocket.Conn
 	logf func(string, ...any)
+	idle time.Duration
 
 	writeMu sync.Mutex
 
@@ -113,7 +118,10 @@ func Dial(ctx context.Context, deploymentURL string, o Options) (*Client, error)
 		return nil, fmt.Errorf("could not open a WebSocket to %s: %w", wsURL, err)
 	}
 	ws.SetReadLimit(256 << 20)
-	c := &Client{url: wsURL, ws: ws, logf: o.Logf, subs: map[int64]*Subscription{}, done: make(chan struct{})}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 60 * time.Second
+	}
+	c := &Client{url: wsURL, ws: ws, logf: o.Logf, idle: o.IdleTimeout, subs: map[int64]*Subscription{}, done: make(chan struct{})}
 	if c.logf == nil {
 		c.logf = func(string, ...any) {}
 	}

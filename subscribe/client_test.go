@@ -484,3 +484,21 @@ func TestQueryContextCancelled(t *testing.T) {
 		t.Errorf("Query = %v, want deadline exceeded", err)
 	}
 }
+
+func TestIdleTimeout(t *testing.T) {
+	url := scripted(t, func(ctx context.Context, ws *websocket.Conn) {
+		for readMsg(ctx, ws) != nil {
+		}
+	})
+	ctx := timeout(t)
+	c, err := Dial(ctx, url, Options{IdleTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Query(ctx, "x:y", nil, "")
+	var ce *ClosedError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "nothing received for 200ms") {
+		t.Errorf("Query on a silent server = %v", err)
+	}
+}

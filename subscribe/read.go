@@ -94,8 +94,14 @@ func (c *Client) readLoop() {
 	defer close(c.done)
 	st := &readState{ver: version{TS: zeroTS}}
 	for {
-		typ, data, err := c.ws.Read(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), c.idle)
+		typ, data, err := c.ws.Read(ctx)
+		idle := ctx.Err() != nil
+		cancel()
 		if err != nil {
+			if idle {
+				err = fmt.Errorf("nothing received for %v", c.idle)
+			}
 			c.mu.Lock()
 			closing := c.closing
 			c.mu.Unlock()
