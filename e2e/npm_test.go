@@ -1,3 +1,5 @@
+//go:build unix
+
 package e2e_test
 
 // Tests of the npm packaging (npm/, scripts/build-npm.sh, docs/install.md):
@@ -20,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -200,7 +203,7 @@ func npmRun(t *testing.T, dir string, env []string, timeout time.Duration, name 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
+	cmd := npmCommand(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = env
 	var out, errb bytes.Buffer
@@ -210,6 +213,18 @@ func npmRun(t *testing.T, dir string, env []string, timeout time.Duration, name 
 		t.Fatalf("%s %s: timed out after %s\nstdout:\n%s\nstderr:\n%s", name, strings.Join(args, " "), timeout, out.String(), errb.String())
 	}
 	return out.String(), errb.String(), err
+}
+
+// npmCommand is exec.CommandContext for a process tree (npx → node →
+// convex): it runs in its own process group, and on timeout the whole group
+// is killed, so no grandchild outlives the test or keeps its output pipes
+// open.
+func npmCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
 }
 
 func exitCode(err error) int {
@@ -241,7 +256,7 @@ case "$1" in
 args) shift; for a in "$@"; do echo "[$a]"; done; echo "CONVEX_X=$CONVEX_X" ;;
 exit) exit "$2" ;;
 die) kill -"$2" $$ ;;
-trap) trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done ;;
+trap) trap 'echo got-term; exit 42' TERM; echo ready; n=0; while [ $n -lt 400 ]; do sleep 0.05; n=$((n+1)); done; echo no-signal ;;
 esac
 `
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
@@ -280,7 +295,7 @@ esac
 	t.Run("SIGTERM is forwarded", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, node, launcher, "trap")
+		cmd := npmCommand(ctx, node, launcher, "trap")
 		cmd.Env = env
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
@@ -289,10 +304,10 @@ esac
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		// Whatever happens, nothing of the group outlives the test.
+		defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		lines := bufio.NewScanner(stdout)
 		if !lines.Scan() || lines.Text() != "ready" {
-			cmd.Process.Kill()
-			cmd.Wait()
 			t.Fatalf("the stand-in did not start: %q", lines.Text())
 		}
 		// Only the launcher's pid: the binary must get it from the launcher.
@@ -586,15 +601,33 @@ func npmDevOnce(t *testing.T, root, tmp, proj string, env []string) {
 		t.Fatal(err)
 	}
 
+	// A local deployment with no account, on ports the OS just handed out
+	// rather than the default 3210.
 	env = append(env, "CONVEX_AGENT_MODE=anonymous")
-	stdout, stderr, err := npmRun(t, app, env, 90*time.Second, "npx", "convex", "dev", "--once")
+	stdout, stderr, err := npmRun(t, app, env, 90*time.Second, "npx", "convex", "dev", "--once",
+		"--local-cloud-port", strconv.Itoa(npmFreePort(t)), "--local-site-port", strconv.Itoa(npmFreePort(t)))
 	if strings.Contains(stderr, "not implemented") {
 		t.Skipf("convex dev is not implemented in this build yet: %s", strings.TrimSpace(stderr))
 	}
 	if err != nil {
 		t.Fatalf("npx convex dev --once: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
 	}
-	if _, err := os.Stat(filepath.Join(app, "convex", "_generated")); err != nil {
-		t.Errorf("dev --once left no convex/_generated: %v\nstderr:\n%s", err, stderr)
+	t.Logf("npx convex dev --once:\n%s", stderr)
+	if !strings.Contains(stderr, "Convex functions ready!") {
+		t.Errorf("dev --once did not report the push:\n%s", stderr)
 	}
+	if _, err := os.Stat(filepath.Join(app, "convex", "_generated")); err != nil {
+		t.Errorf("dev --once left no convex/_generated: %v", err)
+	}
+}
+
+// npmFreePort returns a port that was free a moment ago.
+func npmFreePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
