@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -401,5 +402,29 @@ func TestRunWatchReconnects(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("exit %d: %s", code, errb.String())
+	}
+}
+
+func TestImportInManyParts(t *testing.T) {
+	r := startDataBackend(t)
+	dir := t.TempDir()
+	var lines strings.Builder
+	for i := 0; i < 50; i++ {
+		lines.WriteString(`{"i":` + strconv.Itoa(i) + `,"pad":"xxxxxxxxxxxxxxxxxxxxxxxx"}` + "\n")
+	}
+	writeFiles(t, dir, map[string]string{"package.json": `{"dependencies":{"convex":"1.48.0"}}`, "many.jsonl": lines.String()})
+	var out, errb strings.Builder
+	env := config.MapEnv{"HOME": t.TempDir(), "CONVEX_IMPORT_CHUNK_SIZE": "100"}
+	d := &Deps{Stdout: &out, Stderr: &errb, Env: env, Cwd: dir}
+	code := RunWith(context.Background(), d, []string{"import", "many.jsonl", "--table", "many", "--url", r.CloudURL, "--admin-key", r.AdminKey})
+	if code != 0 || !strings.Contains(errb.String(), `Added 50 documents to table "many".`) {
+		t.Fatalf("import in 100-byte parts: %d\n%s", code, errb.String())
+	}
+	if got := d.importChunkSize(100 * 9999 * 3); got != 300 {
+		t.Errorf("chunk size for a file needing more than 9999 parts = %d", got)
+	}
+	env["CONVEX_IMPORT_CHUNK_SIZE"] = "lots"
+	if got := d.importChunkSize(10); got != 5<<20 || !strings.Contains(errb.String(), "Ignoring CONVEX_IMPORT_CHUNK_SIZE") {
+		t.Errorf("bad chunk size setting: %d", got)
 	}
 }
