@@ -420,10 +420,10 @@ func (b *bench) coldStart(runs int) error {
 			return err
 		}
 		for _, c := range []struct {
-			st *stats
-			db string
-		}{{fresh, filepath.Join(dir, "db.sqlite3")}, {existing, db}} {
-			be, err := b.startBackend(dir, c.db)
+			st      *stats
+			dir, db string
+		}{{fresh, dir, filepath.Join(dir, "db.sqlite3")}, {existing, keep, db}} {
+			be, err := b.startBackend(c.dir, c.db)
 			if err != nil {
 				return err
 			}
