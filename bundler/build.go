@@ -269,7 +269,20 @@ func BundleDefinition(o Options) (Module, []string, error) {
 	rel, _ := filepath.Rel(o.FunctionsDir, want)
 	m.Path = filepath.ToSlash(rel)
 	inputs, err := checkInputs(o, r.Metafile)
-	return m, inputs, err
+	if err != nil {
+		return m, nil, err
+	}
+	// Mounting components (app.use) imports their convex.config files; the
+	// component push flow is not implemented, so say so instead of sending a
+	// definition the deployment would misread.
+	for _, in := range inputs {
+		base := filepath.Base(in)
+		if in != entry && strings.HasPrefix(base, "convex.config.") {
+			return m, nil, &Error{Kind: InvalidFiles, Msg: "This build of convex does not push Convex components yet (" +
+				entry + " imports the component definition " + in + "). Use `npx convex` for projects that mount components."}
+		}
+	}
+	return m, inputs, nil
 }
 
 type buildSpec struct {

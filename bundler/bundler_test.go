@@ -324,3 +324,13 @@ func TestMissingConvexPackageAdvice(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestComponentsRefused(t *testing.T) {
+	dir := chatProject(t)
+	write(t, filepath.Join(dir, "node_modules_extra", "comp", "convex.config.js"), "import { defineComponent } from \"convex/server\";\nexport default defineComponent(\"comp\");\n")
+	write(t, filepath.Join(dir, "convex", "convex.config.ts"), "import { defineApp } from \"convex/server\";\nimport comp from \"../node_modules_extra/comp/convex.config.js\";\nconst app = defineApp();\napp.use(comp);\nexport default app;\n")
+	_, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
+	if err == nil || !strings.Contains(err.Error(), "does not push Convex components yet") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -105,6 +105,9 @@ func checkDevFlags(c *cli.Context) error {
 			return ui.Usage("`--debug-node-apis` can only be used with `--once`.")
 		}
 	}
+	if c.Bool("debug-node-apis") {
+		return ui.Errorf("`--debug-node-apis` is not available in this build.")
+	}
 	if c.IsSet("run-component") && !c.IsSet("run") {
 		return ui.Usage("Can't specify `--run-component` option without `--run`.")
 	}
