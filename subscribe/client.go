@@ -92,9 +92,13 @@ type Client struct {
 
 	writeMu sync.Mutex
 
-	mu       sync.Mutex
+	// qsMu orders query-set changes: each ModifyQuerySet is sent with the
+	// versions it was numbered with before the next one is numbered.
+	qsMu     sync.Mutex
 	querySet int64 // latest newVersion sent
 	nextID   int64
+
+	mu       sync.Mutex
 	subs     map[int64]*Subscription
 	err      error // set once, when the connection ends
 	closing  bool
@@ -227,27 +231,27 @@ func (c *Client) Subscribe(ctx context.Context, path string, args any, component
 		return nil, e
 	}
 	canonical := CanonicalPath(path)
-	c.mu.Lock()
+	c.qsMu.Lock()
+	defer c.qsMu.Unlock()
 	id := c.nextID
 	c.nextID++
 	base := c.querySet
-	c.querySet++
 	s := &Subscription{c: c, id: id, Path: canonical, notify: make(chan struct{}, 1)}
+	c.mu.Lock()
 	c.subs[id] = s
+	c.mu.Unlock()
 	add := map[string]any{"type": "Add", "queryId": id, "udfPath": canonical, "args": []json.RawMessage{argsJSON}}
 	if componentPath != "" {
 		add["componentPath"] = componentPath
 	}
 	msg := map[string]any{"type": "ModifyQuerySet", "baseVersion": base, "newVersion": base + 1, "modifications": []any{add}}
-	// Sending under mu keeps ModifyQuerySet versions in order on the wire.
-	err = c.send(ctx, msg)
-	if err != nil {
+	if err := c.send(ctx, msg); err != nil {
+		c.mu.Lock()
 		delete(c.subs, id)
-	}
-	c.mu.Unlock()
-	if err != nil {
+		c.mu.Unlock()
 		return nil, err
 	}
+	c.querySet++
 	return s, nil
 }
 
@@ -375,8 +379,10 @@ func (s *Subscription) Close() error {
 		return nil
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	delete(c.subs, s.id)
+	c.mu.Unlock()
+	c.qsMu.Lock()
+	defer c.qsMu.Unlock()
 	base := c.querySet
 	c.querySet++
 	msg := map[string]any{"type": "ModifyQuerySet", "baseVersion": base, "newVersion": base + 1,
