@@ -98,10 +98,10 @@ type Client struct {
 	querySet int64 // latest newVersion sent
 	nextID   int64
 
-	mu       sync.Mutex
-	subs     map[int64]*Subscription
-	err      error // set once, when the connection ends
-	closing  bool
+	mu      sync.Mutex
+	subs    map[int64]*Subscription
+	err     error // set once, when the connection ends
+	closing bool
 
 	done chan struct{}
 }
