@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +15,9 @@ import (
 	"github.com/convex-go/convex/backend/adminkey"
 	"github.com/convex-go/convex/backend/server"
 	"github.com/convex-go/convex/config"
+	"github.com/convex-go/convex/deployments"
+	"github.com/convex-go/convex/subscribe"
+	"github.com/convex-go/convex/ui"
 )
 
 // startDataBackend runs the built-in backend on a free port for one test.
@@ -426,5 +431,48 @@ func TestImportInManyParts(t *testing.T) {
 	env["CONVEX_IMPORT_CHUNK_SIZE"] = "lots"
 	if got := d.importChunkSize(10); got != 5<<20 || !strings.Contains(errb.String(), "Ignoring CONVEX_IMPORT_CHUNK_SIZE") {
 		t.Errorf("bad chunk size setting: %d", got)
+	}
+}
+
+func TestExportInProgress(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/export/request/zip" || r.URL.Query().Get("includeStorage") != "false" || r.Header.Get("Authorization") != "Convex x|y" {
+			http.Error(w, "unexpected "+r.URL.String(), http.StatusTeapot)
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"code":"ExportInProgress","message":"An export is running"}`))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"package.json": `{"dependencies":{"convex":"1.48.0"}}`})
+	var out, errb strings.Builder
+	d := &Deps{Stdout: &out, Stderr: &errb, Env: config.MapEnv{"HOME": t.TempDir()}, Cwd: dir}
+	code := RunWith(context.Background(), d, []string{"export", "--path", "x.zip", "--url", srv.URL, "--admin-key", "x|y"})
+	if code != 1 || !strings.Contains(errb.String(), "A snapshot export is already requested or in progress.") {
+		t.Errorf("export while another runs: %d\n%s", code, errb.String())
+	}
+}
+
+func TestSyncErrorMessages(t *testing.T) {
+	tg := deployments.Target{URL: "http://d", DeployKeyVar: "CONVEX_DEPLOY_KEY"}
+	err := syncError(&subscribe.QueryError{Path: "_system/cli/tables:default", Message: "[Request ID: 1] Server Error\nYou do not have permission to perform this operation. (needs ViewData)\n  at x"}, tg)
+	if err.Error() != "You do not have permission to perform this operation. (needs ViewData)" || !strings.Contains(ui.HintOf(err), "CONVEX_DEPLOY_KEY") {
+		t.Errorf("permission error: %q / %q", err, ui.HintOf(err))
+	}
+	err = syncError(&subscribe.QueryError{Path: "a:b", Message: "boom"}, tg)
+	if err.Error() != "[CONVEX Q(a:b)] boom" {
+		t.Errorf("query error: %q", err)
+	}
+	err = syncError(&subscribe.AuthError{Message: "bad key"}, tg)
+	if !strings.Contains(err.Error(), "did not accept the admin key: bad key") {
+		t.Errorf("auth error: %q", err)
+	}
+	err = syncError(&subscribe.ClosedError{URL: "ws://d", Code: 1011, Reason: "internal"}, tg)
+	if !strings.Contains(err.Error(), "Lost the connection to the deployment at http://d") || !strings.Contains(err.Error(), "(1011): internal") {
+		t.Errorf("closed: %q", err)
+	}
+	if ui.ExitCode(syncError(context.Canceled, tg)) != ui.ExitInterrupted {
+		t.Error("cancel is not an interruption")
 	}
 }
