@@ -474,6 +474,10 @@ func TestNPMInstall(t *testing.T) {
 	}
 	checkMainManifest(t, readManifest(t, manifest, "packed convex-go"), version)
 
+	t.Run("binaries from a goreleaser dist", func(t *testing.T) {
+		npmFromDist(t, root, tmp, npmEnv, filepath.Join(out, "packages", "@convex-go", platform, filepath.FromSlash(exe)), version)
+	})
+
 	// Install both tarballs offline; the other platforms' optional packages
 	// are not available and must simply be left out.
 	proj := filepath.Join(tmp, "proj")
@@ -630,4 +634,99 @@ func npmFreePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// npmFromDist checks that build-npm.sh takes the binaries from goreleaser's
+// dist/ layout, and refuses a binary stamped with another version.
+func npmFromDist(t *testing.T, root, tmp string, env []string, binary, version string) {
+	data, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goos, goarch := runtime.GOOS, runtime.GOARCH
+	name := "convex"
+	if goos == "windows" {
+		name = "convex.exe"
+	}
+	dist := filepath.Join(tmp, "dist")
+	variant := map[string]string{"amd64": "_v1", "arm64": "_v8.0"}[goarch]
+	bin := filepath.Join(dist, "convex_"+goos+"_"+goarch+variant, name)
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	meta := `{"project_name":"convex","version":"` + version + `"}`
+	if err := os.WriteFile(filepath.Join(dist, "metadata.json"), []byte(meta), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(tmp, "out-dist")
+	// An empty version argument: it comes from dist/metadata.json.
+	_, stderr, err := npmRun(t, root, env, time.Minute, "bash", "scripts/build-npm.sh",
+		"--platforms", "current", "--dist", dist, "--no-pack", "", out)
+	if err != nil {
+		t.Fatalf("build-npm.sh --dist: %v\n%s", err, stderr)
+	}
+	manifest, err := os.ReadFile(filepath.Join(out, "packages", "convex-go", "package.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkMainManifest(t, readManifest(t, manifest, "convex-go from dist"), version)
+	if !strings.Contains(stderr, "binary from "+bin) {
+		t.Errorf("build-npm.sh did not say it used %s:\n%s", bin, stderr)
+	}
+	staged, err := os.ReadFile(filepath.Join(out, "packages", "@convex-go", nodePlatform(), "bin", name))
+	if err != nil || !bytes.Equal(staged, data) {
+		t.Errorf("the staged binary is not the one from dist (%v)", err)
+	}
+
+	// A dist of another version: the binary's --version gives it away.
+	meta = `{"project_name":"convex","version":"9.9.9"}`
+	if err := os.WriteFile(filepath.Join(dist, "metadata.json"), []byte(meta), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err = npmRun(t, root, env, time.Minute, "bash", "scripts/build-npm.sh",
+		"--platforms", "current", "--dist", dist, "--no-pack", "9.9.9", out)
+	if exitCode(err) != 1 || !strings.Contains(stderr, "says version "+version+", not 9.9.9") {
+		t.Errorf("a stale binary was not refused: exit %d\n%s", exitCode(err), stderr)
+	}
+}
+
+// TestNPMBuildScriptArgs checks that build-npm.sh refuses bad arguments
+// before building anything.
+func TestNPMBuildScriptArgs(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash is not on PATH")
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not on PATH")
+	}
+	root := npmRepoRoot(t)
+	out := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"v1.x", out}, "not a semantic version"},
+		{[]string{"1.2", out}, "not a semantic version"},
+		{[]string{"--platforms", "freebsd-x64", "1.2.3", out}, "unknown platform freebsd-x64"},
+		{[]string{"--platforms", "linux-x64,solaris", "1.2.3", out}, "unknown platform solaris"},
+		{[]string{"--frob", "1.2.3", out}, "unknown option --frob"},
+		{[]string{"1.2.3", out, "extra"}, "too many arguments"},
+		{[]string{"--dist", out, "--build", "1.2.3", out}, "exclude each other"},
+		{[]string{"--platforms", "current", "--dist", out, "--no-pack", "1.2.3", out}, "no " + nodePlatform() + " binary in"},
+	} {
+		_, stderr, err := npmRun(t, root, os.Environ(), time.Minute, bash, append([]string{"scripts/build-npm.sh"}, tc.args...)...)
+		if exitCode(err) == 0 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("build-npm.sh %q: exit %d, stderr %q; want failure with %q", tc.args, exitCode(err), stderr, tc.want)
+		}
+	}
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		if e.Name() != "packages" { // the staging directory, rebuilt by every run
+			t.Errorf("a failed run left %s in the output directory", e.Name())
+		}
+	}
 }

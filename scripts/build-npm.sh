@@ -6,8 +6,9 @@
 #
 #   scripts/build-npm.sh [options] [version] [outdir]
 #
-#   version  the release version, without a leading "v" (default: the version
-#            in goreleaser's dist/metadata.json, else 0.0.0-dev)
+#   version  the release version; a leading "v" is dropped (default, or
+#            when "": the version in goreleaser's dist/metadata.json, else
+#            0.0.0-dev)
 #   outdir   where the tarballs go (default: dist/npm); the package
 #            directories are assembled in <outdir>/packages
 #
