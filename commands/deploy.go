@@ -174,9 +174,6 @@ func (d *Deps) deploy(c *cli.Context) error {
 	po.DryRun = dryRun
 	po.WritePushRequest = c.String("write-push-request")
 	po.Message = auditMessage(c, d.Env)
-	if t.Kind == deployments.KindProd {
-		po.EnvFlag = "--prod"
-	}
 	if !c.Bool("skip-large-indexes-check") && !(t.Kind == deployments.KindPreview && t.IsNewDeployment) {
 		po.IndexDeletionCheck = &push.IndexDeletionCheck{
 			Allowed:      c.Bool("allow-deleting-large-indexes"),

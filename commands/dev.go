@@ -307,9 +307,11 @@ func (d *Deps) pushOptions(c *cli.Context, t deployments.Target, pc *push.Client
 	if flagBool(c, "live-component-sources") {
 		o.ExtraConditions = []string{"@convex-dev/component-source"}
 	}
-	if t.Cloud() && t.Kind == deployments.KindProd {
-		o.EnvFlag = "--prod"
-	} else if t.Kind == deployments.KindURL || t.Kind == deployments.KindSelfHosted {
+	// How `env set` would reach this deployment, for missing-variable advice.
+	switch {
+	case t.Name != "" && t.Kind != deployments.KindLocal && t.Kind != deployments.KindAnonymous:
+		o.EnvFlag = "--deployment " + t.Name
+	case t.Kind == deployments.KindURL || t.Kind == deployments.KindSelfHosted:
 		o.EnvFlag = "--url " + t.URL + " --admin-key <admin key>"
 	}
 	mode := push.TypecheckMode(flagString(c, "typecheck"))

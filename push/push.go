@@ -265,6 +265,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := o.waitForSchema(ctx, client, trace, sp); err != nil {
 		return res, err
 	}
+	if o.Verbose || o.DryRun {
+		o.printConfigDiff(ctx, client, cfg)
+	}
 
 	o.step("Finalizing push...")
 	diff, err := finishPush(ctx, client, trace, sp, o.DryRun, o.Message)
@@ -656,4 +659,40 @@ func nonNilStrings(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// printConfigDiff reports the deployment settings the push changes: the
+// function runtime version and the Node.js version.
+func (o *Options) printConfigDiff(ctx context.Context, c *Client, cfg *ProjectConfig) {
+	o.step("Diffing local code and deployment state...")
+	var remote ConfigHashes
+	if err := c.Do(ctx, Request{Path: "/api/get_config_hashes", Body: map[string]any{"version": Version, "adminKey": c.AdminKey}}, &remote); err != nil {
+		return
+	}
+	var diff strings.Builder
+	old := ""
+	if remote.UDFServerVersion != nil {
+		old = *remote.UDFServerVersion
+	}
+	if old != Version {
+		diff.WriteString("Change the server's function version:\n")
+		if old != "" {
+			diff.WriteString("[-] " + old + "\n")
+		}
+		diff.WriteString("[+] " + Version + "\n")
+	}
+	if remote.Config.NodeVersion != cfg.NodeVersion {
+		diff.WriteString("Change the server's version for Node.js actions:\n")
+		if remote.Config.NodeVersion != "" {
+			diff.WriteString("[-] " + remote.Config.NodeVersion + "\n")
+		}
+		if cfg.NodeVersion != "" {
+			diff.WriteString("[+] " + cfg.NodeVersion + "\n")
+		}
+	}
+	verb := "will"
+	if o.DryRun {
+		verb = "would"
+	}
+	o.done(fmt.Sprintf("Remote config %s be overwritten with the following changes:\n  %s", verb, strings.ReplaceAll(diff.String(), "\n", "\n  ")))
 }
