@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/convex-go/convex/config"
+	"github.com/convex-go/convex/subscribe"
 	"github.com/convex-go/convex/ui"
 )
 
@@ -68,20 +68,11 @@ func functionSpecJSON(url, functions json.RawMessage) ([]byte, error) {
 	if err := json.Unmarshal(url, &s); err != nil {
 		return nil, ui.Errorf("Unexpected deployment URL from the deployment: %.200s", url)
 	}
-	var list []json.RawMessage
-	if err := json.Unmarshal(functions, &list); err != nil {
+	list, err := subscribe.Decode(functions)
+	if _, ok := list.([]any); err != nil || !ok {
 		return nil, ui.Errorf("Unexpected function list from the deployment: %.200s", functions)
 	}
-	compact := bytes.NewBufferString(`{"url":`)
-	compact.Write(url)
-	compact.WriteString(`,"functions":`)
-	compact.Write(functions)
-	compact.WriteString("}")
-	var out bytes.Buffer
-	if err := json.Indent(&out, compact.Bytes(), "", "  "); err != nil {
-		return nil, ui.Wrap(err, "Unexpected function list from the deployment")
-	}
-	return out.Bytes(), nil
+	return []byte(subscribe.Encode(subscribe.Object{{Key: "url", Value: s}, {Key: "functions", Value: list}}, "  ")), nil
 }
 
 // paintStdout colours text written to stdout, only when stdout is a

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -114,11 +113,11 @@ func indentValue(v json.RawMessage) string {
 	if len(v) == 0 {
 		return "null"
 	}
-	var buf bytes.Buffer
-	if json.Indent(&buf, v, "", "  ") != nil {
+	decoded, err := subscribe.Decode(v)
+	if err != nil {
 		return string(v)
 	}
-	return buf.String()
+	return subscribe.Encode(decoded, "  ")
 }
 
 // watchInterrupts returns a context that Ctrl-C cancels while the watch

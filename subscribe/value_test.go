@@ -50,3 +50,23 @@ func TestDecodeRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestEncodeRoundTrip(t *testing.T) {
+	raw := `{"b":1.5,"a":[{"$integer":"AQAAAAAAAAA="},{"$bytes":"aGk="},{"$float":"AAAAAAAA+H8="},{"$float":"AAAAAAAAAIA="}],"s":"<é>\"\n\u0001","e":{},"l":[],"n":null,"t":true,"big":1e21}`
+	v, err := Decode(json.RawMessage(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"b":1.5,"a":[{"$integer":"AQAAAAAAAAA="},{"$bytes":"aGk="},{"$float":"AAAAAAAA+H8="},{"$float":"AAAAAAAAAIA="}],"s":"<é>\"\n\u0001","e":{},"l":[],"n":null,"t":true,"big":1e+21}`
+	if got := Encode(v, ""); got != want {
+		t.Errorf("Encode =\n%s\nwant\n%s", got, want)
+	}
+	indented := Encode(Object{{"url", "http://x"}, {"functions", []any{Object{{"k", 1.0}}, []any{}}}}, "  ")
+	wantIndented := "{\n  \"url\": \"http://x\",\n  \"functions\": [\n    {\n      \"k\": 1\n    },\n    []\n  ]\n}"
+	if indented != wantIndented {
+		t.Errorf("indented =\n%s\nwant\n%s", indented, wantIndented)
+	}
+	if !json.Valid([]byte(indented)) || !json.Valid([]byte(Encode(v, "\t"))) {
+		t.Error("Encode wrote invalid JSON")
+	}
+}
