@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 )
@@ -136,4 +137,69 @@ func itoa(n int) string {
 		n /= 10
 	}
 	return string(b)
+}
+
+// Commits are acknowledged only once on disk, and concurrent commits share
+// fsyncs (group commit).
+func TestGroupCommit(t *testing.T) {
+	s := openTest(t)
+	const workers, each = 8, 15
+	before := s.syncs.Load()
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				tx, err := s.Begin(true)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if _, err := tx.Syscall("1.0/insert", []byte(`{"table":"t","value":{}}`)); err != nil {
+					tx.Rollback()
+					errs <- err
+					return
+				}
+				ts, err := tx.Commit()
+				if err != nil {
+					errs <- err
+					return
+				}
+				if d := s.durable.Load(); d < ts {
+					errs <- fmt.Errorf("commit %d returned before it was synced (durable %d)", ts, d)
+				}
+				// A reader that sees the commit finishes only when it is durable.
+				r, err := s.Begin(false)
+				if err != nil {
+					errs <- err
+					return
+				}
+				seen := r.TS()
+				r.Rollback()
+				if d := s.durable.Load(); d < seen {
+					errs <- fmt.Errorf("read of %d finished before it was synced (durable %d)", seen, d)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	syncs := s.syncs.Load() - before
+	if syncs == 0 || syncs >= workers*each {
+		t.Fatalf("%d fsyncs for %d concurrent commits: want at least one and fewer than one per commit", syncs, workers*each)
+	}
+	t.Logf("%d fsyncs for %d commits", syncs, workers*each)
+	// Writes outside transactions are synced too.
+	n := s.syncs.Load()
+	if err := s.EnvSet("A", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if s.syncs.Load() == n {
+		t.Fatal("EnvSet returned without an fsync")
+	}
 }

@@ -129,7 +129,7 @@ func TestBadWrites(t *testing.T) {
 		{"1.0/insert", `{"table":"messages","value":{"big":"` + big + `"}}`, "DocumentTooLarge", "too large"},
 		{"1.0/insert", `{"table":"messages"}`, "InvalidArgument", "missing"},
 		{"1.0/get", `{"id":"notanid"}`, "InvalidId", "Invalid argument `id` for `db.get`"},
-		{"1.0/get", `{"id":"` + id[:len(id)-1] + `x"}`, "InvalidId", ""},
+		{"1.0/get", `{"id":"` + id[:len(id)-1] + otherChar(id[len(id)-1]) + `"}`, "InvalidId", ""},
 		{"1.0/get", `{"id":"` + id + `","table":"users"}`, "InvalidTableForId", `not for table "users"`},
 		{"1.0/get", `{"id":"` + id + `","isSystem":true}`, "SystemTableAccess", "db.get()"},
 		{"1.0/replace", `{"id":"` + id + `","value":"x"}`, "InvalidDocument", "must be an object"},
@@ -340,4 +340,12 @@ func TestReadWriteSets(t *testing.T) {
 		}
 		w.Rollback()
 	}
+}
+
+// otherChar is an id character different from c (to break a checksum).
+func otherChar(c byte) string {
+	if c == 'x' {
+		return "y"
+	}
+	return "x"
 }

@@ -729,8 +729,17 @@ func (s *Store) PutMetas(kv map[string][]byte) error {
 	})
 }
 
-// exclusive runs fn in a SQL transaction under the writer lock.
+// exclusive runs fn in a SQL transaction under the writer lock and returns
+// once the commit is on disk.
 func (s *Store) exclusive(fn func(tx *sql.Tx) error) error {
+	if err := s.exclusiveLocked(fn); err != nil {
+		return err
+	}
+	// ts 0: these writes have no commit timestamp, so always sync.
+	return s.syncTo(0)
+}
+
+func (s *Store) exclusiveLocked(fn func(tx *sql.Tx) error) error {
 	s.writer.Lock()
 	defer s.writer.Unlock()
 	tx, err := s.db.Begin()

@@ -148,15 +148,29 @@ func (t *Tx) Commit() (int64, error) {
 	if t.done {
 		return 0, ErrTxDone
 	}
-	defer t.finish()
+	ts, err := func() (int64, error) {
+		defer t.finish() // the writer lock is not held while the disk works
+		return t.commitLocked()
+	}()
+	if err != nil {
+		return 0, err
+	}
+	// Nothing is acknowledged before it is on disk: neither this commit nor
+	// an earlier one that this transaction read.
+	if err := t.s.waitDurable(ts); err != nil {
+		return 0, fmt.Errorf("commit: sync: %w", err)
+	}
+	return ts, nil
+}
+
+// commitLocked commits in SQLite (without waiting for the disk) and returns
+// the timestamp the transaction wrote or read.
+func (t *Tx) commitLocked() (int64, error) {
 	if !t.write || !t.sawWrites {
 		if err := t.tx.Rollback(); err != nil {
 			return 0, err
 		}
-		if t.write {
-			return t.prev, nil
-		}
-		return t.ts, nil
+		return t.seenTS(), nil
 	}
 	if _, err := t.exec(sqlSetTS, []byte(strconv.FormatInt(t.ts, 10))); err != nil {
 		t.tx.Rollback()
@@ -172,6 +186,7 @@ func (t *Tx) Commit() (int64, error) {
 	if err := t.tx.Commit(); err != nil {
 		return 0, fmt.Errorf("commit: %w", err)
 	}
+	t.s.written.Store(t.ts) // under the writer lock, so it only grows
 	if t.metaDirty {
 		t.s.mu.Lock()
 		t.s.metaGen++
@@ -180,13 +195,26 @@ func (t *Tx) Commit() (int64, error) {
 	return t.ts, nil
 }
 
-// Rollback abandons the transaction. It is safe to call after Commit.
+// seenTS is the newest commit the transaction could have read.
+func (t *Tx) seenTS() int64 {
+	if t.write {
+		return t.prev
+	}
+	return t.ts
+}
+
+// Rollback abandons the transaction. It is safe to call after Commit. It
+// returns once every commit the transaction could have read is on disk,
+// since its caller may now report what it read.
 func (t *Tx) Rollback() {
 	if t.done {
 		return
 	}
-	defer t.finish()
-	_ = t.tx.Rollback()
+	func() {
+		defer t.finish()
+		_ = t.tx.Rollback()
+	}()
+	_ = t.s.waitDurable(t.seenTS())
 }
 
 func (t *Tx) finish() {
