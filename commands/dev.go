@@ -195,6 +195,7 @@ func (d *Deps) dev(c *cli.Context) error {
 	}
 	spin := d.newProgress()
 	opts.Push.Progress = spin.update
+	opts.OnWait = spin.stop
 	err = push.Dev(ctx, opts)
 	spin.stop()
 	if child != nil {

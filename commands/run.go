@@ -86,6 +86,7 @@ func (d *Deps) run(c *cli.Context) error {
 		o := push.DevOptions{Push: d.pushOptions(c, t, pc, "run"), UntilSuccess: true}
 		spin := d.newProgress()
 		o.Push.Progress = spin.update
+		o.OnWait = spin.stop
 		err := push.Dev(c.Context, o)
 		spin.stop()
 		if err != nil {

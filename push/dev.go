@@ -52,6 +52,9 @@ type DevOptions struct {
 	Now func() time.Time
 	// Sleep waits between transient retries (tests shorten it).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// OnWait is called when a push is over and the loop starts waiting
+	// (to stop a spinner).
+	OnWait func()
 }
 
 // FormatDuration renders d as the "ready" line does: ns, µs, ms, s or m
@@ -153,6 +156,9 @@ func Dev(ctx context.Context, o DevOptions) error {
 		w.beginPush()
 		started := time.Now()
 		res, err := Run(ctx, o.Push)
+		if o.OnWait != nil {
+			o.OnWait()
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
