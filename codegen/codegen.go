@@ -31,6 +31,9 @@ type Options struct {
 	// StaticAPI writes api.d.ts from the deployment's analysis instead of
 	// from the modules' types (convex.json codegen.staticApi).
 	StaticAPI bool
+	// StaticDataModel writes dataModel from the analysed schema instead of
+	// deriving it from schema.ts (convex.json codegen.staticDataModel).
+	StaticDataModel bool
 	// Stdout receives dry-run and debug output; Stderr notices.
 	Stdout, Stderr io.Writer
 }
@@ -222,8 +225,14 @@ func Final(o Options, a *ComponentAnalysis) error {
 		written = append(written, name)
 		return o.write(filepath.Join(gen, name), content)
 	}
+	model := dataModel(o.FunctionsDir)
+	if o.StaticDataModel && a != nil && hasSchema(o.FunctionsDir) && len(a.Schema) > 0 && string(a.Schema) != "null" {
+		if model, err = staticDataModel(a.Schema); err != nil {
+			return err
+		}
+	}
 	if o.TypeScript {
-		if err := w("dataModel.ts", dataModel(o.FunctionsDir)); err != nil {
+		if err := w("dataModel.ts", model); err != nil {
 			return err
 		}
 		if err := w("server.ts", serverTS(true, vars)); err != nil {
@@ -240,7 +249,7 @@ func Final(o Options, a *ComponentAnalysis) error {
 			}
 		}
 		steps := []struct{ name, content string }{
-			{"dataModel.d.ts", dataModel(o.FunctionsDir)},
+			{"dataModel.d.ts", model},
 			{"server.js", serverJS()},
 			{"server.d.ts", serverDTS(true, vars)},
 			{"api.js", apiJS()},

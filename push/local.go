@@ -39,7 +39,7 @@ func CodegenLocal(ctx context.Context, o Options, dryRun, debug bool) (*Result, 
 	if st, err := os.Stat(fnDir); err != nil || !st.IsDir() {
 		return res, &Error{Kind: InvalidFiles, Msg: fmt.Sprintf("Invalid component root directory (Not a directory): %s", fnDir)}
 	}
-	cg := codegen.Options{FunctionsDir: fnDir, TypeScript: cfg.TypeScriptCodegen, StaticAPI: cfg.StaticAPI, CommonJS: o.CommonJS || cfg.GenerateCommonJSApi,
+	cg := codegen.Options{FunctionsDir: fnDir, TypeScript: cfg.TypeScriptCodegen, StaticAPI: cfg.StaticAPI, StaticDataModel: cfg.StaticDataModel, CommonJS: o.CommonJS || cfg.GenerateCommonJSApi,
 		DryRun: dryRun, Debug: debug, Stdout: o.Stdout, Stderr: o.Stderr}
 	o.step("Generating server code...")
 	if !dryRun && !debug {
@@ -78,6 +78,9 @@ func AnalyzeLocally(ctx context.Context, b *bundler.Result, projectDir string) (
 			mods = append(mods, runtime.Module{Path: m.Path, Source: m.Source, SourceMap: m.SourceMap})
 		}
 	}
+	if b.Schema != nil {
+		mods = append(mods, runtime.Module{Path: b.Schema.Path, Source: b.Schema.Source, SourceMap: b.Schema.SourceMap})
+	}
 	eng := runtime.New(runtime.Options{FreshVMs: true})
 	set, err := eng.Load(mods)
 	if err != nil {
@@ -87,11 +90,23 @@ func AnalyzeLocally(ctx context.Context, b *bundler.Result, projectDir string) (
 	if err != nil {
 		return nil, &Error{Kind: InvalidFiles, Msg: MapPositions(err.Error(), projectDir, b)}
 	}
+	schema, err := set.Schema()
+	if err != nil {
+		return nil, &Error{Kind: InvalidFiles, Msg: MapPositions(err.Error(), projectDir, b)}
+	}
+	// export() returns the schema document as JSON text.
+	var inner string
+	if json.Unmarshal(schema, &inner) == nil {
+		schema = []byte(inner)
+	}
+	if len(schema) == 0 {
+		schema = []byte("null")
+	}
 	// Round-trip through the wire JSON: the runtime's analysis is the
 	// start_push shape.
 	raw, err := json.Marshal(map[string]any{
 		"definition": map[string]any{"path": "", "definitionType": map[string]string{"type": "app"}, "childComponents": []any{}, "envVars": nil},
-		"schema":     nil,
+		"schema":     json.RawMessage(schema),
 		"functions":  found,
 	})
 	if err != nil {

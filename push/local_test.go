@@ -42,7 +42,7 @@ func TestCodegenLocal(t *testing.T) {
 
 func TestStaticAPITypeChecks(t *testing.T) {
 	dir := chatProject(t)
-	os.WriteFile(filepath.Join(dir, "convex.json"), []byte(`{"codegen":{"staticApi":true}}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "convex.json"), []byte(`{"codegen":{"staticApi":true,"staticDataModel":true}}`), 0o644)
 	os.WriteFile(filepath.Join(dir, "convex", "uses_api.ts"), []byte(`import { api, internal } from "./_generated/api";
 import type { FunctionReference } from "convex/server";
 import type { GenericId } from "convex/values";
@@ -51,12 +51,27 @@ const list: FunctionReference<"query", "public"> = api.messages.list;
 export const refs = [list, internal];
 export function channelId(x: GenericId<"channels">) { return x; }
 `), 0o644)
+	os.WriteFile(filepath.Join(dir, "convex", "uses_model.ts"), []byte(`import type { Doc, Id, DataModel } from "./_generated/dataModel";
+
+export function describe(m: Doc<"messages">): string {
+  const c: Id<"channels"> = m.channelId;
+  const kind: "user" | "bot" = m.kind;
+  const edited: number | undefined = m.editedAt;
+  return c + kind + String(edited) + String(m._creationTime);
+}
+type Idx = DataModel["messages"]["indexes"]["by_channel_author"];
+export const idx: Idx = ["channelId", "author", "_creationTime"] as unknown as Idx;
+`), 0o644)
 	if _, err := CodegenLocal(context.Background(), Options{Dir: dir}, false, false); err != nil {
 		t.Fatal(err)
 	}
 	api, _ := os.ReadFile(filepath.Join(dir, "convex", "_generated", "api.d.ts"))
 	if !strings.Contains(string(api), `FunctionReference<"query", "public", { channelId: Id<"channels">`) {
 		t.Errorf("static api.d.ts lacks typed references:\n%s", api)
+	}
+	model, _ := os.ReadFile(filepath.Join(dir, "convex", "_generated", "dataModel.d.ts"))
+	if !strings.Contains(string(model), `by_channel_author: ["channelId","author"];`) && !strings.Contains(string(model), `"by_channel_author": ["channelId","author"];`) {
+		t.Errorf("static dataModel.d.ts lacks the index:\n%s", model)
 	}
 	tc := &Typechecker{Mode: TypecheckEnable, ProjectDir: dir}
 	var out bytes.Buffer

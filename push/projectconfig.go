@@ -22,6 +22,7 @@ type ProjectConfig struct {
 	GenerateCommonJSApi   bool
 	TypeScriptCodegen     bool // codegen.fileType == "ts"
 	StaticAPI             bool // codegen.staticApi
+	StaticDataModel       bool // codegen.staticDataModel
 	IncludeSourcesContent bool
 	TypeScriptCompiler    string // "tsc" (default) or "tsgo"
 }
@@ -59,6 +60,7 @@ func LoadProjectConfig(projectDir string, warn io.Writer) (*ProjectConfig, error
 		GenerateCommonJSApi:   c.GenerateCommonJSAPI,
 		TypeScriptCodegen:     c.Codegen.FileType == "ts",
 		StaticAPI:             c.Codegen.StaticAPI,
+		StaticDataModel:       c.Codegen.StaticDataModel,
 		IncludeSourcesContent: c.Bundler.IncludeSourcesContent,
 		TypeScriptCompiler:    compiler,
 	}, nil

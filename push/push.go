@@ -137,7 +137,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		return res, &Error{Kind: InvalidFiles, Msg: fmt.Sprintf("Invalid component root directory (%s): %s", why, fnDir)}
 	}
-	cg := codegen.Options{FunctionsDir: fnDir, TypeScript: cfg.TypeScriptCodegen, StaticAPI: cfg.StaticAPI, CommonJS: o.CommonJS || cfg.GenerateCommonJSApi, Stderr: o.Stderr}
+	cg := codegen.Options{FunctionsDir: fnDir, TypeScript: cfg.TypeScriptCodegen, StaticAPI: cfg.StaticAPI, StaticDataModel: cfg.StaticDataModel, CommonJS: o.CommonJS || cfg.GenerateCommonJSApi, Stderr: o.Stderr}
 	if !o.NoCodegen {
 		o.step("Generating server code...")
 		if err := codegen.Initial(cg); err != nil {
