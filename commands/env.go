@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/convex-go/convex/config"
 	"github.com/convex-go/convex/deployments"
@@ -211,7 +212,7 @@ func (d *Deps) envSet(c *cli.Context) error {
 			}
 			value = v
 		case d.interactive():
-			v, err := d.prompter().Input("Enter value for "+name+":", "")
+			v, err := d.readSecret("Enter value for " + name + ":")
 			if err != nil {
 				return err
 			}
@@ -384,4 +385,19 @@ func (d *Deps) envList(c *cli.Context) error {
 		d.Out.Result("%s", fmt.Sprintf("%s=%s", n, dotenvValue(v)))
 	}
 	return nil
+}
+
+// readSecret asks for a value on the terminal without echoing it.
+func (d *Deps) readSecret(question string) (string, error) {
+	f, ok := d.Stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return d.prompter().Input(question, "")
+	}
+	fmt.Fprint(d.Stderr, question+" ")
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(d.Stderr)
+	if err != nil {
+		return "", ui.Wrap(err, "reading the value")
+	}
+	return string(b), nil
 }
