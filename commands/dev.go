@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/convex-go/convex/anonymous"
+	"github.com/convex-go/convex/codegen"
 	"github.com/convex-go/convex/deployments"
 	"github.com/convex-go/convex/push"
 	"github.com/convex-go/convex/ui"
@@ -129,11 +130,14 @@ func (d *Deps) dev(c *cli.Context) error {
 		return d.pushErr(err)
 	}
 	ctx := c.Context
-	t, stop, err := d.devTarget(c)
+	t, stop, created, err := d.devTarget(c)
 	if err != nil {
 		return err
 	}
 	defer stop()
+	if err := d.initFunctionsDir(created); err != nil {
+		return err
+	}
 	d.announceTarget("Developing against deployment:", t)
 	if c.Bool("skip-push") {
 		return nil
@@ -212,13 +216,30 @@ func (d *Deps) dev(c *cli.Context) error {
 	return nil
 }
 
+// initFunctionsDir writes convex/README.md and convex/tsconfig.json for a
+// new project: when the functions directory does not exist yet, or a new
+// local deployment was just created.
+func (d *Deps) initFunctionsDir(created bool) error {
+	cfg, err := push.LoadProjectConfig(d.Cwd, nil)
+	if err != nil {
+		return d.pushErr(err)
+	}
+	dir := cfg.FunctionsDir(d.Cwd)
+	if _, err := os.Stat(dir); err == nil && !created {
+		return nil
+	}
+	if err := codegen.InitFolder(codegen.Options{FunctionsDir: dir}); err != nil {
+		return ui.Wrap(err, "setting up %s", dir)
+	}
+	return nil
+}
+
 // devTarget chooses, configures and (for local deployments) starts the
-// deployment dev pushes to. stop releases what it started.
-func (d *Deps) devTarget(c *cli.Context) (deployments.Target, func(), error) {
+// deployment dev pushes to. stop releases what it started; created tells
+// whether a new local deployment was made.
+func (d *Deps) devTarget(c *cli.Context) (t deployments.Target, stop func(), created bool, err error) {
 	ctx := c.Context
 	nop := func() {}
-	var t deployments.Target
-	var err error
 	if c.IsSet("configure") {
 		t, err = d.ConfigureProject(c, ProjectSetup{Configure: orAsk(c.String("configure")), Team: c.String("team"), Project: c.String("project"), DevDeployment: c.String("dev-deployment")})
 	} else {
@@ -228,7 +249,7 @@ func (d *Deps) devTarget(c *cli.Context) (deployments.Target, func(), error) {
 		}
 	}
 	if err != nil {
-		return t, nop, err
+		return t, nop, false, err
 	}
 	switch t.Kind {
 	case deployments.KindAnonymous:
@@ -240,45 +261,45 @@ func (d *Deps) devTarget(c *cli.Context) (deployments.Target, func(), error) {
 			Out: lineWriter{d.Out},
 		})
 		if err != nil {
-			return t, nop, err
+			return t, nop, false, err
 		}
 		t.Name, t.URL, t.AdminKey = dep.Name, dep.URL, dep.AdminKey
 		d.Log.AddSecret(t.AdminKey)
 		if _, err := d.SaveDeployment(ctx, t); err != nil {
 			dep.Close()
-			return t, nop, err
+			return t, nop, false, err
 		}
-		return t, func() { dep.Close() }, nil
+		return t, func() { dep.Close() }, dep.Created, nil
 	case deployments.KindLocal:
 		if t.Name == "" {
-			return t, nop, ui.Errorf("this build cannot create a linked local deployment from `convex dev --configure` yet").
+			return t, nop, false, ui.Errorf("this build cannot create a linked local deployment from `convex dev --configure` yet").
 				WithHint("Create one with `convex deployment create local`, then run `convex dev` again.")
 		}
 		r, err := anonymous.EnsureRunning(ctx, d.Cwd, deployments.GlobalDir(d.Env), t.Name)
 		if err != nil {
-			return t, nop, err
+			return t, nop, false, err
 		}
 		t.URL, t.AdminKey = r.URL, r.AdminKey
 		d.Log.AddSecret(t.AdminKey)
-		stop := nop
+		stop = nop
 		if r.Started {
 			stop = func() { r.Close() }
 		}
 		if _, err := d.SaveDeployment(ctx, t); err != nil {
 			stop()
-			return t, nop, err
+			return t, nop, false, err
 		}
-		return t, stop, nil
+		return t, stop, false, nil
 	}
 	if t.URL == "" {
-		return t, nop, ui.Errorf("no deployment URL for %s", t.Describe())
+		return t, nop, false, ui.Errorf("no deployment URL for %s", t.Describe())
 	}
 	if t.Kind != deployments.KindURL && t.Kind != deployments.KindSelfHosted && t.Kind != deployments.KindProd {
 		if _, err := d.SaveDeployment(ctx, t); err != nil {
-			return t, nop, err
+			return t, nop, false, err
 		}
 	}
-	return t, nop, nil
+	return t, nop, false, nil
 }
 
 func orAsk(s string) string {
