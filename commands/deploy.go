@@ -151,6 +151,7 @@ func (d *Deps) deploy(c *cli.Context) error {
 	}
 	d.announceTarget("Deploying code to deployment:", t)
 	d.Out.Message("Deploying to %s", t.Describe())
+	d.usageWarning(c, t)
 	if t.ConfiguredName != "" && t.ConfiguredName != t.Name && !c.Bool("yes") && t.Kind == deployments.KindProd {
 		d.Out.Message("You're currently developing against your dev deployment\n\n  %s (set in CONVEX_DEPLOYMENT)\n", t.ConfiguredName)
 		d.Out.Message("Your prod deployment %s serves traffic at:\n\n  %s\n", t.Name, t.URL)

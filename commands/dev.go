@@ -139,6 +139,7 @@ func (d *Deps) dev(c *cli.Context) error {
 		return err
 	}
 	d.announceTarget("Developing against deployment:", t)
+	d.usageWarning(c, t)
 	if c.Bool("skip-push") {
 		return nil
 	}
@@ -300,6 +301,28 @@ func (d *Deps) devTarget(c *cli.Context) (t deployments.Target, stop func(), cre
 		}
 	}
 	return t, nop, false, nil
+}
+
+// usageWarning shows, in the background, the team's usage notice for a
+// cloud deployment reached with a personal login (spec cli §12.2).
+func (d *Deps) usageWarning(c *cli.Context, t deployments.Target) {
+	if !t.Cloud() || t.AuthKind != "accessToken" || t.Name == "" || d.Env.Get("CONVEX_AGENT_MODE") != "" {
+		return
+	}
+	client, _, err := d.managementClient(c)
+	if err != nil {
+		return
+	}
+	ctx := c.Context
+	go func() {
+		w, err := client.TeamUsageWarning(ctx, t.Name)
+		if err != nil || w.Title == "" || ctx.Err() != nil {
+			return
+		}
+		d.Out.Warn("%s", d.Out.Paint(w.Title, ui.Bold))
+		d.Out.Warn("%s", w.Subtitle)
+		d.Out.Message("Visit %s/t/%s to learn more.", deployments.DashboardHost(d.Env), w.TeamSlug)
+	}()
 }
 
 func orAsk(s string) string {
