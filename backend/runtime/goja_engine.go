@@ -45,6 +45,11 @@ type gojaVM struct {
 	dead    chan struct{} // closed when the VM breaks, releasing waiters
 	dieOnce sync.Once
 
+	// baseline is the global object's own properties after setup and
+	// module loading (see the shim's resetGlobals).
+	baseNames []string
+	baseVals  []goja.Value
+
 	// unhandled holds promises rejected with no handler during the current
 	// call, in rejection order; a call whose result is fine still fails if
 	// one is left, as in the reference runtime.
@@ -87,6 +92,8 @@ func (gojaEngine) newVM(shim any, load func(path string) (any, bool)) (jsVM, err
 	_ = native.Set("sync", v.nativeSync)
 	_ = native.Set("async", v.nativeAsync)
 	_ = native.Set("load", v.nativeLoad)
+	_ = native.Set("snapshotGlobals", v.nativeSnapshotGlobals)
+	_ = native.Set("globalsChanged", v.nativeGlobalsChanged)
 	res, err := rt.RunProgram(shim.(*goja.Program))
 	if err != nil {
 		return nil, fmt.Errorf("evaluating the runtime shim: %w", err)
@@ -178,6 +185,41 @@ func (v *gojaVM) rejection(err error) goja.Value {
 	}
 	_ = obj.Set("message", err.Error())
 	return obj
+}
+
+// nativeSnapshotGlobals records the global object's own properties. The
+// per-request check below runs on every call, and doing it in Go costs a
+// fraction of the same loop in interpreted JavaScript.
+func (v *gojaVM) nativeSnapshotGlobals(goja.FunctionCall) goja.Value {
+	g := v.rt.GlobalObject()
+	v.baseNames = g.GetOwnPropertyNames()
+	v.baseVals = make([]goja.Value, len(v.baseNames))
+	for i, n := range v.baseNames {
+		v.baseVals[i] = g.Get(n)
+	}
+	return goja.Undefined()
+}
+
+// nativeGlobalsChanged reports whether a global was added, removed or
+// replaced since the snapshot (like the shim, it reads accessors).
+func (v *gojaVM) nativeGlobalsChanged(goja.FunctionCall) goja.Value {
+	g := v.rt.GlobalObject()
+	if len(g.GetOwnPropertyNames()) != len(v.baseNames) {
+		return v.rt.ToValue(true)
+	}
+	for i, n := range v.baseNames {
+		cur, base := g.Get(n), v.baseVals[i]
+		if cur == nil || base == nil {
+			if cur != base {
+				return v.rt.ToValue(true)
+			}
+			continue
+		}
+		if !cur.SameAs(base) {
+			return v.rt.ToValue(true)
+		}
+	}
+	return v.rt.ToValue(false)
 }
 
 func (v *gojaVM) nativeLoad(call goja.FunctionCall) goja.Value {

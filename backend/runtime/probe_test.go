@@ -117,6 +117,12 @@ export const leak = queryGeneric({ args: {}, handler: async () => {
   return before ?? (fetchReplaced ? "fetch leaked" : null);
 }});
 
+export const replaceGlobal = queryGeneric({ args: {}, handler: async () => {
+  const replaced = (globalThis as any).setTimeout.probeReplaced === true;
+  (globalThis as any).setTimeout = Object.assign(() => 0, { probeReplaced: true });
+  return replaced ? "setTimeout leaked" : null;
+}});
+
 export const storage = actionGeneric({ args: {}, handler: async (ctx) => {
   const id = await ctx.storage.store(new Blob(["file body"], { type: "text/plain" }));
   const blob = await ctx.storage.get(id);
@@ -370,6 +376,12 @@ func TestQueryRestrictions(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		if got := p.ok(KindQuery, "probe:leak", `{}`); got != "null" {
 			t.Fatalf("run %d saw leaked global: %s", i, got)
+		}
+	}
+	// Replacing a global without adding one is undone as well.
+	for i := 0; i < 3; i++ {
+		if got := p.ok(KindQuery, "probe:replaceGlobal", `{}`); got != "null" {
+			t.Fatalf("run %d saw a replaced global: %s", i, got)
 		}
 	}
 }

@@ -6,6 +6,8 @@
 const hostSync = native.sync;
 const hostAsync = native.async;
 const loadModule = native.load;
+const snapshotGlobalsNative = native.snapshotGlobals;
+const globalsChanged = native.globalsChanged;
 const G = globalThis;
 
 // goja has no Symbol.asyncIterator. esbuild's async-iteration lowering falls

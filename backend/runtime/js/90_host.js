@@ -68,6 +68,7 @@ function snapshotGlobals() {
   baselineNames = Object.getOwnPropertyNames(G);
   baselineValues = baselineNames.map((n) => G[n]);
   baselineSet = new Set(baselineNames);
+  snapshotGlobalsNative();
 }
 const jsonParse = JSON.parse;
 const jsonStringify = JSON.stringify;
@@ -111,6 +112,9 @@ function requireModule(path) {
 }
 
 function resetGlobals() {
+  // The host compares against the snapshot quickly; only a request that
+  // changed something pays for the repair below.
+  if (!globalsChanged()) return;
   const names = Object.getOwnPropertyNames(G);
   if (names.length !== baselineNames.length) {
     for (let i = 0; i < names.length; i++) {
