@@ -367,6 +367,7 @@ func (d *Deps) pushOptions(c *cli.Context, t deployments.Target, pc *push.Client
 		}
 		tc := &push.Typechecker{Mode: mode, Compiler: compiler, ProjectDir: d.Cwd, Stderr: lineWriter{d.Out}}
 		o.Typecheck = tc.Check
+		o.ExtraInputs = func() []string { return tc.Files }
 	}
 	return o
 }

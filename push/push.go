@@ -63,6 +63,9 @@ type Options struct {
 	// `codegen` does to learn the analysis without changing the deployment.
 	StopAfterStartPush bool
 
+	// ExtraInputs, when set, adds files read outside the push (the files
+	// tsc checked) to Result.Inputs for watching.
+	ExtraInputs func() []string
 	// Stdout receives data output (codegen --dry-run/--debug listings).
 	Stdout io.Writer
 	// Stderr receives finished steps ("✔ ..."), warnings and verbose dumps.
@@ -118,6 +121,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	o.Dir = dir
 	res := &Result{}
+	if o.ExtraInputs != nil {
+		defer func() { res.Inputs = append(res.Inputs, o.ExtraInputs()...) }()
+	}
 	o.step("Preparing Convex functions...")
 	res.Inputs = append(res.Inputs, filepath.Join(dir, "package.json"), filepath.Join(dir, "convex.json"))
 	if err := CheckConvexDependency(dir, "push"); err != nil {
