@@ -9,7 +9,9 @@ package e2e_test
 //     against a stand-in binary: arguments, exit codes, signals, errors.
 //   - TestNPMInstall builds this platform's package and the main package
 //     with the script, installs both tarballs into a scratch project with
-//     npm offline and runs `npx convex` there (skipped with -short).
+//     npm offline and runs `npx convex` there, `dev --once` included once
+//     the command is implemented (skipped with -short).
+//   - TestNPMBuildScriptArgs checks the script's refusals.
 //
 // Run: go test ./e2e -run TestNPM
 
@@ -22,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -137,21 +140,9 @@ func checkMainManifest(t *testing.T, m npmManifest, version string) {
 	for _, p := range npmPlatforms {
 		want["@convex-go/"+p] = version
 	}
-	if !mapsEqual(m.OptionalDependencies, want) {
+	if !maps.Equal(m.OptionalDependencies, want) {
 		t.Errorf("optionalDependencies %v, want %v", m.OptionalDependencies, want)
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestNPMTemplates(t *testing.T) {
@@ -463,13 +454,13 @@ func TestNPMInstall(t *testing.T) {
 	}
 	entries, manifest := tarEntries(t, wantPlatform)
 	wantEntries := map[string]int64{"package/package.json": 0o644, "package/README.md": 0o644, "package/" + exe: 0o755}
-	if !intMapsEqual(entries, wantEntries) {
+	if !maps.Equal(entries, wantEntries) {
 		t.Errorf("platform tarball holds %v, want %v", entries, wantEntries)
 	}
 	checkPlatformManifest(t, readManifest(t, manifest, "packed "+platform), platform, version)
 	entries, manifest = tarEntries(t, wantMain)
 	wantEntries = map[string]int64{"package/package.json": 0o644, "package/README.md": 0o644, "package/bin/convex": 0o755}
-	if !intMapsEqual(entries, wantEntries) {
+	if !maps.Equal(entries, wantEntries) {
 		t.Errorf("main tarball holds %v, want %v", entries, wantEntries)
 	}
 	checkMainManifest(t, readManifest(t, manifest, "packed convex-go"), version)
@@ -557,18 +548,6 @@ func TestNPMInstall(t *testing.T) {
 	if !strings.Contains(stderr, "--omit=optional") {
 		t.Errorf("with no platform package at all, the error does not explain why it can be missing:\n%s", stderr)
 	}
-}
-
-func intMapsEqual(a, b map[string]int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // npmDevOnce runs `npx convex dev --once` on a copy of examples/todos whose
