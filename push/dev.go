@@ -163,7 +163,7 @@ func Dev(ctx context.Context, o DevOptions) error {
 			return nil
 		}
 		if res != nil {
-			w.track(res)
+			w.track(res, started)
 		}
 		changedDuring := w.endPush()
 		if err == nil && res != nil && res.Stopped {
@@ -327,19 +327,28 @@ func (w *watcher) endPush() bool {
 	return d
 }
 
-// track starts watching what a push read.
-func (w *watcher) track(res *Result) {
+// track starts watching what a push read. A file modified after the push
+// started (before its watch existed) marks the push as outdated.
+func (w *watcher) track(res *Result, pushStart time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	dirs := map[string]bool{}
+	if res.Config != nil && len(res.Inputs) > 0 {
+		w.generated = filepath.Join(res.Config.FunctionsDir(filepath.Dir(res.Inputs[0])), "_generated")
+	}
 	for _, p := range res.Inputs {
+		if !w.inputs[p] {
+			if st, err := os.Stat(p); err == nil && !st.IsDir() && st.ModTime().After(pushStart) &&
+				!(w.generated != "" && strings.HasPrefix(p, w.generated+string(filepath.Separator))) {
+				w.dirty = true
+			}
+		}
 		w.inputs[p] = true
 		dirs[filepath.Dir(p)] = true
 	}
 	if res.Config != nil && len(res.Inputs) > 0 {
 		// The project directory is the parent of package.json, the first input.
 		fn := res.Config.FunctionsDir(filepath.Dir(res.Inputs[0]))
-		w.generated = filepath.Join(fn, "_generated")
 		filepath.WalkDir(fn, func(p string, d os.DirEntry, err error) error {
 			if err != nil {
 				return nil

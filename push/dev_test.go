@@ -196,3 +196,54 @@ func TestFormatDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestDevRetriesWhenFilesChangeDuringPush(t *testing.T) {
+	dir := chatProject(t)
+	f, srv := newFake(t)
+	f.statuses = []string{`{"type":"complete"}`}
+	edited := false
+	var mu sync.Mutex
+	f.startErr = func(w http.ResponseWriter) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if !edited {
+			// An editor saves while the first push is in flight.
+			edited = true
+			src, _ := os.ReadFile(filepath.Join(dir, "convex", "users.ts"))
+			os.WriteFile(filepath.Join(dir, "convex", "users.ts"), append(src, []byte("\n// saved during the push\n")...), 0o644)
+			time.Sleep(200 * time.Millisecond)
+		}
+		return false
+	}
+	var stderr syncBuffer
+	o := devOptions(dir, f, srv.URL, &stderr)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Dev(ctx, o) }()
+	waitFor(t, "the retry after the change", func() bool { return f.count("/api/deploy2/finish_push") >= 2 })
+	cancel()
+	<-done
+	if !strings.Contains(stderr.String(), "Filesystem changed during push, retrying...") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
+
+func TestDevWithCodegenSettles(t *testing.T) {
+	dir := chatProject(t)
+	f, srv := newFake(t)
+	f.statuses = []string{`{"type":"complete"}`}
+	var stderr syncBuffer
+	o := devOptions(dir, f, srv.URL, &stderr)
+	o.Push.NoCodegen = false
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Dev(ctx, o) }()
+	waitFor(t, "first push", func() bool { return f.count("/api/deploy2/finish_push") >= 1 })
+	// Writing convex/_generated must not make the loop push again.
+	time.Sleep(800 * time.Millisecond)
+	cancel()
+	<-done
+	if n := f.count("/api/deploy2/finish_push"); n != 1 || strings.Contains(stderr.String(), "Filesystem changed") {
+		t.Errorf("%d pushes:\n%s", n, stderr.String())
+	}
+}
