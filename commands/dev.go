@@ -410,7 +410,7 @@ func (d *Deps) pushErr(err error) error {
 		}
 		return e
 	}
-	e := &ui.Error{Msg: pe.Error(), Code: ui.ExitError}
+	e := &ui.Error{Msg: pe.Display(), Code: ui.ExitError}
 	if pe.Detail != "" {
 		e.Msg += "\n" + strings.TrimRight(pe.Detail, "\n")
 	}

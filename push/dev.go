@@ -97,7 +97,7 @@ func FormatError(err error) string {
 			b.WriteString("\n")
 		}
 	} else {
-		b.WriteString("✖ " + pe.Error() + "\n")
+		b.WriteString("✖ " + pe.Display() + "\n")
 		if pe.Detail != "" {
 			b.WriteString(pe.Detail)
 			if !strings.HasSuffix(pe.Detail, "\n") {

@@ -104,3 +104,12 @@ func fromBundler(err error) error {
 // DetailFirst reports whether Detail is esbuild's rendering of the errors,
 // which already says everything and is printed on its own.
 func (e *Error) DetailFirst() bool { return e.detailFirst }
+
+// Display is the error as shown to a person: the summary, then the cause
+// on its own line(s).
+func (e *Error) Display() string {
+	if e.Err == nil || e.Msg == "" {
+		return e.Error()
+	}
+	return e.Msg + "\n" + e.Err.Error()
+}
