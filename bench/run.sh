@@ -315,13 +315,17 @@ STARTUP_RUNS=$STARTUP_RUNS, BACKEND_DURATION=$BACKEND_DURATION, SYNC_N=$SYNC_N).
 - Typechecking is disabled in the main \`dev --once\`/\`deploy\` rows so that both CLIs do the same work:
   with TypeScript installed the reference runs \`tsc\` by default, and tsc (a Node.js program both CLIs
   start) then dominates, as the \`--typecheck enable\` row shows.
+  Both CLIs are given \`--typecheck\` explicitly, so that their defaults cannot make them differ.
 - The reference's start-up cost is Node.js loading its bundled CLI; ours is a static Go binary
   of $BIN_MB MB whose package initialisers take $(get startup.ours.inits) ms in total (median of
   \`GODEBUG=inittrace=1 convex --version\`); the rest is exec, page faults and the runtime's start.
 - Both CLIs talk to the same backend (ours, \`convex local-backend\`), so the \`dev --once\` and
   \`deploy\` ratios compare the CLIs, not backends. The reference's own local backend is a separate
   download that this machine cannot fetch, so "ours anonymous vs reference anonymous" is not measured.
-- Each figure comes from a handful of runs on a loaded 2-core machine; differences under ~20 % are noise.
+- Each figure comes from a handful of runs on a loaded 2-core machine; differences under ~20 % are
+  noise, and the reference's spread (min–max) is wide because a Node.js start of 0.6–1 s is more
+  often hit by a burst of load than a 10 ms one. The backend figures (throughput, query latency)
+  compete with the same load for the same 2 cores and are lower than on an idle machine.
 
 ## Raw results
 
