@@ -325,7 +325,7 @@ STARTUP_RUNS=$STARTUP_RUNS, BACKEND_DURATION=$BACKEND_DURATION, SYNC_N=$SYNC_N).
 - Each figure comes from a handful of runs on a loaded 2-core machine; differences under ~20 % are
   noise, and the reference's spread (min–max) is wide because a Node.js start of 0.6–1 s is more
   often hit by a burst of load than a 10 ms one. The backend figures (throughput, query latency)
-  compete with the same load for the same 2 cores and are lower than on an idle machine.
+  compete with that load for the same 2 cores, which lowers them by an amount this run cannot tell.
 
 ## Raw results
 
