@@ -251,6 +251,7 @@ $(row '… peak RSS' devonce.ours.selfhosted.maxrss devonce.ref.selfhosted.maxrs
 $(row '`dev --once`, ours anonymous local vs reference self-hosted' devonce.ours.anonymous devonce.ref.selfhosted ms)
 $(row '… until "Convex functions ready"' devonce.ours.anonymous.ready devonce.ref.selfhosted.ready ms)
 $(row '… peak RSS (ours includes its backend)' devonce.ours.anonymous.maxrss devonce.ref.selfhosted.maxrss MB)
+$(row '`dev --once` again, same deployment, nothing changed' devonce-again.ours.selfhosted devonce-again.ref.selfhosted ms)
 $(row '`deploy`, self-hosted, fresh db' deploy.ours.selfhosted deploy.ref.selfhosted ms)
 $(row '… peak RSS' deploy.ours.selfhosted.maxrss deploy.ref.selfhosted.maxrss MB)
 $(row '`dev --once --typecheck enable`, self-hosted' devonce-tsc.ours.selfhosted devonce-tsc.ref.selfhosted ms)
@@ -301,6 +302,7 @@ STARTUP_RUNS=$STARTUP_RUNS, BACKEND_DURATION=$BACKEND_DURATION, SYNC_N=$SYNC_N).
      --instance-name clibench --instance-secret <64 hex> <new db>\`, waits for \`/instance_name\`,
      gets the key from \`convex local-backend keygen admin-key\`, and runs
      \`CONVEX_SELF_HOSTED_URL=… CONVEX_SELF_HOSTED_ADMIN_KEY=… <cli> dev --once --typecheck disable\`
+     twice (the second run pushes nothing new)
      (then \`<cli> deploy --typecheck disable\`, and $TC_RUNS runs of \`dev --once --typecheck enable\`)
      with stdin not a terminal — \`deploy\` needs no other flag in self-hosted mode then;
    - wall time until exit, time until the success line appeared, and peak RSS from wait4's rusage;
