@@ -1,6 +1,7 @@
 package bundler
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -53,6 +54,10 @@ type Result struct {
 	// auth config, in that order.
 	Modules          []Module
 	NodeDependencies []NodeDependency
+	// AppDependencies are the definition paths of the components the app
+	// mounts; Components are all components reachable from the app.
+	AppDependencies []string
+	Components      []ComponentBundle
 	// Inputs are the absolute paths of every file esbuild read, for watching.
 	Inputs []string
 }
@@ -88,12 +93,20 @@ func Bundle(o Options) (*Result, error) {
 	res := &Result{}
 	inputs := map[string]bool{}
 
-	def, in, err := BundleDefinition(o)
+	entry, virtual := rootDefinitionFile(o.FunctionsDir)
+	def, in, children, err := o.bundleDefinitionFile(entry, o.FunctionsDir, virtual)
 	if err != nil {
 		return nil, err
 	}
 	res.Definition = def
 	addInputs(inputs, in)
+	res.AppDependencies, res.Components, err = o.bundleComponents(children, inputs)
+	if err != nil {
+		return nil, err
+	}
+	if res.AppDependencies == nil {
+		res.AppDependencies = []string{}
+	}
 
 	schema, in, err := BundleSchema(o)
 	if err != nil {
@@ -192,21 +205,31 @@ func BundleAuthConfig(o Options) ([]Module, []string, error) {
 	return b.modules, b.inputs, nil
 }
 
-// BundleDefinition bundles the app's convex.config.ts (or .js); without one
-// it bundles a minimal app definition so the push always carries one.
-func BundleDefinition(o Options) (Module, []string, error) {
-	var entry string
-	virtual := false
+// rootDefinitionFile is the app's convex.config.ts (or .js), and whether it
+// is missing (then a minimal app definition stands in for it).
+func rootDefinitionFile(functionsDir string) (string, bool) {
 	for _, name := range []string{"convex.config.ts", "convex.config.js"} {
-		if p := filepath.Join(o.FunctionsDir, name); fileExists(p) {
-			entry = p
-			break
+		if p := filepath.Join(functionsDir, name); fileExists(p) {
+			return p, false
 		}
 	}
-	if entry == "" {
-		entry = filepath.Join(o.FunctionsDir, "convex.config.ts")
-		virtual = true
-	}
+	return filepath.Join(functionsDir, "convex.config.ts"), true
+}
+
+// BundleDefinition bundles the app's convex.config.ts (or .js); without one
+// it bundles a minimal app definition so the push always carries one.
+// Mounted components stay external (see bundleDefinitionFile).
+func BundleDefinition(o Options) (Module, []string, error) {
+	entry, virtual := rootDefinitionFile(o.FunctionsDir)
+	m, inputs, _, err := o.bundleDefinitionFile(entry, o.FunctionsDir, virtual)
+	return m, inputs, err
+}
+
+// bundleDefinitionFile bundles one convex.config file as a single minified
+// module whose path is relative to dir. Imports of other components'
+// definitions become imports of "./_componentDeps/<base64url(definition
+// path)>", which the deployment links; their files are returned.
+func (o *Options) bundleDefinitionFile(entry, dir string, virtual bool) (Module, []string, []string, error) {
 	var plugins []api.Plugin
 	if virtual {
 		plugins = append(plugins, api.Plugin{Name: "convex-virtual-config", Setup: func(b api.PluginBuild) {
@@ -220,8 +243,12 @@ func BundleDefinition(o Options) (Module, []string, error) {
 			})
 		}})
 	}
-	plugins = append(plugins, serverOnlyPlugin())
-	root := filepath.VolumeName(o.FunctionsDir) + string(filepath.Separator)
+	var children []string
+	plugins = append(plugins, serverOnlyPlugin(), componentDepsPlugin(entry, func(child string) string {
+		children = append(children, child)
+		return "./_componentDeps/" + base64.RawURLEncoding.EncodeToString([]byte(o.definitionPath(filepath.Dir(child))))
+	}))
+	root := filepath.VolumeName(entry) + string(filepath.Separator)
 	r := api.Build(api.BuildOptions{
 		AbsWorkingDir:     o.ProjectDir,
 		EntryPoints:       []string{entry},
@@ -247,7 +274,7 @@ func BundleDefinition(o Options) (Module, []string, error) {
 	if len(r.Errors) > 0 {
 		e := buildError(r.Errors, api.PlatformBrowser, "")
 		e.Msg = "esbuild failed"
-		return Module{}, nil, e
+		return Module{}, nil, nil, e
 	}
 	for _, w := range r.Warnings {
 		o.warn("esbuild warning: " + w.Text)
@@ -264,25 +291,47 @@ func BundleDefinition(o Options) (Module, []string, error) {
 		}
 	}
 	if !found {
-		return Module{}, nil, &Error{Kind: Fatal, Msg: "bundling the app definition produced no " + want}
+		return Module{}, nil, nil, &Error{Kind: Fatal, Msg: "bundling the definition produced no " + want}
 	}
-	rel, _ := filepath.Rel(o.FunctionsDir, want)
+	rel, _ := filepath.Rel(dir, want)
 	m.Path = filepath.ToSlash(rel)
-	inputs, err := checkInputs(o, r.Metafile)
+	inputs, err := checkInputs(*o, r.Metafile)
 	if err != nil {
-		return m, nil, err
+		return m, nil, nil, err
 	}
-	// Mounting components (app.use) imports their convex.config files; the
-	// component push flow is not implemented, so say so instead of sending a
-	// definition the deployment would misread.
-	for _, in := range inputs {
-		base := filepath.Base(in)
-		if in != entry && strings.HasPrefix(base, "convex.config.") {
-			return m, nil, &Error{Kind: InvalidFiles, Msg: "This build of convex does not push Convex components yet (" +
-				entry + " imports the component definition " + in + "). Use `npx convex` for projects that mount components."}
-		}
+	return m, inputs, children, nil
+}
+
+// componentDepsPlugin keeps imports of other convex.config files out of a
+// definition bundle; replace names the import that stands for a child.
+func componentDepsPlugin(self string, replace func(child string) string) api.Plugin {
+	type guard struct{}
+	return api.Plugin{Name: "convex-component-deps", Setup: func(b api.PluginBuild) {
+		b.OnResolve(api.OnResolveOptions{Filter: `.*`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+			if _, inner := a.PluginData.(guard); inner || a.Kind == api.ResolveEntryPoint || a.Namespace != "file" {
+				return api.OnResolveResult{}, nil
+			}
+			res := b.Resolve(a.Path, api.ResolveOptions{Importer: a.Importer, Namespace: a.Namespace, ResolveDir: a.ResolveDir, Kind: a.Kind, PluginData: guard{}})
+			if len(res.Errors) > 0 || res.External || res.Path == self || !isDefinitionFile(res.Path) {
+				return api.OnResolveResult{}, nil
+			}
+			return api.OnResolveResult{Path: replace(res.Path), External: true}, nil
+		})
+	}}
+}
+
+var definitionFileName = regexp.MustCompile(`^convex\.config\.(ts|js|mjs|cjs|mts|cts)$`)
+
+func isDefinitionFile(p string) bool { return definitionFileName.MatchString(filepath.Base(p)) }
+
+// definitionPath names a component directory the way the deployment does:
+// relative to the app's functions directory, with "/" separators.
+func (o *Options) definitionPath(dir string) string {
+	rel, err := filepath.Rel(o.FunctionsDir, dir)
+	if err != nil {
+		return filepath.ToSlash(dir)
 	}
-	return m, inputs, nil
+	return filepath.ToSlash(rel)
 }
 
 type buildSpec struct {

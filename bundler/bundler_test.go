@@ -325,12 +325,39 @@ func TestMissingConvexPackageAdvice(t *testing.T) {
 	}
 }
 
-func TestComponentsRefused(t *testing.T) {
+func TestComponents(t *testing.T) {
 	dir := chatProject(t)
-	write(t, filepath.Join(dir, "node_modules_extra", "comp", "convex.config.js"), "import { defineComponent } from \"convex/server\";\nexport default defineComponent(\"comp\");\n")
-	write(t, filepath.Join(dir, "convex", "convex.config.ts"), "import { defineApp } from \"convex/server\";\nimport comp from \"../node_modules_extra/comp/convex.config.js\";\nconst app = defineApp();\napp.use(comp);\nexport default app;\n")
-	_, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
-	if err == nil || !strings.Contains(err.Error(), "does not push Convex components yet") {
-		t.Errorf("err = %v", err)
+	write(t, filepath.Join(dir, "convex", "convex.config.ts"), "import { defineApp } from \"convex/server\";\nimport counter from \"./components/counter/convex.config\";\nconst app = defineApp();\napp.use(counter);\napp.use(counter, { name: \"counter2\" });\nexport default app;\n")
+	write(t, filepath.Join(dir, "convex", "components", "counter", "convex.config.ts"), "import { defineComponent } from \"convex/server\";\nimport inner from \"../inner/convex.config\";\nconst c = defineComponent(\"counter\");\nc.use(inner);\nexport default c;\n")
+	write(t, filepath.Join(dir, "convex", "components", "counter", "lib.ts"), "import { queryGeneric } from \"convex/server\";\nexport const get = queryGeneric({ args: {}, handler: async () => 1 });\n")
+	write(t, filepath.Join(dir, "convex", "components", "counter", "schema.ts"), "import { defineSchema, defineTable } from \"convex/server\";\nimport { v } from \"convex/values\";\nexport default defineSchema({ counters: defineTable({ n: v.number() }) });\n")
+	write(t, filepath.Join(dir, "convex", "components", "inner", "convex.config.ts"), "import { defineComponent } from \"convex/server\";\nexport default defineComponent(\"inner\");\n")
+	res, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(res.AppDependencies, ",") != "components/counter" {
+		t.Errorf("app dependencies = %v", res.AppDependencies)
+	}
+	if !strings.Contains(res.Definition.Source, `from"./_componentDeps/Y29tcG9uZW50cy9jb3VudGVy"`) {
+		t.Errorf("app definition does not import the component: ...%s", res.Definition.Source[len(res.Definition.Source)-300:])
+	}
+	if len(res.Components) != 2 {
+		t.Fatalf("components = %+v", res.Components)
+	}
+	c := res.Components[0]
+	if c.DefinitionPath != "components/counter" || c.Definition.Path != "convex.config.js" || strings.Join(c.Dependencies, ",") != "components/inner" || c.Published {
+		t.Errorf("counter = %+v", c)
+	}
+	if c.Schema == nil || len(c.Functions) == 0 || c.Functions[0].Path != "lib.js" {
+		t.Errorf("counter schema %v functions %v", c.Schema, c.Functions)
+	}
+	if res.Components[1].DefinitionPath != "components/inner" || len(res.Components[1].Dependencies) != 0 {
+		t.Errorf("inner = %+v", res.Components[1])
+	}
+	for _, m := range res.Modules {
+		if strings.HasPrefix(m.Path, "components/") {
+			t.Errorf("component module %s pushed as an app module", m.Path)
+		}
 	}
 }

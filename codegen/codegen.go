@@ -212,12 +212,9 @@ func Final(o Options, a *ComponentAnalysis) error {
 	if err != nil {
 		return err
 	}
-	var children []ChildComponent
+	children := childComponents(a)
 	var vars []EnvVar
 	if a != nil {
-		for _, c := range a.Definition.ChildComponents {
-			children = append(children, ChildComponent{Name: c.Name, ImportPath: "../" + c.Path})
-		}
 		vars = a.Definition.envVars()
 	}
 	var written []string
@@ -389,6 +386,8 @@ type DefinitionAnalysis struct {
 	// EnvVars are [name, {type:"value", value:"<validator JSON>", optional?}]
 	// pairs, or null.
 	EnvVars []json.RawMessage `json:"envVars"`
+	// Exports is what a component exposes to its parent (see component.ts).
+	Exports json.RawMessage `json:"exports"`
 }
 
 func (d DefinitionAnalysis) envVars() []EnvVar {

@@ -264,3 +264,72 @@ func TestValidatorTypes(t *testing.T) {
 		}
 	}
 }
+
+func TestComponentCodegenTypeChecks(t *testing.T) {
+	dir := chatProject(t)
+	fn := filepath.Join(dir, "convex")
+	comp := filepath.Join(fn, "components", "counter")
+	os.MkdirAll(comp, 0o755)
+	os.WriteFile(filepath.Join(comp, "convex.config.ts"), []byte("import { defineComponent } from \"convex/server\";\nexport default defineComponent(\"counter\");\n"), 0o644)
+	os.WriteFile(filepath.Join(comp, "lib.ts"), []byte(`import { v } from "convex/values";
+import { query } from "./_generated/server";
+export const get = query({ args: { name: v.string() }, returns: v.number(), handler: async () => 1 });
+`), 0o644)
+	os.WriteFile(filepath.Join(fn, "uses_component.ts"), []byte(`import { v } from "convex/values";
+import { action } from "./_generated/server";
+import { components } from "./_generated/api";
+export const count = action({
+  args: {},
+  handler: async (ctx): Promise<number> => {
+    const n: number = await ctx.runQuery(components.counter.lib.get, { name: "x" });
+    return n;
+  },
+});
+export const unused = v;
+`), 0o644)
+	if err := InitialComponent(Options{FunctionsDir: comp}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"api.ts", "server.ts", "dataModel.ts"} {
+		if !exists(filepath.Join(comp, "_generated", f)) {
+			t.Errorf("initial component codegen lacks %s", f)
+		}
+	}
+	var compAnalysis ComponentAnalysis
+	json.Unmarshal([]byte(`{"definition":{"path":"components/counter","definitionType":{"type":"childComponent"},"childComponents":[],
+	  "exports":{"type":"branch","branch":[["lib",{"type":"branch","branch":[["get",{"type":"leaf","leaf":"_reference/function/lib:get"}]]}]]}},
+	  "functions":{"lib.js":{"functions":[{"name":"get","udfType":"Query","visibility":{"kind":"public"},"args":"{\"type\":\"object\",\"value\":{\"name\":{\"fieldType\":{\"type\":\"string\"},\"optional\":false}}}","returns":"{\"type\":\"number\"}"}]}}}`), &compAnalysis)
+	if err := FinalComponent(Options{FunctionsDir: comp}, &compAnalysis); err != nil {
+		t.Fatal(err)
+	}
+	ct, _ := os.ReadFile(filepath.Join(comp, "_generated", "component.ts"))
+	if !strings.Contains(string(ct), `get: FunctionReference<"query", "internal", { name: string }, number, Name>;`) {
+		t.Errorf("component.ts:\n%s", ct)
+	}
+	var root ComponentAnalysis
+	json.Unmarshal([]byte(`{"definition":{"path":"","definitionType":{"type":"app"},"childComponents":[{"name":"counter","path":"components/counter"}]}}`), &root)
+	if err := Final(Options{FunctionsDir: fn}, &root); err != nil {
+		t.Fatal(err)
+	}
+	api, _ := os.ReadFile(filepath.Join(fn, "_generated", "api.d.ts"))
+	if !strings.Contains(string(api), `counter: import("../components/counter/_generated/component.js").ComponentApi<"counter">;`) {
+		t.Errorf("api.d.ts:\n%s", api)
+	}
+	if out, err := tsc(t, dir); err != nil {
+		t.Fatalf("tsc: %v\n%s", err, out)
+	}
+	bad := strings.Replace(string(mustRead(t, filepath.Join(fn, "uses_component.ts"))), `{ name: "x" }`, `{ name: 1 }`, 1)
+	os.WriteFile(filepath.Join(fn, "uses_component.ts"), []byte(bad), 0o644)
+	if out, err := tsc(t, dir); err == nil {
+		t.Fatalf("tsc accepted a wrong argument to a component function:\n%s", out)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -41,6 +41,14 @@ func CodegenLocal(ctx context.Context, o Options, dryRun, debug bool) (*Result, 
 	}
 	cg := codegen.Options{FunctionsDir: fnDir, TypeScript: cfg.TypeScriptCodegen, StaticAPI: cfg.StaticAPI, StaticDataModel: cfg.StaticDataModel, CommonJS: o.CommonJS || cfg.GenerateCommonJSApi,
 		DryRun: dryRun, Debug: debug, Stdout: o.Stdout, Stderr: o.Stderr}
+	comps, err := bundler.FindComponents(bundler.Options{ProjectDir: dir, FunctionsDir: fnDir})
+	if err != nil {
+		return res, fromBundler(err)
+	}
+	if len(comps) > 0 {
+		return res, &Error{Kind: Fatal, Msg: "This project mounts components, which only a deployment can analyse.",
+			Hint: "Run `convex dev`, or `convex codegen --url <deployment url> --admin-key <key>`."}
+	}
 	o.step("Generating server code...")
 	if !dryRun && !debug {
 		if err := codegen.Initial(cg); err != nil {

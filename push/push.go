@@ -149,6 +149,21 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err := codegen.Initial(cg); err != nil {
 			return res, fromBundler(err)
 		}
+		// Components' code imports their own _generated files, which must
+		// exist before it can be bundled.
+		o.step("Finding component definitions...")
+		comps, err := bundler.FindComponents(bundler.Options{ProjectDir: dir, FunctionsDir: fnDir, ExtraConditions: o.ExtraConditions})
+		if err != nil {
+			return res, fromBundler(err)
+		}
+		for _, c := range comps {
+			if c.Published {
+				continue
+			}
+			if err := codegen.InitialComponent(codegen.Options{FunctionsDir: c.Dir, Stderr: o.Stderr}); err != nil {
+				return res, err
+			}
+		}
 	}
 
 	o.step("Bundling component definitions...")
@@ -211,13 +226,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Functions: cfg.Functions,
 		AppDefinition: AppDefinition{
 			Definition:            &def,
-			Dependencies:          []string{},
+			Dependencies:          b.AppDependencies,
 			Schema:                b.Schema,
 			ChangedModules:        nonNil(changed),
 			UnchangedModuleHashes: unchanged,
 			UDFServerVersion:      Version,
 		},
-		ComponentDefinitions: []ComponentDefinition{},
+		ComponentDefinitions: componentDefinitions(b),
 		NodeDependencies:     nonNilDeps(b.NodeDependencies),
 		NodeVersion:          cfg.NodeVersion,
 	}
@@ -255,6 +270,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.step("Generating TypeScript bindings...")
 		if err := codegen.Final(cg, sp.Analysis[""]); err != nil {
 			return res, fromBundler(err)
+		}
+		for _, c := range b.Components {
+			if c.Published {
+				continue
+			}
+			if err := codegen.FinalComponent(codegen.Options{FunctionsDir: c.Dir, StaticDataModel: cfg.StaticDataModel, Stderr: o.Stderr}, sp.Analysis[c.DefinitionPath]); err != nil {
+				return res, &Error{Kind: Fatal, Msg: "generating code for the component in " + c.Dir, Err: err}
+			}
 		}
 	}
 	o.step("Running TypeScript...")
@@ -701,4 +724,16 @@ func (o *Options) printConfigDiff(ctx context.Context, c *Client, cfg *ProjectCo
 		verb = "would"
 	}
 	o.done(fmt.Sprintf("Remote config %s be overwritten with the following changes:\n  %s", verb, strings.ReplaceAll(diff.String(), "\n", "\n  ")))
+}
+
+// componentDefinitions are the mounted components' parts of the request.
+func componentDefinitions(b *bundler.Result) []ComponentDefinition {
+	out := []ComponentDefinition{}
+	for _, c := range b.Components {
+		out = append(out, ComponentDefinition{
+			DefinitionPath: c.DefinitionPath, Definition: c.Definition, Dependencies: c.Dependencies,
+			Schema: c.Schema, Functions: c.Functions, UDFServerVersion: Version,
+		})
+	}
+	return out
 }

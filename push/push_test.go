@@ -519,3 +519,44 @@ func TestClientRetryRules(t *testing.T) {
 		t.Errorf("best-effort 404 tried %d times, want 1", got)
 	}
 }
+
+func TestPushWithComponent(t *testing.T) {
+	dir := chatProject(t)
+	comp := filepath.Join(dir, "convex", "components", "counter")
+	os.MkdirAll(comp, 0o755)
+	os.WriteFile(filepath.Join(dir, "convex", "convex.config.ts"), []byte("import { defineApp } from \"convex/server\";\nimport counter from \"./components/counter/convex.config\";\nconst app = defineApp();\napp.use(counter);\nexport default app;\n"), 0o644)
+	os.WriteFile(filepath.Join(comp, "convex.config.ts"), []byte("import { defineComponent } from \"convex/server\";\nexport default defineComponent(\"counter\");\n"), 0o644)
+	os.WriteFile(filepath.Join(comp, "lib.ts"), []byte("import { query } from \"./_generated/server\";\nexport const get = query({ args: {}, handler: async () => 1 });\n"), 0o644)
+	f, srv := newFake(t)
+	f.startResp = strings.Replace(startPushAnswer, `"analysis": {`, `"analysis": {"components/counter": {"definition": {"path": "components/counter", "definitionType": {"type": "childComponent"}, "childComponents": [],
+	  "exports": {"type": "branch", "branch": [["lib", {"type": "branch", "branch": [["get", {"type": "leaf", "leaf": "_reference/function/lib:get"}]]}]]}},
+	  "schema": null, "functions": {"lib.js": {"functions": [{"name": "get", "udfType": "Query", "visibility": {"kind": "public"}, "args": "{\"type\":\"any\"}", "returns": "null"}]}}},`, 1)
+	f.startResp = strings.Replace(f.startResp, `"childComponents": [], "httpMounts": {}, "exports": {"type": "branch", "branch": []}, "envVars": null},
+                    "schema": null`, `"childComponents": [{"name": "counter", "path": "components/counter"}], "httpMounts": {}, "exports": {"type": "branch", "branch": []}, "envVars": null},
+                    "schema": null`, 1)
+	var stderr bytes.Buffer
+	if _, err := Run(context.Background(), testOptions(dir, srv, &stderr)); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	app := f.startBody["appDefinition"].(map[string]any)
+	if deps, _ := app["dependencies"].([]any); len(deps) != 1 || deps[0] != "components/counter" {
+		t.Errorf("app dependencies %v", app["dependencies"])
+	}
+	defs, _ := f.startBody["componentDefinitions"].([]any)
+	if len(defs) != 1 {
+		t.Fatalf("componentDefinitions %v", f.startBody["componentDefinitions"])
+	}
+	cd := defs[0].(map[string]any)
+	fns, _ := cd["functions"].([]any)
+	if cd["definitionPath"] != "components/counter" || len(fns) == 0 || cd["udfServerVersion"] != "1.48.0" {
+		t.Errorf("component definition %v", cd)
+	}
+	ct, err := os.ReadFile(filepath.Join(comp, "_generated", "component.ts"))
+	if err != nil || !strings.Contains(string(ct), `get: FunctionReference<"query", "internal", any, any, Name>;`) {
+		t.Errorf("component.ts: %v\n%s", err, ct)
+	}
+	api, _ := os.ReadFile(filepath.Join(dir, "convex", "_generated", "api.d.ts"))
+	if !strings.Contains(string(api), `counter: import("../components/counter/_generated/component.js").ComponentApi<"counter">;`) {
+		t.Errorf("api.d.ts:\n%s", api)
+	}
+}
