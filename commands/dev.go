@@ -336,18 +336,19 @@ func orAsk(s string) string {
 // codegen, read from the command's flags.
 func (d *Deps) pushOptions(c *cli.Context, t deployments.Target, pc *push.Client, command string) push.Options {
 	o := push.Options{
-		URL:             t.URL,
-		AdminKey:        t.AdminKey,
-		DeploymentName:  t.Name,
-		DeploymentType:  string(t.Kind),
-		Dir:             d.Cwd,
-		Verbose:         flagBool(c, "verbose"),
-		NoCodegen:       flagString(c, "codegen") == "disable",
-		PushAllModules:  flagBool(c, "push-all-modules"),
-		DebugBundlePath: flagString(c, "debug-bundle-path"),
-		Client:          pc,
-		Stdout:          d.Stdout,
-		Stderr:          lineWriter{d.Out},
+		URL:                 t.URL,
+		AdminKey:            t.AdminKey,
+		DeploymentName:      t.Name,
+		DeploymentType:      string(t.Kind),
+		Dir:                 d.Cwd,
+		Verbose:             flagBool(c, "verbose"),
+		NoCodegen:           flagString(c, "codegen") == "disable",
+		PushAllModules:      flagBool(c, "push-all-modules"),
+		TypecheckComponents: flagBool(c, "typecheck-components"),
+		DebugBundlePath:     flagString(c, "debug-bundle-path"),
+		Client:              pc,
+		Stdout:              d.Stdout,
+		Stderr:              lineWriter{d.Out},
 	}
 	if flagBool(c, "live-component-sources") {
 		o.ExtraConditions = []string{"@convex-dev/component-source"}

@@ -46,6 +46,8 @@ type Options struct {
 	// Typecheck runs at the "Running TypeScript..." step with the functions
 	// directory; nil skips type checking.
 	Typecheck func(ctx context.Context, functionsDir string) error
+	// TypecheckComponents also type-checks local components' directories.
+	TypecheckComponents bool
 	// PushAllModules sends every module instead of diffing hashes.
 	PushAllModules bool
 	// DebugBundlePath writes the bundles there and stops before pushing.
@@ -284,6 +286,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Typecheck != nil {
 		if err := o.Typecheck(ctx, fnDir); err != nil {
 			return res, err
+		}
+		if o.TypecheckComponents {
+			for _, c := range b.Components {
+				if c.Published {
+					continue
+				}
+				if err := o.Typecheck(ctx, c.Dir); err != nil {
+					return res, err
+				}
+			}
 		}
 	}
 	if o.StopAfterStartPush {
