@@ -340,6 +340,7 @@ func (d *Deps) pushOptions(c *cli.Context, t deployments.Target, pc *push.Client
 		AdminKey:            t.AdminKey,
 		DeploymentName:      t.Name,
 		DeploymentType:      string(t.Kind),
+		DashboardHost:       deployments.DashboardHost(d.Env),
 		Dir:                 d.Cwd,
 		Verbose:             flagBool(c, "verbose"),
 		NoCodegen:           flagString(c, "codegen") == "disable",

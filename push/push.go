@@ -34,6 +34,9 @@ type Options struct {
 	// make the "set it with" instructions precise.
 	DeploymentType string
 	EnvFlag        string
+	// DashboardHost is the dashboard's origin for links (default
+	// https://dashboard.convex.dev).
+	DashboardHost string
 	// Dir is the project directory (package.json, convex.json). Default ".".
 	Dir string
 
@@ -452,7 +455,11 @@ func (o *Options) dashboardPage(page string) string {
 	if o.DeploymentName == "" {
 		return ""
 	}
-	return "https://dashboard.convex.dev/d/" + o.DeploymentName + page
+	host := o.DashboardHost
+	if host == "" {
+		host = "https://dashboard.convex.dev"
+	}
+	return strings.TrimRight(host, "/") + "/d/" + o.DeploymentName + page
 }
 
 func (o *Options) progressText(st SchemaStatus, sp *StartPushResponse, began time.Time) string {
