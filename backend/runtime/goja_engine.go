@@ -85,6 +85,9 @@ func (gojaEngine) newVM(shim any, load func(path string) (any, bool)) (jsVM, err
 			}
 		}
 	})
+	if err := installIntrinsics(rt); err != nil {
+		return nil, fmt.Errorf("installing intrinsics: %w", err)
+	}
 	v.jsonParse, _ = goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
 	v.errorCtor = rt.Get("Error")
 

@@ -159,6 +159,9 @@ func (e *Engine) compileModule(m Module, gen uint64) (*compiledModule, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !e.opts.NoIntrinsics {
+		code = injectIntrinsics(code)
+	}
 	// A name without a URL scheme keeps the source map's relative source
 	// paths ("../convex/messages.ts") as they are in stack traces.
 	prog, err := e.js.compile(m.Path, code)

@@ -191,6 +191,9 @@ type Options struct {
 	// 5 minutes); it restarts on the next call.
 	NodePath        string
 	NodeIdleTimeout time.Duration
+	// NoIntrinsics turns off the Go fast paths for the convex package's
+	// value conversions (see intrinsics.go); for tests and comparisons.
+	NoIntrinsics bool
 }
 
 func (o *Options) withDefaults() {
