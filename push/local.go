@@ -13,9 +13,10 @@ import (
 )
 
 // CodegenLocal regenerates convex/_generated without a deployment: it
-// bundles the functions, evaluates the isolate modules in the built-in
-// runtime (so broken modules are reported as a push would report them),
-// and writes the typed files. Only Dir, CommonJS, Stderr and Progress of o
+// bundles the functions (so files that do not bundle are reported) and
+// writes the typed files. With codegen.staticApi or staticDataModel the
+// isolate modules are also evaluated in the built-in runtime for their
+// analysis. Only Dir, CommonJS, Stderr and Progress of o
 // are used; dryRun and debug select codegen's preview modes.
 func CodegenLocal(ctx context.Context, o Options, dryRun, debug bool) (*Result, error) {
 	if o.Dir == "" {
@@ -64,10 +65,14 @@ func CodegenLocal(ctx context.Context, o Options, dryRun, debug bool) (*Result, 
 	res.Bundle = b
 	res.Inputs = b.Inputs
 
-	o.step("Analyzing functions...")
-	analysis, err := AnalyzeLocally(ctx, b, dir)
-	if err != nil {
-		return res, err
+	// Only the static api and data model need the analysis; evaluating
+	// modules here would also lack the deployment's environment variables.
+	var analysis *codegen.ComponentAnalysis
+	if cfg.StaticAPI || cfg.StaticDataModel {
+		o.step("Analyzing functions...")
+		if analysis, err = AnalyzeLocally(ctx, b, dir); err != nil {
+			return res, err
+		}
 	}
 	o.step("Generating TypeScript bindings...")
 	if err := codegen.Final(cg, analysis); err != nil {

@@ -32,8 +32,13 @@ func TestCodegenLocal(t *testing.T) {
 		t.Fatalf("no functions analysed in messages.js: %+v", a.Functions)
 	}
 
-	// A module failing at import time is reported with the user's file.
+	// A module failing at import time is reported when the analysis is
+	// needed (static api), and ignored otherwise.
 	os.WriteFile(filepath.Join(dir, "convex", "boom.ts"), []byte("export const x = 1;\nthrow new Error(\"boom at load\");\n"), 0o644)
+	if _, err = CodegenLocal(context.Background(), Options{Dir: dir}, false, false); err != nil {
+		t.Errorf("without static codegen: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "convex.json"), []byte(`{"codegen":{"staticApi":true}}`), 0o644)
 	_, err = CodegenLocal(context.Background(), Options{Dir: dir}, false, false)
 	if err == nil || !strings.Contains(err.Error(), "boom at load") || KindOf(err) != InvalidFiles {
 		t.Errorf("err = %v", err)
