@@ -100,6 +100,9 @@ func (t *Tx) putDoc(ti *tableInfo, internal []byte, id string, old, doc Document
 		return userErrorf("TooManyWrites", "Too many writes in a single function execution (limit: %d).", t.s.opts.MaxWrites)
 	}
 	t.sawWrites = true
+	if ti.number == ScheduledFunctionsTable {
+		t.jobsDirty = true
+	}
 	if doc == nil {
 		if _, err := t.exec(sqlDeleteDoc, ti.number, internal); err != nil {
 			return fmt.Errorf("delete document: %w", err)

@@ -79,6 +79,19 @@ type Store struct {
 	durable atomic.Int64
 	syncMu  sync.Mutex
 	syncs   atomic.Int64 // fsyncs done, for tests
+
+	// jobsGen counts commits that wrote _scheduled_functions (bumped after
+	// the SQLite commit, under the writer lock); idle is what DueJobs last
+	// found when nothing was due.
+	jobsMu  sync.Mutex
+	jobsGen uint64
+	idle    idleJobs
+}
+
+type idleJobs struct {
+	valid   bool
+	gen     uint64
+	nextDue float64 // ms; +Inf when no job is pending
 }
 
 type tableCache struct {

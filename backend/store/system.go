@@ -221,6 +221,16 @@ func jobFromDoc(doc Document) (Job, error) {
 // DueJobs returns up to limit pending scheduled functions whose time is at
 // or before now, earliest first.
 func (s *Store) DueJobs(now time.Time, limit int) ([]Job, error) {
+	nowMs := timeMs(now)
+	// The scheduler asks after every commit; most of the time nothing
+	// pending was written since it last looked and nothing has come due.
+	s.jobsMu.Lock()
+	gen := s.jobsGen
+	if s.idle.valid && s.idle.gen == gen && nowMs < s.idle.nextDue {
+		s.jobsMu.Unlock()
+		return nil, nil
+	}
+	s.jobsMu.Unlock()
 	t, err := s.Begin(false)
 	if err != nil {
 		return nil, err
@@ -233,7 +243,7 @@ func (s *Store) DueJobs(now time.Time, limit int) ([]Job, error) {
 	ix := ti.indexes["by_state"]
 	lo, hi, err := compileRange("_scheduled_functions.by_state", ix.fields, []rangeExpr{
 		{Type: "Eq", FieldPath: "state.kind", Value: JobPending},
-		{Type: "Lte", FieldPath: "scheduledTime", Value: timeMs(now)},
+		{Type: "Lte", FieldPath: "scheduledTime", Value: nowMs},
 	})
 	if err != nil {
 		return nil, err
@@ -254,7 +264,42 @@ func (s *Store) DueJobs(now time.Time, limit int) ([]Job, error) {
 		}
 		out = append(out, j)
 	}
-	return out, nil
+	if len(out) > 0 {
+		return out, nil
+	}
+	// Nothing is due: remember when the next pending job is, for this
+	// state of the table.
+	next, err := t.nextPendingTime(ti, ix)
+	if err != nil {
+		return nil, err
+	}
+	s.jobsMu.Lock()
+	if s.jobsGen == gen {
+		s.idle = idleJobs{valid: true, gen: gen, nextDue: next}
+	}
+	s.jobsMu.Unlock()
+	return nil, nil
+}
+
+// nextPendingTime is the earliest scheduledTime (ms) of a pending job, or
+// +Inf when there is none.
+func (t *Tx) nextPendingTime(ti *tableInfo, ix *indexInfo) (float64, error) {
+	lo, hi, err := compileRange("_scheduled_functions.by_state", ix.fields, []rangeExpr{
+		{Type: "Eq", FieldPath: "state.kind", Value: JobPending},
+	})
+	if err != nil {
+		return 0, err
+	}
+	sc := &scanner{t: t, q: &compiledQuery{table: ti, index: ix, lo: lo, hi: hi}}
+	e, err := sc.next()
+	if err != nil || e == nil {
+		return math.Inf(1), err
+	}
+	ms, ok := e.doc["scheduledTime"].(float64)
+	if !ok {
+		return math.Inf(-1), nil // unreadable: never skip the scan
+	}
+	return ms, nil
 }
 
 // Jobs returns up to limit scheduled functions in a state (limit <= 0: all),

@@ -425,3 +425,53 @@ func TestTransactionMetricsAndSnapshotTs(t *testing.T) {
 		t.Fatalf("snapshot ts %v, want %d", v, ts)
 	}
 }
+
+// DueJobs skips its scan while nothing pending was written and nothing has
+// come due, and never misses a job because of that.
+func TestDueJobsWhenIdle(t *testing.T) {
+	now := time.UnixMilli(1_700_000_000_000)
+	s, err := OpenWith(t.TempDir(), Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	due := func(at time.Time) []Job {
+		t.Helper()
+		jobs, err := s.DueJobs(at, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return jobs
+	}
+	if jobs := due(now); len(jobs) != 0 {
+		t.Fatalf("due jobs in an empty store: %+v", jobs)
+	}
+	tx := begin(t, s, true)
+	later := sys(t, tx, "1.0/schedule", `{"name":"a:later","ts":1700000060,"args":{}}`).(string)
+	commit(t, tx)
+	for i := 0; i < 2; i++ { // the second call answers from the cache
+		if jobs := due(now); len(jobs) != 0 {
+			t.Fatalf("call %d: job due before its time: %+v", i, jobs)
+		}
+	}
+	if jobs := due(now.Add(time.Minute)); len(jobs) != 1 || jobs[0].ID != later {
+		t.Fatalf("job not due at its time: %+v", jobs)
+	}
+	// A job written after the cache was filled is seen at once.
+	if jobs := due(now); len(jobs) != 0 {
+		t.Fatalf("%+v", jobs)
+	}
+	tx = begin(t, s, true)
+	soon := sys(t, tx, "1.0/schedule", `{"name":"a:soon","ts":1699999999,"args":{}}`).(string)
+	commit(t, tx)
+	if jobs := due(now); len(jobs) != 1 || jobs[0].ID != soon {
+		t.Fatalf("new due job missed: %+v", jobs)
+	}
+	// Finishing it is a write too: it is no longer due.
+	if err := s.SetJobState(soon, JobSuccess); err != nil {
+		t.Fatal(err)
+	}
+	if jobs := due(now); len(jobs) != 0 {
+		t.Fatalf("finished job still due: %+v", jobs)
+	}
+}

@@ -51,6 +51,7 @@ type Tx struct {
 	sawWrites    bool
 	metaGen      uint64 // the store's metadata generation at Begin
 	metaDirty    bool   // this transaction changed tables or indexes
+	jobsDirty    bool   // this transaction wrote _scheduled_functions
 
 	stmts map[*sql.Stmt]*sql.Stmt // store statements bound to this transaction
 }
@@ -187,6 +188,11 @@ func (t *Tx) commitLocked() (int64, error) {
 		return 0, fmt.Errorf("commit: %w", err)
 	}
 	t.s.written.Store(t.ts) // under the writer lock, so it only grows
+	if t.jobsDirty {
+		t.s.jobsMu.Lock()
+		t.s.jobsGen++
+		t.s.jobsMu.Unlock()
+	}
 	if t.metaDirty {
 		t.s.mu.Lock()
 		t.s.metaGen++
