@@ -132,10 +132,17 @@ func (s *Server) run(ctx context.Context, c udfCall) (out udfOutcome) {
 		res = s.runNodeAction(ctx, dep, c, env, out.RequestID)
 	case kind == runtime.KindQuery || kind == runtime.KindMutation:
 		write := kind == runtime.KindMutation
-		tx, err := s.store.Begin(write)
-		if err != nil {
-			out.Err = &runtime.FunctionError{Message: "InternalServerError: could not begin a transaction: " + err.Error()}
-			return out
+		var tx *store.Tx
+		if write {
+			// The writer lock is taken at the mutation's first database
+			// call, so its set-up overlaps other mutations.
+			tx = s.store.BeginLazy()
+		} else {
+			var err error
+			if tx, err = s.store.Begin(false); err != nil {
+				out.Err = &runtime.FunctionError{Message: "InternalServerError: could not begin a transaction: " + err.Error()}
+				return out
+			}
 		}
 		req.DB = tx
 		req.Host = s.hostFor(c.Identity)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestParallelWritersSerialise(t *testing.T) {
@@ -202,4 +203,55 @@ func TestGroupCommit(t *testing.T) {
 	if s.syncs.Load() == n {
 		t.Fatal("EnvSet returned without an fsync")
 	}
+}
+
+// A lazy write transaction takes the writer lock at its first use only.
+func TestBeginLazy(t *testing.T) {
+	s := openTest(t)
+	lazy := s.BeginLazy()
+	// Not begun: another writer is not blocked.
+	w := begin(t, s, true)
+	insert(t, w, "t", `{"n":1}`)
+	first := commit(t, w)
+
+	// Unbegun lazy transactions roll back or commit as no-ops.
+	if ts, err := s.BeginLazy().Commit(); err != nil || ts != first {
+		t.Fatalf("commit of an unused lazy transaction: %d, %v (want %d)", ts, err, first)
+	}
+	idle := s.BeginLazy()
+	idle.SetCurrentJob("x")
+	idle.Rollback()
+	idle.Rollback()
+
+	// First use begins it: it sees the commit made before, and now holds
+	// the writer lock until it finishes.
+	lazy.SetCurrentJob("job")
+	id := insert(t, lazy, "t", `{"n":2}`)
+	if lazy.currentJobID != "job" || lazy.TS() <= first {
+		t.Fatalf("lazy transaction after begin: job %q ts %d (first commit %d)", lazy.currentJobID, lazy.TS(), first)
+	}
+	blocked := make(chan int64)
+	go func() {
+		w, err := s.Begin(true)
+		if err != nil {
+			blocked <- -1
+			return
+		}
+		w.Rollback()
+		blocked <- w.TS()
+	}()
+	select {
+	case <-blocked:
+		t.Fatal("a writer began while the lazy transaction held the lock")
+	case <-time.After(50 * time.Millisecond):
+	}
+	ts := commit(t, lazy)
+	if got := <-blocked; got <= ts {
+		t.Fatalf("writer after the lazy commit has ts %d <= %d", got, ts)
+	}
+	r := begin(t, s, false)
+	if get(t, r, id)["n"] != 2.0 {
+		t.Fatal("lazy transaction's insert lost")
+	}
+	r.Rollback()
 }

@@ -85,6 +85,9 @@ func (t *Tx) SnapshotScan(table string, fn func(doc Document) error) error {
 // SnapshotBlob returns the content of a stored file by its storage id, read
 // in this transaction.
 func (t *Tx) SnapshotBlob(storageID string) ([]byte, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
 	_, internal, ok := parseStorageID(storageID)
 	if !ok {
 		return nil, fmt.Errorf("storage id %q: %w", storageID, ErrNotFound)

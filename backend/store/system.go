@@ -99,6 +99,9 @@ func (t *Tx) sysSchedule(a args) ([]byte, error) {
 // ScheduleJob writes a pending _scheduled_functions document in this
 // transaction and returns its id.
 func (t *Tx) ScheduleJob(name string, fnArgs values.Value, at time.Time) (string, error) {
+	if err := t.check(); err != nil {
+		return "", err
+	}
 	ti, err := t.tableByNumber(ScheduledFunctionsTable)
 	if err != nil {
 		return "", err
@@ -165,6 +168,9 @@ func jobState(doc Document) string {
 // success, failed, canceled) in this transaction; errMsg is recorded for
 // failed. Terminal states set completedTime.
 func (t *Tx) SetJobState(id, state string, errMsg ...string) error {
+	if err := t.check(); err != nil {
+		return err
+	}
 	switch state {
 	case JobPending, JobInProgress, JobSuccess, JobFailed, JobCanceled:
 	default:
@@ -491,6 +497,9 @@ func (t *Tx) sysStorageDelete(a args) ([]byte, error) {
 
 // DeleteBlob removes a stored file in this transaction.
 func (t *Tx) DeleteBlob(storageID string) error {
+	if err := t.check(); err != nil {
+		return err
+	}
 	ti, internal, doc, err := t.storageDoc("storage.delete", storageID)
 	if err != nil {
 		return err
@@ -522,6 +531,9 @@ const UploadTokenTTL = time.Hour
 // GenerateUploadURL makes an upload URL with a fresh token (written in this
 // transaction).
 func (t *Tx) GenerateUploadURL() (string, error) {
+	if err := t.check(); err != nil {
+		return "", err
+	}
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err

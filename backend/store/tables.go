@@ -222,6 +222,9 @@ func (t *Tx) createTable(name string) (*tableInfo, error) {
 // TableNumber resolves a table name (for id validators). Unknown tables
 // report false.
 func (t *Tx) TableNumber(name string) (uint32, bool) {
+	if t.check() != nil {
+		return 0, false
+	}
 	ti, err := t.tableByName(name)
 	if err != nil || ti == nil {
 		return 0, false

@@ -51,6 +51,8 @@ type Tx struct {
 	sawWrites    bool
 	metaGen      uint64 // the store's metadata generation at Begin
 	metaDirty    bool   // this transaction changed tables or indexes
+	lazy         bool   // not begun yet (BeginLazy)
+	beginErr     error  // why a lazy transaction could not begin
 	jobsDirty    bool   // this transaction wrote _scheduled_functions
 
 	stmts map[*sql.Stmt]*sql.Stmt // store statements bound to this transaction
@@ -136,7 +138,10 @@ func (s *Store) Begin(write bool) (*Tx, error) {
 
 // TS is the transaction's timestamp: the commit timestamp a write
 // transaction will get, or the snapshot timestamp of a read transaction.
-func (t *Tx) TS() int64 { return t.ts }
+func (t *Tx) TS() int64 {
+	_ = t.check()
+	return t.ts
+}
 
 // IsWrite reports whether t may write.
 func (t *Tx) IsWrite() bool { return t.write }
@@ -146,8 +151,8 @@ func (t *Tx) IsWrite() bool { return t.write }
 // transaction that wrote nothing, creates no commit: it returns the
 // timestamp of the snapshot it read.
 func (t *Tx) Commit() (int64, error) {
-	if t.done {
-		return 0, ErrTxDone
+	if err := t.check(); err != nil {
+		return 0, err
 	}
 	ts, err := func() (int64, error) {
 		defer t.finish() // the writer lock is not held while the disk works
@@ -216,6 +221,10 @@ func (t *Tx) Rollback() {
 	if t.done {
 		return
 	}
+	if t.lazy { // never begun: nothing to undo, no lock held
+		t.done = true
+		return
+	}
 	func() {
 		defer t.finish()
 		_ = t.tx.Rollback()
@@ -235,7 +244,7 @@ func (t *Tx) finish() {
 // mutations). It returns a handle for RollbackTo, or -1 on failure (then
 // RollbackTo(-1) is a no-op).
 func (t *Tx) Savepoint() int {
-	if t.done {
+	if t.check() != nil {
 		return -1
 	}
 	t.savepoints++
@@ -249,7 +258,7 @@ func (t *Tx) Savepoint() int {
 // RollbackTo undoes every write since Savepoint returned sp. The savepoint
 // stays usable.
 func (t *Tx) RollbackTo(sp int) {
-	if t.done || sp <= 0 {
+	if t.done || t.lazy || sp <= 0 {
 		return
 	}
 	if _, err := t.tx.Exec("ROLLBACK TO sp" + strconv.Itoa(sp)); err != nil {
@@ -266,6 +275,34 @@ func (t *Tx) check() error {
 	if t.done {
 		return ErrTxDone
 	}
+	return t.ensure()
+}
+
+// BeginLazy returns a write transaction that begins (taking the writer
+// lock) on its first use rather than now. A mutation's set-up before its
+// first database call (decoding and validating its arguments, building its
+// context in JavaScript) is then not serialised with other mutations. Until
+// then there is nothing to roll back, and Reads and Writes are empty.
+func (s *Store) BeginLazy() *Tx {
+	return &Tx{s: s, write: true, lazy: true}
+}
+
+// ensure begins a lazy transaction.
+func (t *Tx) ensure() error {
+	if !t.lazy {
+		return nil
+	}
+	if t.beginErr != nil {
+		return t.beginErr
+	}
+	real, err := t.s.Begin(t.write)
+	if err != nil {
+		t.beginErr = err
+		return err
+	}
+	job := t.currentJobID
+	*t = *real
+	t.currentJobID = job
 	return nil
 }
 
