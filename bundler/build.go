@@ -93,66 +93,95 @@ func Bundle(o Options) (*Result, error) {
 	res := &Result{}
 	inputs := map[string]bool{}
 
-	entry, virtual := rootDefinitionFile(o.FunctionsDir)
-	def, in, children, err := o.bundleDefinitionFile(entry, o.FunctionsDir, virtual)
-	if err != nil {
+	// The definitions (which carry all of convex/server) bundle while the
+	// functions do; esbuild builds are independent.
+	defInputs := map[string]bool{}
+	defDone := make(chan error, 1)
+	go func() {
+		entry, virtual := rootDefinitionFile(o.FunctionsDir)
+		def, in, children, err := o.bundleDefinitionFile(entry, o.FunctionsDir, virtual)
+		if err != nil {
+			defDone <- err
+			return
+		}
+		res.Definition = def
+		addInputs(defInputs, in)
+		res.AppDependencies, res.Components, err = o.bundleComponents(children, defInputs)
+		if res.AppDependencies == nil {
+			res.AppDependencies = []string{}
+		}
+		defDone <- err
+	}()
+	if err := o.bundleFunctions(res, inputs); err != nil {
+		if derr := <-defDone; derr != nil {
+			return nil, derr
+		}
 		return nil, err
 	}
-	res.Definition = def
-	addInputs(inputs, in)
-	res.AppDependencies, res.Components, err = o.bundleComponents(children, inputs)
-	if err != nil {
+	if err := <-defDone; err != nil {
 		return nil, err
 	}
-	if res.AppDependencies == nil {
-		res.AppDependencies = []string{}
-	}
-
-	schema, in, err := BundleSchema(o)
-	if err != nil {
-		return nil, err
-	}
-	res.Schema = schema
-	addInputs(inputs, in)
-
-	isolate, node, err := EntryPointsByEnvironment(o.FunctionsDir, o.warn)
-	if err != nil {
-		return nil, err
-	}
-	b, err := o.build(buildSpec{entries: isolate, platform: api.PlatformBrowser, chunks: "_deps", splitting: true})
-	if err != nil {
-		return nil, err
-	}
-	res.Modules = append(res.Modules, b.modules...)
-	addInputs(inputs, b.inputs)
-
-	ext, err := findExternalPackages(o.ProjectDir, o.ExternalPackages)
-	if err != nil {
-		return nil, err
-	}
-	nb, err := o.build(buildSpec{entries: node, platform: api.PlatformNode, chunks: "_deps/node", splitting: true, external: ext})
-	if err != nil {
-		return nil, err
-	}
-	res.Modules = append(res.Modules, nb.modules...)
-	addInputs(inputs, nb.inputs)
-	res.NodeDependencies, err = externalVersions(ext, nb.externals)
-	if err != nil {
-		return nil, err
-	}
-
-	auth, in, err := BundleAuthConfig(o)
-	if err != nil {
-		return nil, err
-	}
-	res.Modules = append(res.Modules, auth...)
-	addInputs(inputs, in)
+	addInputs(inputs, setKeys(defInputs))
 
 	for p := range inputs {
 		res.Inputs = append(res.Inputs, p)
 	}
 	sort.Strings(res.Inputs)
 	return res, nil
+}
+
+func setKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// bundleFunctions bundles the app's schema, isolate and node functions and
+// auth config into res.
+func (o *Options) bundleFunctions(res *Result, inputs map[string]bool) error {
+	schema, in, err := BundleSchema(*o)
+	if err != nil {
+		return err
+	}
+	res.Schema = schema
+	addInputs(inputs, in)
+
+	isolate, node, err := EntryPointsByEnvironment(o.FunctionsDir, o.warn)
+	if err != nil {
+		return err
+	}
+	b, err := o.build(buildSpec{entries: isolate, platform: api.PlatformBrowser, chunks: "_deps", splitting: true})
+	if err != nil {
+		return err
+	}
+	res.Modules = append(res.Modules, b.modules...)
+	addInputs(inputs, b.inputs)
+
+	ext, err := findExternalPackages(o.ProjectDir, o.ExternalPackages)
+	if err != nil {
+		return err
+	}
+	nb, err := o.build(buildSpec{entries: node, platform: api.PlatformNode, chunks: "_deps/node", splitting: true, external: ext})
+	if err != nil {
+		return err
+	}
+	res.Modules = append(res.Modules, nb.modules...)
+	addInputs(inputs, nb.inputs)
+	res.NodeDependencies, err = externalVersions(ext, nb.externals)
+	if err != nil {
+		return err
+	}
+
+	auth, in, err := BundleAuthConfig(*o)
+	if err != nil {
+		return err
+	}
+	res.Modules = append(res.Modules, auth...)
+	addInputs(inputs, in)
+
+	return nil
 }
 
 func addInputs(m map[string]bool, in []string) {
