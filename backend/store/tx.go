@@ -117,9 +117,14 @@ func (s *Store) Begin(write bool) (*Tx, error) {
 	gen := s.metaGen
 	s.mu.Unlock()
 	t := &Tx{s: s, tx: tx, write: write, queries: map[uint32]*queryStream{}, metaGen: gen}
-	// The first read fixes the snapshot of a WAL read transaction.
-	last, err := scanTS(t.queryRow(sqlReadTS))
-	if err != nil {
+	// The first read fixes the snapshot of a WAL read transaction. A writer
+	// holds the writer lock, so the newest commit is the one the store
+	// recorded last (every commit that moves the timestamp goes through
+	// commitLocked) and it need not ask SQLite.
+	var last int64
+	if write {
+		last = s.written.Load()
+	} else if last, err = scanTS(t.queryRow(sqlReadTS)); err != nil {
 		t.Rollback()
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
