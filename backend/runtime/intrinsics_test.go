@@ -76,6 +76,9 @@ export const convert = queryGeneric({ args: {}, handler: async () => {
   nullProto.b = 2;
   nullProto.a = 1;
   const withGetter = { get x() { return 5; }, y: 1 };
+  const throwing = { a: 1, get boom(): number { throw new Error("getter failed"); } };
+  const proxied = new Proxy({ a: 1 }, {});
+  const proxiedArray = new Proxy([1, 2], {});
   const sparse = [1, , 3];
   const toJson: any[] = [
     null, true, false, 0, -0, 1.5, NaN, Infinity, -Infinity, "s", "", 10n, -(2n ** 63n), 2n ** 64n,
@@ -84,14 +87,14 @@ export const convert = queryGeneric({ args: {}, handler: async () => {
     JSON.parse('{"__proto__":1}'), { x: new Map() }, { x: new Set([1]) }, new Thing(), nullProto,
     { nested: { deep: [undefined] } }, sparse, { "10": 1, "2": 2, a: 3, B: 4 }, { f() {} }, { s: Symbol("q") },
     withGetter, { a: { b: -0 } }, { a: [1n, NaN] }, [undefined], undefined, () => 1, new Date(0),
-    new Uint8Array(2), { a: null, "": 1 },
+    new Uint8Array(2), { a: null, "": 1 }, throwing, { nested: throwing }, proxied, proxiedArray, { p: proxiedArray },
   ];
   const fromJson: any[] = [
     null, true, 1, 2.5, "s", [1, "a", null, [{}]], { $integer: "AQAAAAAAAAA=" }, { $bytes: "AQI=" },
     { $float: "AAAAAAAA+H8=" }, { $float: "AAAAAAAA8D8=" }, { a: { $integer: "AQAAAAAAAAA=" } }, { $x: 1 },
     { a: 1, $b: 2 }, { "é": 1 }, { "10": 1, "2": 2, a: 3 }, JSON.parse('{"__proto__":{"x":1}}'),
     [[{ a: [1] }]], undefined, { $set: [] }, { $map: [] }, { $commitTs: 1 }, { $integer: 5 },
-    { ["y".repeat(1025)]: 1 }, 10n, new Thing(), nullProto, sparse, { a: undefined },
+    { ["y".repeat(1025)]: 1 }, 10n, new Thing(), nullProto, sparse, { a: undefined }, throwing, proxied, proxiedArray,
   ];
   return {
     toJson: toJson.map((v) => attempt(() => convexToJson(v))),
