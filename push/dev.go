@@ -364,6 +364,12 @@ func (w *watcher) track(res *Result, pushStart time.Time) {
 		})
 	}
 	for d := range dirs {
+		// Installed packages change through package.json (watched in the
+		// project directory); watching their many directories would cost a
+		// file descriptor per file on macOS.
+		if strings.Contains(d+string(filepath.Separator), string(filepath.Separator)+"node_modules"+string(filepath.Separator)) {
+			continue
+		}
 		if _, err := os.Stat(d); err == nil {
 			w.fs.Add(d)
 		}
