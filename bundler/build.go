@@ -41,6 +41,10 @@ type Options struct {
 	IncludeSourcesContent bool
 	// Warn receives non-fatal notices (esbuild warnings, suspicious files).
 	Warn func(string)
+	// SyntheticComponent, the convex.config.ts of one component, replaces
+	// the app by a minimal one that only mounts that component (codegen
+	// --component-dir); the app's own functions are then not bundled.
+	SyntheticComponent string
 }
 
 // Result is everything a push needs from the functions directory.
@@ -99,6 +103,9 @@ func Bundle(o Options) (*Result, error) {
 	defDone := make(chan error, 1)
 	go func() {
 		entry, virtual := rootDefinitionFile(o.FunctionsDir)
+		if o.SyntheticComponent != "" {
+			entry, virtual = filepath.Join(o.FunctionsDir, "convex.config.ts"), true
+		}
 		def, in, children, err := o.bundleDefinitionFile(entry, o.FunctionsDir, virtual)
 		if err != nil {
 			defDone <- err
@@ -112,7 +119,11 @@ func Bundle(o Options) (*Result, error) {
 		}
 		defDone <- err
 	}()
-	if err := o.bundleFunctions(res, inputs); err != nil {
+	err = nil
+	if o.SyntheticComponent == "" {
+		err = o.bundleFunctions(res, inputs)
+	}
+	if err != nil {
 		if derr := <-defDone; derr != nil {
 			return nil, derr
 		}
@@ -234,6 +245,25 @@ func BundleAuthConfig(o Options) ([]Module, []string, error) {
 	return b.modules, b.inputs, nil
 }
 
+// virtualConfig is the app definition used when the project has none, or
+// the one mounting SyntheticComponent.
+func (o *Options) virtualConfig() string {
+	if o.SyntheticComponent == "" {
+		return virtualAppConfig
+	}
+	rel, err := filepath.Rel(o.FunctionsDir, o.SyntheticComponent)
+	if err != nil {
+		rel = o.SyntheticComponent
+	}
+	rel = strings.TrimSuffix(filepath.ToSlash(rel), ".ts") + ".js"
+	if !strings.HasPrefix(rel, ".") {
+		rel = "./" + rel
+	}
+	q, _ := json.Marshal(rel)
+	return "import { defineApp } from \"convex/server\";\nimport component from " + string(q) + ";\n\n" +
+		"const app = defineApp();\napp.use(component, { name: \"exampleComponentInstance\" });\nexport default app;\n"
+}
+
 // rootDefinitionFile is the app's convex.config.ts (or .js), and whether it
 // is missing (then a minimal app definition stands in for it).
 func rootDefinitionFile(functionsDir string) (string, bool) {
@@ -267,7 +297,7 @@ func (o *Options) bundleDefinitionFile(entry, dir string, virtual bool) (Module,
 				return api.OnResolveResult{Path: entry, Namespace: "file"}, nil
 			})
 			b.OnLoad(api.OnLoadOptions{Filter: filter}, func(api.OnLoadArgs) (api.OnLoadResult, error) {
-				c := virtualAppConfig
+				c := o.virtualConfig()
 				return api.OnLoadResult{Contents: &c, Loader: api.LoaderTS, ResolveDir: o.FunctionsDir}, nil
 			})
 		}})

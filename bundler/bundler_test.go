@@ -361,3 +361,20 @@ func TestComponents(t *testing.T) {
 		}
 	}
 }
+
+func TestSyntheticComponentRoot(t *testing.T) {
+	dir := chatProject(t)
+	comp := filepath.Join(dir, "convex", "components", "counter")
+	write(t, filepath.Join(comp, "convex.config.ts"), "import { defineComponent } from \"convex/server\";\nexport default defineComponent(\"counter\");\n")
+	write(t, filepath.Join(comp, "lib.ts"), "import { queryGeneric } from \"convex/server\";\nexport const get = queryGeneric({ args: {}, handler: async () => 1 });\n")
+	res, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex"), SyntheticComponent: filepath.Join(comp, "convex.config.ts")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Modules) != 0 || res.Schema != nil {
+		t.Errorf("app code bundled: %d modules, schema %v", len(res.Modules), res.Schema != nil)
+	}
+	if strings.Join(res.AppDependencies, ",") != "components/counter" || len(res.Components) != 1 || !strings.Contains(res.Definition.Source, "exampleComponentInstance") {
+		t.Errorf("deps %v components %d", res.AppDependencies, len(res.Components))
+	}
+}

@@ -99,10 +99,12 @@ func FindComponents(o Options) ([]ComponentBundle, error) {
 		o.ProjectDir = filepath.Dir(o.FunctionsDir)
 	}
 	entry, virtual := rootDefinitionFile(o.FunctionsDir)
-	if virtual {
+	if o.SyntheticComponent != "" {
+		entry = filepath.Join(o.FunctionsDir, "convex.config.ts")
+	} else if virtual {
 		return nil, nil
 	}
-	_, _, children, err := o.bundleDefinitionFile(entry, o.FunctionsDir, false)
+	_, _, children, err := o.bundleDefinitionFile(entry, o.FunctionsDir, o.SyntheticComponent != "")
 	if err != nil {
 		return nil, err
 	}

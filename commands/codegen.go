@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"path/filepath"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/convex-go/convex/codegen"
@@ -35,10 +37,6 @@ func newCodegenCommand(d *Deps) *cli.Command {
 }
 
 func (d *Deps) codegen(c *cli.Context) error {
-	if c.IsSet("component-dir") {
-		return ui.Errorf("`--component-dir` is not available in this build yet.").
-			WithHint("Run `convex codegen` without it to generate the app's code.")
-	}
 	if c.Bool("system-udfs") {
 		return ui.Errorf("`--system-udfs` is not available in this build.")
 	}
@@ -57,19 +55,34 @@ func (d *Deps) codegen(c *cli.Context) error {
 	}
 	spin := d.newProgress()
 	defer spin.stop()
-	if c.IsSet("url") || c.IsSet("admin-key") {
+	if c.IsSet("url") || c.IsSet("admin-key") || c.IsSet("component-dir") {
 		// A deployment analyses the code; nothing is committed to it.
 		t, err := d.SelectTarget(c, "codegen")
 		if err != nil {
 			return err
 		}
+		stop := func() {}
+		if t.Kind == deployments.KindLocal || t.Kind == deployments.KindAnonymous {
+			t, stop, err = d.reachTarget(c, "codegen")
+			if err != nil {
+				return err
+			}
+		}
+		defer stop()
 		if t.Kind == deployments.KindChooseProject || t.URL == "" {
-			return ui.Errorf("no deployment URL to analyse the code with")
+			return ui.Errorf("no deployment to analyse the code with").
+				WithHint("Components are analysed by a deployment: run `convex dev` first, or pass --url and --admin-key.")
 		}
 		pc := push.NewClient(t.URL, t.AdminKey)
 		pc.HTTP = d.httpClient()
 		o := d.pushOptions(c, t, pc, "codegen")
 		o.StopAfterStartPush, o.PushAllModules, o.CommonJS = true, true, c.Bool("commonjs")
+		if dir := c.String("component-dir"); dir != "" {
+			if !filepath.IsAbs(dir) {
+				dir = filepath.Join(d.Cwd, dir)
+			}
+			o.ComponentDir = dir
+		}
 		o.Progress = spin.update
 		if _, err := push.Run(c.Context, o); err != nil {
 			spin.stop()

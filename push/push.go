@@ -49,6 +49,10 @@ type Options struct {
 	// Typecheck runs at the "Running TypeScript..." step with the functions
 	// directory; nil skips type checking.
 	Typecheck func(ctx context.Context, functionsDir string) error
+	// ComponentDir generates code for the component in this directory only
+	// (codegen --component-dir): the app is replaced by one that mounts it
+	// and the request is marked forCodegen.
+	ComponentDir string
 	// TypecheckComponents also type-checks local components' directories.
 	TypecheckComponents bool
 	// PushAllModules sends every module instead of diffing hashes.
@@ -149,20 +153,33 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return res, &Error{Kind: InvalidFiles, Msg: fmt.Sprintf("Invalid component root directory (%s): %s", why, fnDir)}
 	}
 	cg := codegen.Options{FunctionsDir: fnDir, TypeScript: cfg.TypeScriptCodegen, StaticAPI: cfg.StaticAPI, StaticDataModel: cfg.StaticDataModel, CommonJS: o.CommonJS || cfg.GenerateCommonJSApi, Stderr: o.Stderr}
+	synthetic := ""
+	if o.ComponentDir != "" {
+		cdir, _ := filepath.Abs(o.ComponentDir)
+		synthetic = filepath.Join(cdir, "convex.config.ts")
+		if _, err := os.Stat(synthetic); err != nil {
+			return res, &Error{Kind: InvalidFiles, Msg: "Only directories with convex.config.ts files are supported, this directory does not: " + cdir}
+		}
+	}
+	// only reports whether generated code is wanted for a component
+	// directory (all of them, or the one of --component-dir).
+	only := func(dir string) bool { return synthetic == "" || filepath.Join(dir, "convex.config.ts") == synthetic }
 	if !o.NoCodegen {
 		o.step("Generating server code...")
-		if err := codegen.Initial(cg); err != nil {
-			return res, fromBundler(err)
+		if synthetic == "" {
+			if err := codegen.Initial(cg); err != nil {
+				return res, fromBundler(err)
+			}
 		}
 		// Components' code imports their own _generated files, which must
 		// exist before it can be bundled.
 		o.step("Finding component definitions...")
-		comps, err := bundler.FindComponents(bundler.Options{ProjectDir: dir, FunctionsDir: fnDir, ExtraConditions: o.ExtraConditions})
+		comps, err := bundler.FindComponents(bundler.Options{ProjectDir: dir, FunctionsDir: fnDir, ExtraConditions: o.ExtraConditions, SyntheticComponent: synthetic})
 		if err != nil {
 			return res, fromBundler(err)
 		}
 		for _, c := range comps {
-			if c.Published {
+			if c.Published || !only(c.Dir) {
 				continue
 			}
 			if err := codegen.InitialComponent(codegen.Options{FunctionsDir: c.Dir, Stderr: o.Stderr}); err != nil {
@@ -180,6 +197,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		ExtraConditions:       o.ExtraConditions,
 		IncludeSourcesContent: cfg.IncludeSourcesContent,
 		Warn:                  func(s string) { fmt.Fprintln(o.stderr(), s) },
+		SyntheticComponent:    synthetic,
 	})
 	if err != nil {
 		return res, fromBundler(err)
@@ -240,6 +258,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		ComponentDefinitions: componentDefinitions(b),
 		NodeDependencies:     nonNilDeps(b.NodeDependencies),
 		NodeVersion:          cfg.NodeVersion,
+		ForCodegen:           synthetic != "",
 	}
 	if o.WritePushRequest != "" {
 		p, _ := filepath.Abs(o.WritePushRequest)
@@ -273,11 +292,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	if !o.NoCodegen {
 		o.step("Generating TypeScript bindings...")
-		if err := codegen.Final(cg, sp.Analysis[""]); err != nil {
-			return res, fromBundler(err)
+		if synthetic == "" {
+			if err := codegen.Final(cg, sp.Analysis[""]); err != nil {
+				return res, fromBundler(err)
+			}
 		}
 		for _, c := range b.Components {
-			if c.Published {
+			if c.Published || !only(c.Dir) {
 				continue
 			}
 			if err := codegen.FinalComponent(codegen.Options{FunctionsDir: c.Dir, StaticDataModel: cfg.StaticDataModel, Stderr: o.Stderr}, sp.Analysis[c.DefinitionPath]); err != nil {
@@ -287,12 +308,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	o.step("Running TypeScript...")
 	if o.Typecheck != nil {
-		if err := o.Typecheck(ctx, fnDir); err != nil {
-			return res, err
+		if synthetic == "" {
+			if err := o.Typecheck(ctx, fnDir); err != nil {
+				return res, err
+			}
 		}
-		if o.TypecheckComponents {
+		if o.TypecheckComponents || synthetic != "" {
 			for _, c := range b.Components {
-				if c.Published {
+				if c.Published || !only(c.Dir) {
 					continue
 				}
 				if err := o.Typecheck(ctx, c.Dir); err != nil {

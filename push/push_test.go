@@ -560,3 +560,43 @@ func TestPushWithComponent(t *testing.T) {
 		t.Errorf("api.d.ts:\n%s", api)
 	}
 }
+
+func TestCodegenForOneComponent(t *testing.T) {
+	dir := chatProject(t)
+	comp := filepath.Join(dir, "convex", "components", "counter")
+	os.MkdirAll(comp, 0o755)
+	os.WriteFile(filepath.Join(comp, "convex.config.ts"), []byte("import { defineComponent } from \"convex/server\";\nexport default defineComponent(\"counter\");\n"), 0o644)
+	os.WriteFile(filepath.Join(comp, "lib.ts"), []byte("import { query } from \"./_generated/server\";\nexport const get = query({ args: {}, handler: async () => 1 });\n"), 0o644)
+	f, srv := newFake(t)
+	f.startResp = strings.Replace(startPushAnswer, `"analysis": {`, `"analysis": {"components/counter": {"definition": {"path": "components/counter", "definitionType": {"type": "childComponent"}, "childComponents": [],
+	  "exports": {"type": "branch", "branch": []}}, "schema": null, "functions": {}},`, 1)
+	var stderr bytes.Buffer
+	o := testOptions(dir, srv, &stderr)
+	o.ComponentDir, o.StopAfterStartPush, o.PushAllModules = comp, true, true
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if f.startBody["forCodegen"] != true {
+		t.Errorf("forCodegen = %v", f.startBody["forCodegen"])
+	}
+	app := f.startBody["appDefinition"].(map[string]any)
+	if mods, _ := app["changedModules"].([]any); len(mods) != 0 {
+		t.Errorf("app modules pushed: %d", len(mods))
+	}
+	if _, err := os.Stat(filepath.Join(comp, "_generated", "component.ts")); err != nil {
+		t.Error("component.ts not generated")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "convex", "_generated")); err == nil {
+		t.Error("the app's code was generated")
+	}
+	for _, c := range f.calls {
+		if c == "/api/deploy2/finish_push" {
+			t.Error("finish_push called")
+		}
+	}
+	o.ComponentDir = filepath.Join(dir, "convex")
+	os.Remove(filepath.Join(dir, "convex", "convex.config.ts"))
+	if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "Only directories with convex.config.ts files are supported") {
+		t.Errorf("err = %v", err)
+	}
+}
