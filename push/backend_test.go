@@ -231,3 +231,54 @@ func TestIndexDeletionCheck(t *testing.T) {
 		t.Errorf("allowed: %v\n%s", err, stderr.String())
 	}
 }
+
+func TestDevWaitsForTableDataAfterSchemaFailure(t *testing.T) {
+	dir := chatProject(t)
+	r := startBuiltin(t)
+	ctx := context.Background()
+	c := NewClient(r.CloudURL, r.AdminKey)
+	if _, err := Run(ctx, Options{URL: r.CloudURL, AdminKey: r.AdminKey, Dir: dir, NoCodegen: true}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.RunFunction(ctx, "channels:create", json.RawMessage(`{"name":"general"}`), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A schema the existing channel violates.
+	schema := filepath.Join(dir, "convex", "schema.ts")
+	src, _ := os.ReadFile(schema)
+	os.WriteFile(schema, []byte(strings.Replace(string(src), "messageCount: v.number(),", "messageCount: v.number(),\n    owner: v.string(),", 1)), 0o644)
+
+	var stderr syncBuffer
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- Dev(dctx, DevOptions{
+			Push:         Options{URL: r.CloudURL, AdminKey: r.AdminKey, Dir: dir, Stderr: &stderr, NoCodegen: true},
+			UntilSuccess: true,
+			Debounce:     50 * time.Millisecond,
+			WaitForTableChange: func(ctx context.Context, componentPath, table string) error {
+				args, _ := json.Marshal(map[string]string{"tableName": table})
+				return c.WaitForQueryChange(ctx, "_system/cli/queryTable", args, componentPath)
+			},
+		})
+	}()
+	waitFor(t, "the schema failure", func() bool { return strings.Contains(stderr.String(), "Schema validation failed.") })
+	time.Sleep(300 * time.Millisecond)
+	// Fixing the data (not the files) lets the next push through.
+	if _, err := c.RunFunction(ctx, "channels:remove", json.RawMessage(`{"channelId":`+string(res.Value)+`}`), "", nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("dev: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no push after the data changed:\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "Convex functions ready!") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
