@@ -213,8 +213,7 @@ func EnsureRunning(ctx context.Context, projectDir, globalDir, name string) (*Ru
 	}
 	if other, ok := probe(ctx, cfg.Ports.Cloud); ok {
 		if other != cfg.DeploymentName {
-			return nil, ui.Errorf("a different local backend (%s) is running on port %d", other, cfg.Ports.Cloud).
-				WithHint("Stop it, then run this command again.")
+			return nil, otherListener(other, localURL(cfg.Ports.Cloud))
 		}
 		return &Running{Deployment: &Deployment{
 			Name: cfg.DeploymentName, URL: localURL(cfg.Ports.Cloud), SiteURL: localURL(cfg.Ports.Site),
@@ -246,8 +245,7 @@ func RequireRunning(ctx context.Context, projectDir, globalDir, name string) (*D
 			WithHint("Run `convex dev` in another terminal first.")
 	}
 	if other != cfg.DeploymentName {
-		return nil, ui.Errorf("a different local backend (%s) is running at %s", other, url).
-			WithHint("Stop it and run `convex dev` for this project.")
+		return nil, otherListener(other, url)
 	}
 	return &Deployment{Name: cfg.DeploymentName, URL: url, SiteURL: localURL(cfg.Ports.Site), AdminKey: cfg.AdminKey, StateDir: stateDir, Config: cfg}, nil
 }
@@ -286,9 +284,21 @@ func legacyByName(globalDir, name string) string {
 	return filepath.Join(globalDir, "convex-backend-state", name)
 }
 
+// otherListener explains that something other than this deployment's
+// backend answers on its port: another deployment, or another program.
+func otherListener(name, url string) error {
+	if name == "" {
+		return ui.Errorf("another program, not a Convex backend, is listening at %s", url).
+			WithHint("Stop it, or start `convex dev` with --local-cloud-port to use another port.")
+	}
+	return ui.Errorf("a different local backend, %s, is running at %s", name, url).
+		WithHint("Stop it (it is another project's `convex dev`), then run this command again.")
+}
+
 func localURL(port int) string { return fmt.Sprintf("http://127.0.0.1:%d", port) }
 
-// probe asks whatever listens on the port for its instance name.
+// probe asks whatever listens on the port for its instance name; ok is true
+// when anything answers, and name is "" when it is not a Convex backend.
 func probe(ctx context.Context, port int) (string, bool) {
 	if port == 0 {
 		return "", false
@@ -306,7 +316,7 @@ func probe(ctx context.Context, port int) (string, bool) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 	if resp.StatusCode != http.StatusOK {
-		return "(not a Convex backend)", true
+		return "", true
 	}
 	return strings.TrimSpace(string(b)), true
 }

@@ -3,7 +3,9 @@ package anonymous
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,5 +115,29 @@ func TestEnsureAnonymousCorruptConfig(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(filepath.Join(dir, "config.json")); string(got) != "{oops" {
 		t.Error("corrupt config was rewritten")
+	}
+}
+
+func TestEnsureRunningOtherListener(t *testing.T) {
+	ctx := context.Background()
+	for name, handler := range map[string]http.HandlerFunc{
+		"another program": func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) },
+		"anonymous-other": func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "anonymous-other") },
+	} {
+		srv := httptest.NewServer(handler)
+		port := srv.Listener.Addr().(*net.TCPAddr).Port
+		project := t.TempDir()
+		cfg := &Config{Ports: Ports{Cloud: port, Site: port + 1}, AdminKey: "anonymous-mine|00", InstanceSecret: strings.Repeat("ab", 32), DeploymentName: "anonymous-mine"}
+		if err := SaveConfig(ProjectStateDir(project), cfg); err != nil {
+			t.Fatal(err)
+		}
+		_, err := EnsureRunning(ctx, project, "", "anonymous-mine")
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s on the port: got %v", name, err)
+		}
+		if _, err := RequireRunning(ctx, project, "", "anonymous-mine"); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("RequireRunning with %s on the port: got %v", name, err)
+		}
+		srv.Close()
 	}
 }
