@@ -57,11 +57,14 @@ func (s *Selection) target(ctx context.Context) (Target, error) {
 		}
 		lc, err := loadLocalDeployment(o.Dir, o.GlobalDir, "anonymous", s.AnonymousName)
 		if err != nil {
+			return Target{}, err
+		}
+		if lc == nil {
 			if o.startsLocal() {
 				// dev/init (re)create it; they only need the name.
 				return Target{Kind: KindAnonymous, Name: s.AnonymousName, Source: s.source}, nil
 			}
-			return Target{}, err
+			return Target{}, errLocalNotFound(s.AnonymousName)
 		}
 		return Target{Kind: KindAnonymous, Name: s.AnonymousName, URL: lc.URL(), AdminKey: lc.AdminKey, Source: s.source}, nil
 	case SelectionPreview:
@@ -269,11 +272,14 @@ func (s *Selection) byName(ctx context.Context, name string, p ProjectSelection)
 func (s *Selection) local(name string) (Target, error) {
 	lc, err := loadLocalDeployment(s.opts.Dir, s.opts.GlobalDir, "local", name)
 	if err != nil {
+		return Target{}, err
+	}
+	if lc == nil {
 		if s.opts.startsLocal() {
 			// dev/init start it (and write its state) themselves.
 			return Target{Kind: KindLocal, Name: name}, nil
 		}
-		return Target{}, err
+		return Target{}, errLocalNotFound(name)
 	}
 	return Target{Kind: KindLocal, Name: name, URL: lc.URL(), AdminKey: lc.AdminKey}, nil
 }

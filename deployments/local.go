@@ -58,11 +58,22 @@ func readLocalConfig(path string) (*LocalConfig, error) {
 	}
 	var c LocalConfig
 	if err := json.Unmarshal(b, &c); err != nil {
-		// Unreadable state is treated as absent, like the reference CLI.
-		return nil, nil
+		// The reference CLI treats such a file as absent and then reports
+		// the deployment as missing (or writes a fresh config over it);
+		// name the broken file instead and leave it alone.
+		return nil, corruptLocalConfig(path, err)
 	}
 	c.path = path
 	return &c, nil
+}
+
+// corruptLocalConfig is the error for a local deployment config that is
+// not valid JSON. Nothing is rewritten: the file holds the deployment's
+// admin key and instance secret, which cannot be recovered from its data.
+func corruptLocalConfig(path string, err error) *ui.Error {
+	return ui.Wrap(err, "The local deployment config %s is not valid JSON", path).
+		WithHint("Fix the file (it holds the deployment's ports, admin key and instance secret), or move the %s directory away "+
+			"and run `convex dev` to start a fresh local deployment. This command changed nothing.", filepath.Dir(path))
 }
 
 // LoadProjectLocalConfig reads the project-local deployment config; nil when
@@ -77,7 +88,8 @@ func LoadProjectLocalConfig(projectDir string) (*LocalConfig, error) {
 
 // loadLocalDeployment finds the config of a named local ("local") or
 // anonymous ("anonymous") deployment: the project-local one when it has no
-// name or the same name, else the legacy home-directory one.
+// name or the same name, else the legacy home-directory one. (nil, nil)
+// means there is none; a config that cannot be read is an error.
 func loadLocalDeployment(projectDir, globalDir, kind, name string) (*LocalConfig, error) {
 	c, err := readLocalConfig(filepath.Join(ProjectLocalStateDir(projectDir), "config.json"))
 	if err != nil {
@@ -98,11 +110,17 @@ func loadLocalDeployment(projectDir, globalDir, kind, name string) (*LocalConfig
 		return nil, err
 	}
 	if c == nil {
-		return nil, ui.Errorf("Could not find deployment with name %s!", name).
-			WithHint("Run `convex dev` to start it, or check CONVEX_DEPLOYMENT in .env.local.")
+		return nil, nil
 	}
 	if c.DeploymentName == "" {
 		c.DeploymentName = name
 	}
 	return c, nil
+}
+
+// errLocalNotFound is the error for a local or anonymous deployment with no
+// saved state anywhere (dev and init create one instead).
+func errLocalNotFound(name string) error {
+	return ui.Errorf("Could not find deployment with name %s!", name).
+		WithHint("Run `convex dev` to start it, or check CONVEX_DEPLOYMENT in .env.local.")
 }

@@ -519,3 +519,27 @@ func TestSelectShowsDeprecationOnce(t *testing.T) {
 		t.Errorf("deprecation shown %d times: %q", n, warn.String())
 	}
 }
+
+// A corrupt local deployment config is an error naming the file for every
+// command (dev included, which must not write a fresh config over it).
+func TestCorruptLocalConfig(t *testing.T) {
+	w := newWorld(t)
+	const corrupt = `{"ports":{"cloud":3210`
+	for _, cd := range []string{"anonymous:anonymous-app", "local:$LOCAL"} {
+		for _, cmd := range []string{"run", "env", "dev"} {
+			s := setup{
+				env:      map[string]string{"CONVEX_DEPLOYMENT": cd},
+				files:    map[string]string{".convex/local/default/config.json": corrupt},
+				loggedIn: true,
+			}
+			w.check(t, cmd, s, want{err: "config.json is not valid JSON"})
+			w.check(t, cmd, s, want{err: "move the "})
+		}
+	}
+	// The --deployment local selector reads the same file.
+	w.check(t, "run", setup{files: map[string]string{".convex/local/default/config.json": corrupt, ".env.local": "CONVEX_DEPLOYMENT=dev:$DEV\n"},
+		loggedIn: true, opts: deployments.Options{Deployment: "local"}}, want{err: "not valid JSON"})
+	// A missing one is still "not found" for run and fine for dev.
+	w.check(t, "run", setup{env: map[string]string{"CONVEX_DEPLOYMENT": "anonymous:anonymous-app"}}, want{err: "Could not find deployment with name anonymous-app"})
+	w.check(t, "dev", setup{env: map[string]string{"CONVEX_DEPLOYMENT": "anonymous:anonymous-app"}}, want{kind: deployments.KindAnonymous, name: "anonymous-app"})
+}
