@@ -371,14 +371,30 @@ func (sc *scanner) next() (*entry, error) {
 	if err := sc.t.countRead(e.raw); err != nil {
 		return nil, err
 	}
+	return &e, nil
+}
+
+// document returns the entry's document, decoding the stored text on first
+// use. Documents that go straight back to the function are never decoded.
+func (e *entry) document() (Document, error) {
 	if e.doc == nil {
 		doc, err := decodeDoc(e.enc)
 		if err != nil {
 			return nil, err
 		}
-		e.doc, e.enc = doc, ""
+		e.doc = doc
 	}
-	return &e, nil
+	return e.doc, nil
+}
+
+// encoded returns the entry's document as encoded JSON: the stored text
+// itself when there is one (the store writes values.Encode's canonical
+// form, so it needs no re-encoding).
+func (e *entry) encoded() (json.RawMessage, error) {
+	if e.enc != "" {
+		return json.RawMessage(e.enc), nil
+	}
+	return rawValue(e.doc)
 }
 
 // scanShape is what varies in the index scan statement; every shape is
@@ -614,7 +630,11 @@ func (qs *queryStream) next() (*entry, error) {
 		pass := true
 		for i, op := range qs.sc.q.ops {
 			if op.filter != nil {
-				v, err := op.filter.eval(e.doc)
+				doc, err := e.document()
+				if err != nil {
+					return nil, err
+				}
+				v, err := op.filter.eval(doc)
 				if err != nil {
 					return nil, err
 				}

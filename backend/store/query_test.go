@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -438,5 +439,36 @@ func TestPaginationPerFunctionFrame(t *testing.T) {
 	sysErr(t, tx, "1.0/queryPage", q, "MultiplePaginatedDatabaseQueries", "")
 	if m := tx.Metrics(); m.DocsRead == 0 || m.MaxDocsRead != defaultMaxDocsRead {
 		t.Fatalf("metrics %+v", m)
+	}
+}
+
+// Query results pass the stored document text through; it must be exactly
+// what re-encoding the document gives (as db.get returns it).
+func TestStreamedDocumentsAreCanonical(t *testing.T) {
+	s := openTest(t)
+	tx := begin(t, s, true)
+	id := insert(t, tx, "odd", `{"big":{"$integer":"AQAAAAAAAIA="},"nan":{"$float":"AAAAAAAA+H8="},"neg0":{"$float":"AAAAAAAAAIA="},`+
+		`"b":{"$bytes":"AAEC"},"s":"<tag> & \"quote\" \u00e9 \ud83d\ude00 \u2028","f":0.1,"e":1e+300,"n":[null,true,{"z":1,"a":[]}]}`)
+	commit(t, tx)
+	r := begin(t, s, false)
+	defer r.Rollback()
+	want, err := r.Syscall("1.0/get", []byte(`{"id":"`+id+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.Syscall("1.0/queryStream", []byte(`{"query":{"source":{"type":"FullTableScan","tableName":"odd","order":null},"operators":[]},"version":"1.48.0"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q struct{ QueryID int }
+	if err := json.Unmarshal(out, &q); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Syscall("1.0/queryStreamNext", []byte(`{"queryId":`+strconv.Itoa(q.QueryID)+`}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != `{"done":false,"value":`+string(want)+`}` {
+		t.Fatalf("streamed %s\nget      %s", got, want)
 	}
 }

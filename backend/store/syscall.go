@@ -489,11 +489,15 @@ func (t *Tx) sysQueryStreamNext(a args) ([]byte, error) {
 		delete(t.queries, id)
 		return []byte(`{"done":true,"value":null}`), nil
 	}
-	v, err := rawValue(e.doc)
+	v, err := e.encoded()
 	if err != nil {
 		return nil, err
 	}
-	return encodeResult(map[string]any{"value": v, "done": false})
+	// Written directly: the document text is already valid JSON.
+	out := make([]byte, 0, len(v)+32)
+	out = append(out, `{"done":false,"value":`...)
+	out = append(out, v...)
+	return append(out, '}'), nil
 }
 
 func (t *Tx) sysQueryCleanup(a args) ([]byte, error) {
@@ -580,7 +584,7 @@ func (t *Tx) sysQueryPage(a args) ([]byte, error) {
 		if e == nil {
 			break
 		}
-		v, err := rawValue(e.doc)
+		v, err := e.encoded()
 		if err != nil {
 			return nil, err
 		}

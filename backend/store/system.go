@@ -264,7 +264,11 @@ func (s *Store) DueJobs(now time.Time, limit int) ([]Job, error) {
 		if e == nil {
 			break
 		}
-		j, err := jobFromDoc(e.doc)
+		doc, err := e.document()
+		if err != nil {
+			return nil, err
+		}
+		j, err := jobFromDoc(doc)
 		if err != nil {
 			return nil, err
 		}
@@ -301,7 +305,11 @@ func (t *Tx) nextPendingTime(ti *tableInfo, ix *indexInfo) (float64, error) {
 	if err != nil || e == nil {
 		return math.Inf(1), err
 	}
-	ms, ok := e.doc["scheduledTime"].(float64)
+	doc, err := e.document()
+	if err != nil {
+		return 0, err
+	}
+	ms, ok := doc["scheduledTime"].(float64)
 	if !ok {
 		return math.Inf(-1), nil // unreadable: never skip the scan
 	}
@@ -335,7 +343,11 @@ func (s *Store) Jobs(state string, limit int) ([]Job, error) {
 		if e == nil {
 			break
 		}
-		j, err := jobFromDoc(e.doc)
+		doc, err := e.document()
+		if err != nil {
+			return nil, err
+		}
+		j, err := jobFromDoc(doc)
 		if err != nil {
 			return nil, err
 		}
