@@ -127,18 +127,32 @@ type Resolved struct {
 	// parsed. It is advisory: like the reference, such a file counts as
 	// "not logged in"; show the error and carry on.
 	TokenFileErr error
+	// Warnings are to be shown before going on (a leftover variable of a
+	// split deploy key ignored because of CONVEX_IGNORE_SUSPICIOUS_ENV_VARS).
+	Warnings []string
 }
+
+// IgnoreSuspiciousEnvVar (any value) turns CheckSuspiciousEnv's refusal
+// into a warning.
+const IgnoreSuspiciousEnvVar = "CONVEX_IGNORE_SUSPICIOUS_ENV_VARS"
 
 // ResolveAuth finds the deploy key the way every command does (spec cli
 // §2.3 steps 1–3) and picks the management-API credential. The returned
-// error is fatal: a missing --env-file, an unreadable env file, a
-// <missing_deploy_key:…> sentinel or a key cut by the shell.
+// error is fatal: the leftover variable of a deploy key split at an
+// unquoted '|' (CheckSuspiciousEnv, run first as in the reference), a
+// missing --env-file, an unreadable env file, a <missing_deploy_key:…>
+// sentinel or a key cut by the shell.
 func ResolveAuth(o AuthOptions) (Resolved, error) {
 	var r Resolved
 	env := o.Env
 	if env == nil {
 		env = config.MapEnv{}
 	}
+	w, err := CheckSuspiciousEnv(config.Environ(env), env.Get(IgnoreSuspiciousEnvVar) != "")
+	if err != nil {
+		return r, err
+	}
+	r.Warnings = w
 	// Where CONVEX_OVERRIDE_ACCESS_TOKEN is read: the real environment, plus
 	// the project env files in the default case (the reference loads them
 	// into its process environment before looking).

@@ -1,12 +1,14 @@
 package auth
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/convex-go/convex/config"
+	"github.com/convex-go/convex/ui"
 )
 
 func mustKey(t *testing.T, s string) DeployKey {
@@ -130,6 +132,20 @@ func TestResolveAuth(t *testing.T) {
 	os.WriteFile(filepath.Join(bad, ".env.local"), []byte("CONVEX_DEPLOY_KEY=<missing_deploy_key:No key for previews.>\n"), 0o644)
 	if _, err := ResolveAuth(AuthOptions{Env: env, Dir: bad}); err == nil || err.Error() != "No key for previews." {
 		t.Errorf("sentinel: %v", err)
+	}
+
+	// The leftover of a key split at an unquoted '|' stops everything, or
+	// is only reported with CONVEX_IGNORE_SUSPICIOUS_ENV_VARS.
+	leftover := strings.TrimRight(base64.StdEncoding.EncodeToString([]byte(`{"v2":"0123456789"}`)), "=")
+	if _, err := ResolveAuth(AuthOptions{Env: config.MapEnv{"HOME": home, leftover: ""}, Dir: emptyDir}); err == nil || !strings.Contains(ui.HintOf(err), "CONVEX_DEPLOY_KEY='") {
+		t.Errorf("leftover variable: %v", err)
+	}
+	if r, err := ResolveAuth(AuthOptions{Env: config.MapEnv{"HOME": home, leftover: "", IgnoreSuspiciousEnvVar: "1"}, Dir: emptyDir}); err != nil || len(r.Warnings) != 1 {
+		t.Errorf("ignored leftover variable: %v %v", r.Warnings, err)
+	}
+	// A key the shell cut at '|' is refused with a quoting hint.
+	if _, err := ResolveAuth(AuthOptions{Env: config.MapEnv{"HOME": home, "CONVEX_DEPLOY_KEY": "prod:a-1"}, Dir: emptyDir}); err == nil || !strings.Contains(err.Error(), "cut off at '|'") || !strings.Contains(ui.HintOf(err), "single quotes") {
+		t.Errorf("cut key: %v", err)
 	}
 
 	// A corrupt token file is advisory: logged out, error reported.

@@ -112,6 +112,13 @@ func (d *Deps) login(c *cli.Context) error {
 
 func (d *Deps) loginStatus(c *cli.Context) error {
 	ctx := c.Context
+	r, err := auth.ResolveAuth(auth.AuthOptions{Env: d.Env, Dir: d.Cwd})
+	if err != nil {
+		return err
+	}
+	for _, w := range r.Warnings {
+		d.Out.Warn("%s", w)
+	}
 	store, err := auth.NewTokenStore(d.Env)
 	if err != nil {
 		return err
@@ -148,10 +155,6 @@ func (d *Deps) loginStatus(c *cli.Context) error {
 		for _, t := range teams {
 			d.Out.Message("  - %s (%s)", t.Name, t.Slug)
 		}
-	}
-	r, err := auth.ResolveAuth(auth.AuthOptions{Env: d.Env, Dir: d.Cwd})
-	if err != nil {
-		return err
 	}
 	switch r.Key.Kind {
 	case auth.KeyProject, auth.KeyProd, auth.KeyDev:

@@ -35,6 +35,30 @@ func (m MapEnv) Lookup(name string) (string, bool) {
 	return v, ok
 }
 
+// Environer is implemented by Envs that can list every variable.
+type Environer interface {
+	Environ() []string
+}
+
+// Environ implements Environer: NAME=value lines sorted by name.
+func (m MapEnv) Environ() []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Environ lists env's variables as NAME=value lines (os.Environ style), or
+// nil when env cannot list them.
+func Environ(env Env) []string {
+	if e, ok := env.(Environer); ok {
+		return e.Environ()
+	}
+	return nil
+}
+
 // OSEnv is the process environment. Only main should construct it.
 type OSEnv struct{}
 
@@ -43,6 +67,9 @@ func (OSEnv) Get(name string) string { return os.Getenv(name) }
 
 // Lookup implements LookupEnv.
 func (OSEnv) Lookup(name string) (string, bool) { return os.LookupEnv(name) }
+
+// Environ implements Environer.
+func (OSEnv) Environ() []string { return os.Environ() }
 
 // lookup asks env for name, using Lookup when env supports it; otherwise a
 // non-empty value counts as set.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convex-go/convex/auth"
 	"github.com/convex-go/convex/ui"
 )
 
@@ -259,23 +260,29 @@ func TestClassifyKey(t *testing.T) {
 		{"dev:brave-fox-7|eyJabc", KeyDeployment, "brave-fox-7", "dev"},
 		{"preview:acme:chat|eyJabc", KeyPreview, "", "preview"},
 		{"preview:brave-fox-789|eyJabc", KeyOther, "brave-fox-789", "preview"},
-		{"project:acme:chat|eyJabc", KeyProject, "chat", "project"},
+		{"project:acme:chat|eyJabc", KeyProject, "", "project"},
 		{"custom:odd-name-1|eyJabc", KeyOther, "odd-name-1", "custom"},
 		{"anonymous-chat|0123abcd", KeyOther, "anonymous-chat", "prod"},
 		{"just-a-secret", KeyLegacy, "", "prod"},
-		{"preview:a:b:c|x", KeyOther, "c", "preview"},
+		// Malformed keys are refused by auth.ParseDeployKey: a preview key
+		// with too many parts, and keys an unquoted '|' cut off.
+		{"preview:a:b:c|x", KeyInvalid, "", ""},
+		{"prod:happy-animal-123", KeyInvalid, "", ""},
+		{"dev:brave-fox-7|", KeyInvalid, "", ""},
 	}
 	for _, c := range cases {
 		if got := ClassifyKey(c.key); got != c.kind {
 			t.Errorf("ClassifyKey(%q) = %s, want %s", c.key, got, c.kind)
 		}
-		if c.kind != KeyProject {
-			if got := KeyDeploymentName(c.key); got != c.name {
-				t.Errorf("KeyDeploymentName(%q) = %q, want %q", c.key, got, c.name)
-			}
+		if got := KeyDeploymentName(c.key); got != c.name {
+			t.Errorf("KeyDeploymentName(%q) = %q, want %q", c.key, got, c.name)
 		}
-		if got := KeyDeploymentType(c.key); got != c.typ {
-			t.Errorf("KeyDeploymentType(%q) = %q, want %q", c.key, got, c.typ)
+		k, err := auth.ParseDeployKey(c.key)
+		if (err != nil) != (c.kind == KeyInvalid) {
+			t.Errorf("ParseDeployKey(%q): %v", c.key, err)
+		}
+		if err == nil && k.DeploymentType() != c.typ {
+			t.Errorf("deployment type of %q = %q, want %q", c.key, k.DeploymentType(), c.typ)
 		}
 	}
 }
@@ -283,20 +290,25 @@ func TestClassifyKey(t *testing.T) {
 func TestDeployKeySentinels(t *testing.T) {
 	get := func(m map[string]string) func(string) string { return func(n string) string { return m[n] } }
 	k, v, err := deployKeyFrom(get(map[string]string{EnvDeployKey: "<ignore_deploy_key>", EnvDeploymentToken: "dev:x-y-1|s"}))
-	if err != nil || k != "" || v != "" {
-		t.Errorf("ignore sentinel: %q %q %v", k, v, err)
+	if err != nil || k.Raw != "" || k.Kind != auth.KeyNone || v != "" {
+		t.Errorf("ignore sentinel: %q %q %v", k.Raw, v, err)
 	}
 	_, _, err = deployKeyFrom(get(map[string]string{EnvDeployKey: "<missing_deploy_key:Set the key in Vercel>"}))
 	if err == nil || err.Error() != "Set the key in Vercel" {
 		t.Errorf("missing sentinel: %v", err)
 	}
 	k, v, _ = deployKeyFrom(get(map[string]string{EnvDeploymentToken: "dev:x-y-1|s"}))
-	if k != "dev:x-y-1|s" || v != EnvDeploymentToken {
-		t.Errorf("alias: %q %q", k, v)
+	if k.Raw != "dev:x-y-1|s" || v != EnvDeploymentToken {
+		t.Errorf("alias: %q %q", k.Raw, v)
 	}
 	k, v, _ = deployKeyFrom(get(map[string]string{EnvDeployKey: "prod:a-b-1|s", EnvDeploymentToken: "dev:x-y-1|s"}))
-	if k != "prod:a-b-1|s" || v != EnvDeployKey {
-		t.Errorf("precedence: %q %q", k, v)
+	if k.Raw != "prod:a-b-1|s" || v != EnvDeployKey {
+		t.Errorf("precedence: %q %q", k.Raw, v)
+	}
+	// A key cut at an unquoted '|' names the variable and says to quote it.
+	_, _, err = deployKeyFrom(get(map[string]string{EnvDeployKey: "prod:a-b-1"}))
+	if err == nil || !strings.Contains(err.Error(), "cut off at '|'") || !strings.Contains(ui.HintOf(err), "single quotes") || ui.ExitCode(err) != 1 {
+		t.Errorf("cut key: %v (hint %q)", err, ui.HintOf(err))
 	}
 }
 

@@ -89,8 +89,8 @@ func (s *Selection) previewForDeploy(ctx context.Context) (Target, error) {
 	if name == "" {
 		name = GitBranchFromEnvironment(o.Env)
 	}
-	team, project, ok := KeyTeamProject(s.PreviewKey)
-	if !ok {
+	team, project := s.Project.TeamSlug, s.Project.ProjectSlug
+	if team == "" || project == "" {
 		return Target{}, ui.Errorf("The preview deploy key in %s is malformed.", keyVarOr(s.keyVar)).
 			WithHint("Get a new preview deploy key from the project's settings on the dashboard.")
 	}

@@ -9,6 +9,8 @@ package deployments
 import (
 	"net/url"
 	"strings"
+
+	"github.com/convex-go/convex/config"
 )
 
 // Env is read-only access to environment variables. config.Env and
@@ -20,6 +22,9 @@ type MapEnv map[string]string
 
 // Get returns the value of name, or "" when unset.
 func (m MapEnv) Get(name string) string { return m[name] }
+
+// Environ lists the variables as NAME=value lines, like os.Environ.
+func (m MapEnv) Environ() []string { return config.MapEnv(m).Environ() }
 
 // Names of the environment variables that select a deployment (spec §2.1, §13).
 const (
@@ -33,6 +38,9 @@ const (
 	EnvVersionOverride     = "CONVEX_VERSION_OVERRIDE"
 	EnvAllowAnonymous      = "CONVEX_ALLOW_ANONYMOUS"
 	EnvAgentMode           = "CONVEX_AGENT_MODE"
+	// EnvIgnoreSuspiciousEnvVars (any value) turns the refusal of a split
+	// deploy key's leftover variable into a warning.
+	EnvIgnoreSuspiciousEnvVars = "CONVEX_IGNORE_SUSPICIOUS_ENV_VARS"
 )
 
 // Version is the reference CLI version this program is compatible with; it

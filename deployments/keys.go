@@ -1,13 +1,12 @@
 package deployments
 
-import (
-	"regexp"
-	"strings"
+import "github.com/convex-go/convex/auth"
 
-	"github.com/convex-go/convex/ui"
-)
+// Deploy keys are parsed by auth.ParseDeployKey and the management-API
+// credential is chosen by auth.ChooseCredential; this file only adapts
+// them to selection.
 
-// KeyKind classifies a deploy key purely by its text (spec §2.2).
+// KeyKind is the coarse kind of a deploy key as selection sees it.
 type KeyKind string
 
 const (
@@ -18,80 +17,85 @@ const (
 	// KeyDeployment is "dev:<name>|…" or "prod:<name>|…": one deployment, and
 	// also a management-API credential.
 	KeyDeployment KeyKind = "deployment"
-	// KeyOther is any other "<prefix>|<secret>" (a concrete preview
-	// deployment's key, local/anonymous admin keys, custom types): one
-	// deployment, but not a management-API credential.
+	// KeyOther is any other key naming one deployment (a concrete preview
+	// deployment's key, local/anonymous/self-hosted admin keys, custom
+	// types); never a management-API credential.
 	KeyOther KeyKind = "other"
 	// KeyLegacy has no "|" and names no deployment.
 	KeyLegacy KeyKind = "legacy"
+	// KeyInvalid is a value auth.ParseDeployKey rejects (cut off by the
+	// shell, whitespace, a malformed preview key, …).
+	KeyInvalid KeyKind = "invalid"
 )
 
-var (
-	projectKeyRe    = regexp.MustCompile(`^project:.*\|`)
-	deploymentKeyRe = regexp.MustCompile(`^(dev|prod):.*\|`)
-	missingKeyRe    = regexp.MustCompile(`^<missing_deploy_key:(.+)>$`)
-)
-
-// ClassifyKey returns the kind of a deploy key.
+// ClassifyKey returns the kind of a deploy key (a thin view of
+// auth.ParseDeployKey, kept for callers outside this package).
 func ClassifyKey(key string) KeyKind {
-	prefix, _, hasBar := strings.Cut(key, "|")
-	switch {
-	case !hasBar:
-		return KeyLegacy
-	case strings.HasPrefix(prefix, "preview:") && len(strings.Split(prefix, ":")) == 3:
+	k, err := auth.ParseDeployKey(key)
+	if err != nil {
+		return KeyInvalid
+	}
+	return keyKind(k)
+}
+
+func keyKind(k auth.DeployKey) KeyKind {
+	switch k.Kind {
+	case auth.KeyPreview:
 		return KeyPreview
-	case projectKeyRe.MatchString(key):
+	case auth.KeyProject:
 		return KeyProject
-	case deploymentKeyRe.MatchString(key):
+	case auth.KeyProd, auth.KeyDev:
 		return KeyDeployment
+	case auth.KeyLegacy, auth.KeyNone:
+		return KeyLegacy
 	}
 	return KeyOther
 }
 
-// KeyDeploymentName is the deployment a deployment key names: the part before
-// "|" with any "type:" prefix removed. Preview and legacy keys name none.
+// KeyDeploymentName is the deployment a key names ("" for preview, project,
+// legacy and invalid keys).
 func KeyDeploymentName(key string) string {
-	prefix, _, ok := strings.Cut(key, "|")
-	if !ok || ClassifyKey(key) == KeyPreview {
+	k, err := auth.ParseDeployKey(key)
+	if err != nil {
 		return ""
 	}
-	return prefix[strings.LastIndexByte(prefix, ':')+1:]
+	return k.DeploymentName
 }
 
-// KeyDeploymentType is the deployment type a key announces: the text before
-// the first ":" ("prod" when there is none, as for legacy and admin keys).
-func KeyDeploymentType(key string) string {
-	t, _, ok := strings.Cut(key, ":")
-	if !ok {
-		return "prod"
-	}
-	return t
-}
+// getterEnv adapts a lookup function to config.Env.
+type getterEnv func(string) string
 
-// KeyTeamProject returns the team and project slugs in a preview or project key.
-func KeyTeamProject(key string) (team, project string, ok bool) {
-	prefix, _, _ := strings.Cut(key, "|")
-	parts := strings.Split(prefix, ":")
-	if len(parts) != 3 {
-		return "", "", false
-	}
-	return parts[1], parts[2], true
-}
+func (g getterEnv) Get(name string) string { return g(name) }
 
 // deployKeyFrom reads the deploy key through get (CONVEX_DEPLOY_KEY wins over
-// its alias CONVEX_DEPLOYMENT_TOKEN) and applies the sentinel values: the
-// ignore sentinel reads as unset, the missing sentinel is an error carrying
-// its message. It returns the key and the variable it came from.
-func deployKeyFrom(get func(string) string) (key, varName string, err error) {
-	key, varName = get(EnvDeployKey), EnvDeployKey
-	if key == "" {
-		key, varName = get(EnvDeploymentToken), EnvDeploymentToken
+// its alias CONVEX_DEPLOYMENT_TOKEN) with auth.ReadDeployKey: the ignore
+// sentinel reads as unset; the missing sentinel, a key the shell cut at '|'
+// and other malformed keys are errors. It returns the key and the variable
+// it came from ("" when there is none).
+func deployKeyFrom(get func(string) string) (auth.DeployKey, string, error) {
+	k, name, err := auth.ReadDeployKey(getterEnv(get))
+	if err != nil {
+		return auth.DeployKey{}, "", err
 	}
-	if key == "" || key == "<ignore_deploy_key>" {
-		return "", "", nil
+	if k.Kind == auth.KeyNone {
+		return auth.DeployKey{}, "", nil
 	}
-	if m := missingKeyRe.FindStringSubmatch(key); m != nil {
-		return "", "", ui.Errorf("%s", m[1])
+	return k, name, nil
+}
+
+// credential applies auth.ChooseCredential (spec §2.3) and names the
+// result the way Target.AuthKind does.
+func credential(key auth.DeployKey, keySource, override, stored string) (token, kind string) {
+	c := auth.ChooseCredential(auth.Candidates{OverrideToken: override, Key: key, KeySource: keySource, StoredToken: stored})
+	switch c.Kind {
+	case auth.CredAccessToken:
+		return c.Token, "accessToken"
+	case auth.CredProjectKey:
+		return c.Token, "projectKey"
+	case auth.CredDeploymentKey:
+		return c.Token, "deploymentKey"
+	case auth.CredPreviewKey:
+		return c.Token, "previewDeployKey"
 	}
-	return key, varName, nil
+	return "", ""
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/convex-go/convex/auth"
 	"github.com/convex-go/convex/config"
 	"github.com/convex-go/convex/ui"
 )
@@ -267,32 +268,22 @@ func (o *Options) client(auth, keyVar string) *Client {
 
 func (o *Options) allowAnonymous() bool { return o.Env.Get(EnvAllowAnonymous) != "false" }
 
-// bigBrainAuth picks the management-API credential (spec §2.3): the override
-// token, then a project key, then a dev/prod key, then the logged-in user's
-// token, then a preview key.
-func (o *Options) bigBrainAuth(key string) (auth, kind string) {
-	return o.bigBrainAuthWith(key, o.Env.Get(EnvOverrideAccessToken))
+// bigBrainAuth picks the management-API credential when no deploy key is in
+// play (--url with --admin-key): the override token, else the user's login.
+func (o *Options) bigBrainAuth() (token, kind string) {
+	return credential(auth.DeployKey{}, "", o.Env.Get(EnvOverrideAccessToken), o.AccessToken)
 }
 
-// bigBrainAuthWith is bigBrainAuth with the override token as read (the
-// reference also sees one loaded from .env.local/.env).
-func (o *Options) bigBrainAuthWith(key, override string) (auth, kind string) {
-	if override != "" {
-		return override, "accessToken"
+// suspiciousEnv refuses to run (or only warns, with
+// CONVEX_IGNORE_SUSPICIOUS_ENV_VARS) when the environment holds the
+// leftover of a deploy key an unquoted '|' split in two, as the reference
+// does before it computes the management-API credential.
+func (o *Options) suspiciousEnv() error {
+	warnings, err := auth.CheckSuspiciousEnv(config.Environ(o.Env), o.Env.Get(EnvIgnoreSuspiciousEnvVars) != "")
+	for _, w := range warnings {
+		o.warnf("%s", w)
 	}
-	switch ClassifyKey(key) {
-	case KeyProject:
-		return key, "projectKey"
-	case KeyDeployment:
-		return key, "deploymentKey"
-	}
-	if o.AccessToken != "" {
-		return o.AccessToken, "accessToken"
-	}
-	if ClassifyKey(key) == KeyPreview && key != "" {
-		return key, "previewDeployKey"
-	}
-	return "", ""
+	return err
 }
 
 // Resolve runs the selection algorithm of spec §2.4 without fetching
@@ -309,12 +300,16 @@ func Resolve(ctx context.Context, o Options) (*Selection, error) {
 	}
 	w := o.withinFromFlags()
 
+	if err := o.suspiciousEnv(); err != nil {
+		return nil, err
+	}
+
 	// 1. --url with --admin-key: nothing else is consulted.
 	if o.URL != "" && o.AdminKey != "" {
-		auth, kind := o.bigBrainAuth("")
+		token, kind := o.bigBrainAuth()
 		s := &Selection{Kind: SelectionExisting, URL: o.URL, AdminKey: o.AdminKey, ExistingFrom: "cliArgs",
-			within: w, source: "--url and --admin-key", auth: auth, authKind: kind, opts: o}
-		s.client = o.client(auth, "")
+			within: w, source: "--url and --admin-key", auth: token, authKind: kind, opts: o}
+		s.client = o.client(token, "")
 		if err := s.validateExisting(); err != nil {
 			return nil, err
 		}
@@ -325,22 +320,12 @@ func Resolve(ctx context.Context, o Options) (*Selection, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, keyVar, err := deployKeyFrom(func(n string) string { v, _ := look.get(n); return v })
+	key, keyVar, keyOrigin, token, authKind, err := o.credential(look)
 	if err != nil {
 		return nil, err
 	}
-	keyOrigin := ""
-	if key != "" {
-		_, f := look.get(keyVar)
-		keyOrigin = origin(keyVar, f)
-	}
-	override, _ := look.get(EnvOverrideAccessToken)
-	if look.envOnly {
-		override = o.Env.Get(EnvOverrideAccessToken)
-	}
-	auth, authKind := o.bigBrainAuthWith(key, override)
-	client := o.client(auth, keyVar)
-	base := &Selection{within: w, keyVar: keyVar, auth: auth, authKind: authKind, opts: o, client: client}
+	client := o.client(token, keyVar)
+	base := &Selection{within: w, keyVar: keyVar, auth: token, authKind: authKind, opts: o, client: client}
 	if cd, _ := look.get(EnvDeployment); cd != "" {
 		base.ConfiguredName = stripTypePrefix(cd)
 	}
@@ -405,39 +390,35 @@ func configuredType(v string) string {
 	return ""
 }
 
-func (base *Selection) fromEnv(ctx context.Context, look lookup, key, keyOrigin string) (*Selection, error) {
+func (base *Selection) fromEnv(ctx context.Context, look lookup, key auth.DeployKey, keyOrigin string) (*Selection, error) {
 	o := &base.opts
 	s := *base
-	if key != "" {
+	if key.Kind != auth.KeyNone {
 		s.source = keyOrigin
-		switch ClassifyKey(key) {
-		case KeyPreview:
-			s.Kind, s.PreviewKey = SelectionPreview, key
-			team, project, _ := KeyTeamProject(key)
-			s.Project = ProjectSelection{Kind: SelSlugs, TeamSlug: team, ProjectSlug: project}
+		switch key.Kind {
+		case auth.KeyPreview:
+			s.Kind, s.PreviewKey = SelectionPreview, key.Raw
+			s.Project = ProjectSelection{Kind: SelSlugs, TeamSlug: key.Team, ProjectSlug: key.Project}
 			return &s, nil
-		case KeyProject:
+		case auth.KeyProject:
 			s.Kind = SelectionWithinProject
-			s.Project = ProjectSelection{Kind: SelProjectKey, ProjectDeployKey: key}
-			if t, p, ok := KeyTeamProject(key); ok {
-				s.Project.TeamSlug, s.Project.ProjectSlug = t, p
-			}
+			s.Project = ProjectSelection{Kind: SelProjectKey, ProjectDeployKey: key.Raw, TeamSlug: key.Team, ProjectSlug: key.Project}
 			return &s, nil
-		case KeyLegacy:
+		case auth.KeyLegacy:
 			return nil, ui.Errorf("%s holds a key in an old format that names no deployment.", s.keyVar).
 				WithHint("Set %s to a new key from the deployment's settings on the Convex dashboard.", s.keyVar)
 		}
-		name, typ := KeyDeploymentName(key), KeyDeploymentType(key)
-		url, err := base.client.URLForKey(ctx, key)
+		// dev/prod keys, a concrete deployment's key, admin keys.
+		url, err := base.client.URLForKey(ctx, key.Raw)
 		if err != nil {
 			return nil, err
 		}
-		tp, err := base.client.TeamAndProjectForKey(ctx, key)
+		tp, err := base.client.TeamAndProjectForKey(ctx, key.Raw)
 		if err != nil {
 			return nil, err
 		}
-		s.Kind, s.URL, s.AdminKey, s.ExistingFrom = SelectionExisting, url, key, "deployKey"
-		s.Fields = &Target{Kind: Kind(typ), Name: name, Team: tp.Team, Project: tp.Project, IsDefault: tp.IsDefault}
+		s.Kind, s.URL, s.AdminKey, s.ExistingFrom = SelectionExisting, url, key.Raw, "deployKey"
+		s.Fields = &Target{Kind: Kind(key.DeploymentType()), Name: key.DeploymentName, Team: tp.Team, Project: tp.Project, IsDefault: tp.IsDefault}
 		if tp.Reference != nil {
 			s.Fields.Reference = *tp.Reference
 		}
@@ -686,27 +667,43 @@ func ManagementAuth(o Options) (Auth, error) {
 	if o.Dir == "" {
 		o.Dir = "."
 	}
+	if err := o.suspiciousEnv(); err != nil {
+		return Auth{}, err
+	}
 	if o.URL != "" && o.AdminKey != "" {
-		t, k := o.bigBrainAuth("")
+		t, k := o.bigBrainAuth()
 		return Auth{Token: t, Kind: k}, nil
 	}
 	look, err := o.lookup()
 	if err != nil {
 		return Auth{}, err
 	}
-	key, keyVar, err := deployKeyFrom(func(n string) string { v, _ := look.get(n); return v })
+	_, keyVar, _, t, k, err := o.credential(look)
 	if err != nil {
 		return Auth{}, err
+	}
+	return Auth{Token: t, Kind: k, KeyVar: keyVar}, nil
+}
+
+// credential reads the deploy key the selection variables hold and picks
+// the management-API credential: the override token (from the real
+// environment, or also .env.local/.env unless --env-file is given), a
+// project or dev/prod key, the user's login, a preview key.
+func (o *Options) credential(look lookup) (key auth.DeployKey, keyVar, keyOrigin, token, kind string, err error) {
+	key, keyVar, err = deployKeyFrom(func(n string) string { v, _ := look.get(n); return v })
+	if err != nil {
+		return auth.DeployKey{}, "", "", "", "", err
+	}
+	if keyVar != "" {
+		_, f := look.get(keyVar)
+		keyOrigin = origin(keyVar, f)
 	}
 	override, _ := look.get(EnvOverrideAccessToken)
 	if look.envOnly {
 		override = o.Env.Get(EnvOverrideAccessToken)
 	}
-	t, k := o.bigBrainAuthWith(key, override)
-	if key == "" {
-		keyVar = ""
-	}
-	return Auth{Token: t, Kind: k, KeyVar: keyVar}, nil
+	token, kind = credential(key, keyOrigin, override, o.AccessToken)
+	return key, keyVar, keyOrigin, token, kind, nil
 }
 
 // ManagementClient is a management-API client authenticated as

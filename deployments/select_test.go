@@ -2,6 +2,7 @@ package deployments_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"context"
 	"fmt"
 	"os"
@@ -542,4 +543,34 @@ func TestCorruptLocalConfig(t *testing.T) {
 	// A missing one is still "not found" for run and fine for dev.
 	w.check(t, "run", setup{env: map[string]string{"CONVEX_DEPLOYMENT": "anonymous:anonymous-app"}}, want{err: "Could not find deployment with name anonymous-app"})
 	w.check(t, "dev", setup{env: map[string]string{"CONVEX_DEPLOYMENT": "anonymous:anonymous-app"}}, want{kind: deployments.KindAnonymous, name: "anonymous-app"})
+}
+
+// Deploy keys are parsed by auth: a key the shell cut at an unquoted '|'
+// is refused with a quoting hint wherever it is read from, and the
+// leftover "ey…" variable such a cut leaves behind stops every command.
+func TestCutDeployKeyAndLeftoverVariable(t *testing.T) {
+	w := newWorld(t)
+	for _, cmd := range commands {
+		w.check(t, cmd, setup{env: map[string]string{"CONVEX_DEPLOY_KEY": "prod:$PROD"}}, want{err: "cut off at '|'"})
+		w.check(t, cmd, setup{env: map[string]string{"CONVEX_DEPLOY_KEY": "prod:$PROD"}}, want{err: "single quotes"})
+		w.check(t, cmd, setup{files: map[string]string{".env.local": "CONVEX_DEPLOYMENT_TOKEN=project:acme:chat\n"}}, want{err: "CONVEX_DEPLOYMENT_TOKEN=project:acme:chat has no secret part"})
+	}
+	_, err := deployments.ManagementAuth(deployments.Options{Env: deployments.MapEnv{"CONVEX_DEPLOY_KEY": "dev:x-y-1"}, Dir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "cut off") || ui.ExitCode(err) != 1 {
+		t.Errorf("ManagementAuth with a cut key: %v", err)
+	}
+
+	leftover := strings.TrimRight(base64.StdEncoding.EncodeToString([]byte(`{"v2":"0123456789abcdef"}`)), "=")
+	for _, cmd := range commands {
+		w.check(t, cmd, setup{env: map[string]string{"CONVEX_DEPLOYMENT": "dev:$DEV", leftover: ""}, loggedIn: true},
+			want{err: "CONVEX_DEPLOY_KEY='project:name:project|"})
+	}
+	_, err = deployments.ManagementAuth(deployments.Options{Env: deployments.MapEnv{leftover: ""}, Dir: t.TempDir()})
+	if err == nil || !strings.Contains(ui.HintOf(err), "Quote the key") {
+		t.Errorf("ManagementAuth with a leftover variable: %v", err)
+	}
+	// With a value it is an ordinary variable; with the ignore switch only a warning.
+	w.check(t, "env", setup{env: map[string]string{"CONVEX_DEPLOYMENT": "dev:$DEV", leftover: "x"}, loggedIn: true}, want{kind: deployments.KindDev, name: "$DEV"})
+	w.check(t, "env", setup{env: map[string]string{"CONVEX_DEPLOYMENT": "dev:$DEV", leftover: "", "CONVEX_IGNORE_SUSPICIOUS_ENV_VARS": "1"}, loggedIn: true},
+		want{kind: deployments.KindDev, name: "$DEV", warn: "looks like part of a deploy key"})
 }
