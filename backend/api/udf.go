@@ -42,6 +42,23 @@ type udfOutcome struct {
 	systemFn  bool     // served natively by runSystem
 	sysTables []string // what a system function read (with sysAll: anything)
 	sysAll    bool
+
+	// exported caches Value in clean JSON export form; the log entry and
+	// a "json" response both need it, and decoding is not free.
+	exported   any
+	exportedOK bool
+}
+
+// export returns Value in clean JSON export form, decoding it once.
+func (o *udfOutcome) export() (any, error) {
+	if !o.exportedOK {
+		v, err := values.Decode(o.Value)
+		if err != nil {
+			return nil, err
+		}
+		o.exported, o.exportedOK = values.ExportJSON(v), true
+	}
+	return o.exported, nil
 }
 
 // canonicalPath turns "messages:list" into "messages.js:list" (§5.2).
@@ -96,6 +113,9 @@ func (s *Server) run(ctx context.Context, c udfCall) (out udfOutcome) {
 			s.logf("panic running %s: %v", c.Path, p)
 			out.Value = nil
 			out.Err = &runtime.FunctionError{Message: "InternalServerError: the function could not be run"}
+		}
+		if out.Err == nil && len(out.Value) <= maxLoggedResult {
+			_, _ = out.export() // shared by the log entry and the response
 		}
 		s.recordExecution(c, out, start)
 	}()
@@ -214,8 +234,8 @@ func (s *Server) recordExecution(c udfCall, out udfOutcome, start time.Time) {
 		e.ReturnBytesLen = len(out.Value)
 		// Keep small results only: the ring holds thousands of entries.
 		if len(out.Value) <= maxLoggedResult {
-			if v, err := values.Decode(out.Value); err == nil {
-				e.Success = values.ExportJSON(v)
+			if v, err := out.export(); err == nil {
+				e.Success = v
 			}
 		}
 	}
@@ -281,7 +301,13 @@ func (s *Server) udfResponse(out udfOutcome, format string) (map[string]any, err
 		resp["logLines"] = []string{}
 	}
 	if out.Err == nil {
-		v, err := formatValue(out.Value, format)
+		var v json.RawMessage
+		var err error
+		if (format == "json" || format == "convex_clean_json") && out.exportedOK {
+			v, err = json.Marshal(out.exported)
+		} else {
+			v, err = formatValue(out.Value, format)
+		}
 		if err != nil {
 			return nil, err
 		}
