@@ -172,6 +172,9 @@ func Dev(ctx context.Context, o DevOptions) error {
 		if err == nil {
 			failures = 0
 			fmt.Fprintf(stderr, "✔ %s Convex functions ready! (%s)\n", o.Now().Format("15:04:05"), FormatDuration(time.Since(started)))
+			if first && res != nil && res.TypecheckDuration > 10*time.Second {
+				fmt.Fprintf(stderr, "Typechecking took %s. For faster iteration, see https://docs.convex.dev/cli/troubleshooting/typecheck-performance to troubleshoot typecheck performance.\n", FormatDuration(res.TypecheckDuration))
+			}
 			if o.Logs != nil {
 				o.Logs.Resume()
 			}

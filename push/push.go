@@ -97,6 +97,8 @@ type Result struct {
 	// Inputs are the files read while pushing (bundled sources, config),
 	// absolute paths, for the dev loop's watcher.
 	Inputs []string
+	// TypecheckDuration is how long the TypeScript check took.
+	TypecheckDuration time.Duration
 	// Stopped is set when --debug-bundle-path or --write-push-request ended
 	// the push early.
 	Stopped  bool
@@ -308,20 +310,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	o.step("Running TypeScript...")
 	if o.Typecheck != nil {
-		if synthetic == "" {
-			if err := o.Typecheck(ctx, fnDir); err != nil {
-				return res, err
-			}
-		}
-		if o.TypecheckComponents || synthetic != "" {
-			for _, c := range b.Components {
-				if c.Published || !only(c.Dir) {
-					continue
-				}
-				if err := o.Typecheck(ctx, c.Dir); err != nil {
-					return res, err
-				}
-			}
+		if err := o.typecheck(ctx, res, fnDir, synthetic, only, b); err != nil {
+			return res, err
 		}
 	}
 	if o.StopAfterStartPush {
@@ -778,4 +768,33 @@ func componentDefinitions(b *bundler.Result) []ComponentDefinition {
 		})
 	}
 	return out
+}
+
+// typecheck runs the TypeScript check of the app (and components),
+// noting on the spinner when it is slow.
+func (o *Options) typecheck(ctx context.Context, res *Result, fnDir, synthetic string, only func(string) bool, b *bundler.Result) error {
+	start := time.Now()
+	slow := time.AfterFunc(10*time.Second, func() {
+		o.step("Still running TypeScript... see https://docs.convex.dev/cli/troubleshooting/typecheck-performance to troubleshoot.")
+	})
+	defer func() {
+		slow.Stop()
+		res.TypecheckDuration = time.Since(start)
+	}()
+	if synthetic == "" {
+		if err := o.Typecheck(ctx, fnDir); err != nil {
+			return err
+		}
+	}
+	if o.TypecheckComponents || synthetic != "" {
+		for _, c := range b.Components {
+			if c.Published || !only(c.Dir) {
+				continue
+			}
+			if err := o.Typecheck(ctx, c.Dir); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
