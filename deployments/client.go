@@ -186,8 +186,17 @@ func (c *Client) do(ctx context.Context, method, url string, body, out any, head
 		if err == nil || ctx.Err() != nil || attempt >= MaxRetries {
 			break
 		}
+		wait := c.delay(attempt)
+		if RefusedLocally(url, err) {
+			// A management API on this machine (CONVEX_PROVISION_HOST)
+			// that refuses connections is not running.
+			if attempt >= RefusedRetries {
+				break
+			}
+			wait = RefusedDelay(c.delay, attempt)
+		}
 		select {
-		case <-time.After(c.delay(attempt)):
+		case <-time.After(wait):
 		case <-ctx.Done():
 			return ui.Wrap(ctx.Err(), "%s %s", method, url)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -404,5 +405,75 @@ func TestDeploymentClientRetryPolicy(t *testing.T) {
 	hits.Store(0)
 	if err := c.Do(ctx, http.MethodGet, "/api/v", nil, nil); StatusCode(err) != 500 || hits.Load() != MaxRetries+1 {
 		t.Errorf("exhausted: err=%v hits=%d", err, hits.Load())
+	}
+}
+
+// closedLoopbackURL is a URL on this machine where nothing listens.
+func closedLoopbackURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := "http://" + l.Addr().String()
+	l.Close()
+	return u
+}
+
+// A refused connection on this machine fails after a couple of quick tries
+// with the real retry schedule, instead of retrying for a minute.
+func TestRefusedLoopbackFailsFast(t *testing.T) {
+	u := closedLoopbackURL(t)
+	var progress bytes.Buffer
+	dc := NewDeploymentClient(u, "name|key", DeploymentClientOptions{Progress: &progress})
+	start := time.Now()
+	_, _, err := dc.CanonicalURLs(context.Background())
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("took %s", took)
+	}
+	if err == nil || !strings.Contains(err.Error(), "Nothing is listening at "+u) || !strings.Contains(ui.HintOf(err), "CONVEX_SELF_HOSTED_URL") || ui.ExitCode(err) != 1 {
+		t.Errorf("err = %v (hint %q)", err, ui.HintOf(err))
+	}
+	if progress.Len() != 0 {
+		t.Errorf("retry progress for a refused local connection: %q", progress.String())
+	}
+	if _, err := dc.InstanceName(context.Background()); err == nil || !strings.Contains(err.Error(), "Nothing is listening") {
+		t.Errorf("instance name: %v", err)
+	}
+
+	mc := NewClient(ClientOptions{Host: u})
+	start = time.Now()
+	if err := mc.Do(context.Background(), http.MethodGet, u+"/api/x", nil, nil); err == nil {
+		t.Error("management API on a closed port answered")
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("management client took %s", took)
+	}
+
+	// Counting attempts: the first try and RefusedRetries more.
+	var tries atomic.Int32
+	counting := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		tries.Add(1)
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	dc = NewDeploymentClient(u, "name|key", DeploymentClientOptions{HTTPClient: counting, RetryDelay: noDelay})
+	dc.Do(context.Background(), http.MethodGet, "/x", nil, nil)
+	if tries.Load() != RefusedRetries+1 {
+		t.Errorf("%d tries, want %d", tries.Load(), RefusedRetries+1)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestIsLoopbackURL(t *testing.T) {
+	for u, want := range map[string]bool{
+		"http://127.0.0.1:3210": true, "http://localhost:3210": true, "http://[::1]:3210": true, "http://127.1.2.3": true,
+		"http://app.localhost:80": true, "https://happy-animal-123.convex.cloud": false, "http://10.0.0.5:3210": false, "::bad": false,
+	} {
+		if got := IsLoopbackURL(u); got != want {
+			t.Errorf("IsLoopbackURL(%q) = %v", u, got)
+		}
 	}
 }

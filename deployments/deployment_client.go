@@ -101,14 +101,24 @@ func (c *DeploymentClient) Do(ctx context.Context, method, path string, body, ou
 		if ctx.Err() != nil || attempt >= MaxRetries || !retryable(method, resp, err) {
 			break
 		}
-		if attempt+1 >= 3 && c.progress != nil {
+		wait := c.delay(attempt)
+		if RefusedLocally(c.url, err) {
+			// Nothing listens on this machine: a couple of quick tries only.
+			if attempt >= RefusedRetries {
+				break
+			}
+			wait = RefusedDelay(c.delay, attempt)
+		} else if attempt+1 >= 3 && c.progress != nil {
 			fmt.Fprintf(c.progress, "Retrying request (attempt %d/%d)...\n", attempt+1, MaxRetries)
 		}
 		select {
-		case <-time.After(c.delay(attempt)):
+		case <-time.After(wait):
 		case <-ctx.Done():
 			return ui.Wrap(ctx.Err(), "%s %s", method, url)
 		}
+	}
+	if RefusedLocally(c.url, err) {
+		return NothingListening(c.url, err)
 	}
 	if err != nil {
 		return ui.Wrap(err, "Could not reach the deployment at %s", c.url).
@@ -156,6 +166,9 @@ func deploymentHTTPError(method, url string, resp *resty.Response) error {
 // InstanceName asks the deployment for its name (no authentication needed).
 func (c *DeploymentClient) InstanceName(ctx context.Context) (string, error) {
 	resp, err := c.r.R().SetContext(ctx).Get(c.url + "/instance_name")
+	if RefusedLocally(c.url, err) {
+		return "", NothingListening(c.url, err)
+	}
 	if err != nil {
 		return "", ui.Wrap(err, "Could not reach the deployment at %s", c.url)
 	}
