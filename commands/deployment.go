@@ -374,21 +374,33 @@ func (d *Deps) deploymentSelect(c *cli.Context) error {
 	return nil
 }
 
-// SaveDeployment records t as the project's deployment in .env.local
-// (CONVEX_DEPLOYMENT, except for prod) and the client URL variables in the
-// framework's env file, like `convex dev` does, and says what changed. For
-// cloud deployments the canonical URLs are asked from the deployment. It
+// SaveDeployment records t as the project's deployment, as `convex dev`
+// does (spec cli §2.8): CONVEX_DEPLOYMENT in .env.local (except for prod)
+// and the client and HTTP-actions URL variables (CONVEX_URL and
+// CONVEX_SITE_URL, or the framework's names) in the framework's env file,
+// and says what changed. Cloud deployments are asked for their canonical
+// URLs; local and anonymous ones serve HTTP actions on the site port of
+// their saved config. Self-hosted and --url targets go to SaveURLs. It
 // reports whether anything was written.
 func (d *Deps) SaveDeployment(ctx context.Context, t deployments.Target) (bool, error) {
-	url, site := t.URL, ""
-	if t.Cloud() {
-		dc := deployments.NewDeploymentClient(t.URL, t.AdminKey, deployments.DeploymentClientOptions{
-			Version: deployments.ClientVersion(d.Env), HTTPClient: d.httpClient(), Progress: d.Stderr})
-		cloud, s, err := dc.CanonicalURLs(ctx)
+	var url, site string
+	switch {
+	case t.Kind == deployments.KindSelfHosted || t.Kind == deployments.KindURL:
+		return d.SaveURLs(ctx, t)
+	case t.Cloud():
+		cloud, s, err := d.canonicalURLs(ctx, t)
 		if err != nil {
 			return false, err
 		}
 		url, site = cloud, s
+	case t.Kind == deployments.KindLocal || t.Kind == deployments.KindAnonymous:
+		s, err := deployments.LocalSiteURL(d.Cwd, deployments.GlobalDir(d.Env), t.Kind, t.Name)
+		if err != nil {
+			return false, err
+		}
+		url, site = t.URL, s
+	default:
+		return false, ui.Errorf("cannot save %s as the project's deployment", t.Describe())
 	}
 	changedVar, newDeployment := false, false
 	if t.Kind != deployments.KindProd {
@@ -426,6 +438,50 @@ func (d *Deps) SaveDeployment(ctx context.Context, t deployments.Target) (bool, 
 		d.Out.Success("%s and saved its name as CONVEX_DEPLOYMENT to .env.local", head)
 	}
 	return changedVar || res.Changed(), nil
+}
+
+// SaveURLs is what `convex dev` records for a deployment that is not
+// tracked by CONVEX_DEPLOYMENT (self-hosted, or --url with --admin-key):
+// CONVEX_DEPLOYMENT is removed from .env.local, and the deployment's URL and
+// its HTTP-actions URL (asked from the deployment) are saved under the
+// framework's names. It reports whether anything was written.
+func (d *Deps) SaveURLs(ctx context.Context, t deployments.Target) (bool, error) {
+	_, site, err := d.canonicalURLs(ctx, t)
+	if err != nil {
+		return false, err
+	}
+	removed, err := config.RemoveDeployment(d.Cwd)
+	if err != nil {
+		return false, err
+	}
+	if removed {
+		d.Out.Warn("Removed the CONVEX_DEPLOYMENT environment variable from .env.local")
+	}
+	res, err := config.WriteURLVars(d.Cwd, t.URL, site)
+	if err != nil {
+		return removed, err
+	}
+	for _, w := range res.Warnings {
+		d.Out.Warn("%s", w)
+	}
+	if res.Changed() {
+		names := res.URLVar
+		if res.SiteVar != "" {
+			if names != "" {
+				names += " and "
+			}
+			names += res.SiteVar
+		}
+		d.Out.Success("Saved %s to %s", names, filepath.Base(res.File))
+	}
+	return removed || res.Changed(), nil
+}
+
+// canonicalURLs asks the deployment for its client and HTTP-actions URLs.
+func (d *Deps) canonicalURLs(ctx context.Context, t deployments.Target) (cloud, site string, err error) {
+	dc := deployments.NewDeploymentClient(t.URL, t.AdminKey, deployments.DeploymentClientOptions{
+		Version: deployments.ClientVersion(d.Env), HTTPClient: d.httpClient(), Progress: d.Stderr})
+	return dc.CanonicalURLs(ctx)
 }
 
 // saveSelection is SaveDeployment for the commands that only select.

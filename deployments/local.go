@@ -33,6 +33,26 @@ func (c *LocalConfig) Path() string { return c.path }
 // URL is where the local backend listens.
 func (c *LocalConfig) URL() string { return "http://127.0.0.1:" + strconv.Itoa(c.Ports.Cloud) }
 
+// SiteURL is where the local backend serves HTTP actions; "" when the
+// config names no site port.
+func (c *LocalConfig) SiteURL() string {
+	if c.Ports.Site == 0 {
+		return ""
+	}
+	return "http://127.0.0.1:" + strconv.Itoa(c.Ports.Site)
+}
+
+// LocalSiteURL is the HTTP-actions URL of the local or anonymous deployment
+// name (kind KindLocal or KindAnonymous) from its saved config: "" when
+// there is no config or it has no site port.
+func LocalSiteURL(projectDir, globalDir string, kind Kind, name string) (string, error) {
+	c, err := loadLocalDeployment(projectDir, globalDir, string(kind), name)
+	if err != nil || c == nil {
+		return "", err
+	}
+	return c.SiteURL(), nil
+}
+
 // ProjectLocalStateDir is the state directory of a project's local deployment.
 func ProjectLocalStateDir(projectDir string) string {
 	return filepath.Join(projectDir, ".convex", "local", "default")
