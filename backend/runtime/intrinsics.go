@@ -247,6 +247,10 @@ var (
 	sliceType = reflect.TypeOf([]any(nil))
 )
 
+// maxFastDepth bounds the fast paths' recursion (Convex values nest at most
+// 64 levels).
+const maxFastDepth = 128
+
 // maxFieldName is the longest field name convex accepts.
 const maxFieldName = 1024
 
@@ -264,7 +268,7 @@ func installIntrinsics(rt *goja.Runtime) error {
 		return err
 	}
 	if err := obj.Set("jsonToConvex", func(call goja.FunctionCall) goja.Value {
-		if v, ok := f.fromJSON(call.Argument(0)); ok {
+		if v, ok := f.fromJSON(call.Argument(0), 0); ok {
 			return v
 		}
 		return goja.Undefined()
@@ -272,7 +276,7 @@ func installIntrinsics(rt *goja.Runtime) error {
 		return err
 	}
 	if err := obj.Set("convexToJson", func(call goja.FunctionCall) goja.Value {
-		if v, ok := f.toJSON(call.Argument(0), call.Argument(1).ToBoolean()); ok {
+		if v, ok := f.toJSON(call.Argument(0), call.Argument(1).ToBoolean(), 0); ok {
 			return v
 		}
 		return goja.Undefined()
@@ -329,19 +333,21 @@ func (f *fastPaths) plainKind(o *goja.Object) int {
 // elements returns an array's elements, or false if it has holes.
 func elements(o *goja.Object) ([]goja.Value, bool) {
 	n := o.Get("length").ToInteger()
-	out := make([]goja.Value, n)
-	for i := range out {
-		v := o.Get(strconv.Itoa(i))
+	// Grown as elements are found: a huge length set on an empty array
+	// must not allocate for the holes.
+	out := make([]goja.Value, 0, min(n, 1024))
+	for i := int64(0); i < n; i++ {
+		v := o.Get(strconv.FormatInt(i, 10))
 		if v == nil {
 			return nil, false
 		}
-		out[i] = v
+		out = append(out, v)
 	}
 	return out, true
 }
 
 // fromJSON is jsonToConvex for plain data.
-func (f *fastPaths) fromJSON(v goja.Value) (goja.Value, bool) {
+func (f *fastPaths) fromJSON(v goja.Value, depth int) (goja.Value, bool) {
 	o, ok := v.(*goja.Object)
 	if !ok {
 		if v == nil || goja.IsUndefined(v) {
@@ -353,6 +359,9 @@ func (f *fastPaths) fromJSON(v goja.Value) (goja.Value, bool) {
 		_, isBool := v.Export().(bool)
 		return v, isBool
 	}
+	if depth > maxFastDepth {
+		return nil, false // far deeper than any Convex value: the library decides
+	}
 	switch f.plainKind(o) {
 	case 2:
 		elems, ok := elements(o)
@@ -361,7 +370,7 @@ func (f *fastPaths) fromJSON(v goja.Value) (goja.Value, bool) {
 		}
 		out := make([]any, len(elems))
 		for i, e := range elems {
-			c, ok := f.fromJSON(e)
+			c, ok := f.fromJSON(e, depth+1)
 			if !ok {
 				return nil, false
 			}
@@ -378,7 +387,7 @@ func (f *fastPaths) fromJSON(v goja.Value) (goja.Value, bool) {
 			if !validField(k) || k == "__proto__" {
 				return nil, false
 			}
-			c, ok := f.fromJSON(o.Get(k))
+			c, ok := f.fromJSON(o.Get(k), depth+1)
 			if !ok {
 				return nil, false
 			}
@@ -394,7 +403,7 @@ func (f *fastPaths) fromJSON(v goja.Value) (goja.Value, bool) {
 // toJSON is convexToJsonInternal for plain data: fields sorted, undefined
 // fields dropped (below the top level, or when top-level undefined is not
 // wanted).
-func (f *fastPaths) toJSON(v goja.Value, keepTopUndefined bool) (goja.Value, bool) {
+func (f *fastPaths) toJSON(v goja.Value, keepTopUndefined bool, depth int) (goja.Value, bool) {
 	o, ok := v.(*goja.Object)
 	if !ok {
 		if v == nil || goja.IsUndefined(v) {
@@ -416,6 +425,9 @@ func (f *fastPaths) toJSON(v goja.Value, keepTopUndefined bool) (goja.Value, boo
 		}
 		return nil, false
 	}
+	if depth > maxFastDepth {
+		return nil, false // far deeper than any Convex value: the library decides
+	}
 	switch f.plainKind(o) {
 	case 2:
 		elems, ok := elements(o)
@@ -424,7 +436,7 @@ func (f *fastPaths) toJSON(v goja.Value, keepTopUndefined bool) (goja.Value, boo
 		}
 		out := make([]any, len(elems))
 		for i, e := range elems {
-			c, ok := f.toJSON(e, false)
+			c, ok := f.toJSON(e, false, depth+1)
 			if !ok {
 				return nil, false
 			}
@@ -453,7 +465,7 @@ func (f *fastPaths) toJSON(v goja.Value, keepTopUndefined bool) (goja.Value, boo
 			if !validField(fl.k) || fl.k == "__proto__" {
 				return nil, false
 			}
-			c, ok := f.toJSON(fl.v, false)
+			c, ok := f.toJSON(fl.v, false, depth+1)
 			if !ok {
 				return nil, false
 			}

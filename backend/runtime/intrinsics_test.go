@@ -80,6 +80,10 @@ export const convert = queryGeneric({ args: {}, handler: async () => {
   const proxied = new Proxy({ a: 1 }, {});
   const proxiedArray = new Proxy([1, 2], {});
   const sparse = [1, , 3];
+  const huge: any[] = [];
+  huge.length = 100000;
+  let deep: any = { end: true };
+  for (let i = 0; i < 200; i++) deep = i % 2 ? { d: deep } : [deep];
   const toJson: any[] = [
     null, true, false, 0, -0, 1.5, NaN, Infinity, -Infinity, "s", "", 10n, -(2n ** 63n), 2n ** 64n,
     new ArrayBuffer(2), [1, [2, {}]], { b: 1, a: 2, c: { z: [], y: "" } }, { a: undefined, b: 1 },
@@ -87,14 +91,14 @@ export const convert = queryGeneric({ args: {}, handler: async () => {
     JSON.parse('{"__proto__":1}'), { x: new Map() }, { x: new Set([1]) }, new Thing(), nullProto,
     { nested: { deep: [undefined] } }, sparse, { "10": 1, "2": 2, a: 3, B: 4 }, { f() {} }, { s: Symbol("q") },
     withGetter, { a: { b: -0 } }, { a: [1n, NaN] }, [undefined], undefined, () => 1, new Date(0),
-    new Uint8Array(2), { a: null, "": 1 }, throwing, { nested: throwing }, proxied, proxiedArray, { p: proxiedArray },
+    new Uint8Array(2), { a: null, "": 1 }, throwing, { nested: throwing }, proxied, proxiedArray, { p: proxiedArray }, { h: huge }, deep,
   ];
   const fromJson: any[] = [
     null, true, 1, 2.5, "s", [1, "a", null, [{}]], { $integer: "AQAAAAAAAAA=" }, { $bytes: "AQI=" },
     { $float: "AAAAAAAA+H8=" }, { $float: "AAAAAAAA8D8=" }, { a: { $integer: "AQAAAAAAAAA=" } }, { $x: 1 },
     { a: 1, $b: 2 }, { "é": 1 }, { "10": 1, "2": 2, a: 3 }, JSON.parse('{"__proto__":{"x":1}}'),
     [[{ a: [1] }]], undefined, { $set: [] }, { $map: [] }, { $commitTs: 1 }, { $integer: 5 },
-    { ["y".repeat(1025)]: 1 }, 10n, new Thing(), nullProto, sparse, { a: undefined }, throwing, proxied, proxiedArray,
+    { ["y".repeat(1025)]: 1 }, 10n, new Thing(), nullProto, sparse, { a: undefined }, throwing, proxied, proxiedArray, deep,
   ];
   return {
     toJson: toJson.map((v) => attempt(() => convexToJson(v))),
