@@ -295,10 +295,12 @@ func (d *Deps) devTarget(c *cli.Context) (t deployments.Target, stop func(), cre
 	if t.URL == "" {
 		return t, nop, false, ui.Errorf("no deployment URL for %s", t.Describe())
 	}
-	if t.Kind != deployments.KindURL && t.Kind != deployments.KindSelfHosted && t.Kind != deployments.KindProd {
-		if _, err := d.SaveDeployment(ctx, t); err != nil {
+	if t.Kind == deployments.KindURL || t.Kind == deployments.KindSelfHosted {
+		if _, err := d.SaveURLs(ctx, t); err != nil {
 			return t, nop, false, err
 		}
+	} else if _, err := d.SaveDeployment(ctx, t); err != nil {
+		return t, nop, false, err
 	}
 	return t, nop, false, nil
 }
