@@ -254,7 +254,19 @@ func (d *Deps) SelectionOptions(c *cli.Context, command string) deployments.Opti
 // returns the target with its credentials. Secrets it returns are
 // registered with the verbose logger so they never show up in logs.
 func (d *Deps) SelectTarget(c *cli.Context, command string) (deployments.Target, error) {
-	t, err := deployments.Select(c.Context, d.SelectionOptions(c, command))
+	o := d.SelectionOptions(c, command)
+	s, err := deployments.Resolve(c.Context, o)
+	if err != nil {
+		return deployments.Target{}, err
+	}
+	if (command == "dev" || command == "init") && s.Kind == deployments.SelectionWithinProject {
+		// dev and init log in when the configured project needs it, as
+		// the reference does, instead of failing on the first request.
+		if s, err = d.loginForProject(c, o, s); err != nil {
+			return deployments.Target{}, err
+		}
+	}
+	t, err := s.Target(c.Context)
 	if err != nil {
 		return t, err
 	}
@@ -262,6 +274,45 @@ func (d *Deps) SelectTarget(c *cli.Context, command string) (deployments.Target,
 	d.Log.AddSecret(t.Auth)
 	d.Log.Printf("selected %s", t.Describe())
 	return t, nil
+}
+
+// loginForProject makes sure the credential of a selection within a cloud
+// project is accepted, running the login flow when it is not (spec cli
+// §4.1 D), and resolves again with the new login.
+func (d *Deps) loginForProject(c *cli.Context, o deployments.Options, s *deployments.Selection) (*deployments.Selection, error) {
+	cred := auth.Credential{Kind: credentialKind(s.AuthKind()), Token: s.Client().Auth()}
+	message := ""
+	if cred.Kind == auth.CredNone || d.Env.Get(deployments.EnvAllowAnonymous) == "false" {
+		message = "Tip: to try Convex without an account, remove the CONVEX_DEPLOYMENT variable (usually in .env.local)."
+	}
+	got, err := auth.EnsureLoggedIn(c.Context, cred, message, auth.LoginOptions{
+		Env: d.Env, Prompter: d.prompter(), Out: d.Stderr, HTTPClient: d.httpClient(),
+		OpenBrowser: func(u string) error { return openBrowser(d.Env, u) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	if got.Token == cred.Token {
+		return s, nil
+	}
+	d.Log.AddSecret(got.Token)
+	o.AccessToken = got.Token
+	return deployments.Resolve(c.Context, o)
+}
+
+// credentialKind maps a deployments auth kind to auth's.
+func credentialKind(kind string) auth.CredentialKind {
+	switch kind {
+	case "accessToken":
+		return auth.CredAccessToken
+	case "projectKey":
+		return auth.CredProjectKey
+	case "deploymentKey":
+		return auth.CredDeploymentKey
+	case "previewDeployKey":
+		return auth.CredPreviewKey
+	}
+	return auth.CredNone
 }
 
 // managementClient is a management-API client authenticated as the
@@ -302,6 +353,10 @@ func (d *Deps) announceTarget(header string, t deployments.Target) {
 	if label := typeLabel(t.Kind); label != "" {
 		ref := t.Name
 		switch {
+		case t.Kind == deployments.KindAnonymous && t.Auth != "":
+			// Logged in, but this deployment belongs to no cloud project
+			// (dev without a terminal, or CONVEX_AGENT_MODE=anonymous).
+			ref = "Port " + portOf(t.URL) + " • Not linked to a cloud project (run convex dev --configure to use one)"
 		case t.Kind == deployments.KindAnonymous:
 			ref = "Port " + portOf(t.URL) + " • No Convex account (run convex login to link to a project)"
 		case t.Kind == deployments.KindLocal:

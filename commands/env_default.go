@@ -157,6 +157,10 @@ func (d *Deps) resolveDefaultEnv(c *cli.Context) (defaultEnv, error) {
 	case deployments.KindSelfHosted, deployments.KindURL:
 		return defaultEnv{}, ui.Errorf("Default environment variables exist only for projects in Convex's cloud, not for %s.", t.Describe())
 	case deployments.KindAnonymous:
+		if t.Auth != "" {
+			return defaultEnv{}, ui.Errorf("Default environment variables belong to cloud projects, and the local deployment %s is not linked to one.", t.Name).
+				WithHint("Configure a project with `convex dev --configure`, or pass --project team-slug:project-slug --type dev.")
+		}
 		return defaultEnv{}, ui.Errorf("Default environment variables are not available without an account.").
 			WithHint("Run `convex login` and link this deployment to a project first.")
 	}

@@ -205,7 +205,9 @@ func (d *Deps) loggedInClient(c *cli.Context) (*deployments.Client, error) {
 	for _, w := range r.Warnings {
 		d.Out.Warn("%s", w)
 	}
-	cred, err := auth.EnsureLoggedIn(c.Context, r.Credential, "Welcome to developing with Convex, let's get you logged in.", auth.LoginOptions{
+	// No message of its own: the login greets the user itself before it
+	// asks for the device name.
+	cred, err := auth.EnsureLoggedIn(c.Context, r.Credential, "", auth.LoginOptions{
 		Env: d.Env, Prompter: d.prompter(), Out: d.Stderr, HTTPClient: d.httpClient(),
 		OpenBrowser: func(u string) error { return openBrowser(d.Env, u) },
 	})

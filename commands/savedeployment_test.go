@@ -131,3 +131,23 @@ func TestSaveURLsSelfHosted(t *testing.T) {
 		t.Error(".env.local written for an unreachable deployment")
 	}
 }
+
+// A logged-in user developing locally (no terminal, or agent mode) has an
+// account; only the project link is missing.
+func TestAnnounceAnonymousWithLogin(t *testing.T) {
+	d, errb := saveDeps(t, t.TempDir())
+	tgt := deployments.Target{Kind: deployments.KindAnonymous, Name: "anonymous-app", URL: "http://127.0.0.1:3210"}
+	d.announceTarget("", tgt)
+	if !strings.Contains(errb.String(), "No Convex account") {
+		t.Errorf("without a login: %s", errb)
+	}
+	errb.Reset()
+	tgt.Auth = "token-123"
+	d.announceTarget("", tgt)
+	if strings.Contains(errb.String(), "No Convex account") || !strings.Contains(errb.String(), "Not linked to a cloud project") {
+		t.Errorf("with a login: %s", errb)
+	}
+	if got := tgt.Describe(); strings.Contains(got, "no account") || !strings.Contains(got, "not linked to a cloud project") {
+		t.Errorf("Describe with a login: %s", got)
+	}
+}

@@ -402,6 +402,10 @@ func (s *Selection) CloudProject(ctx context.Context) (Project, error) {
 		return Project{}, ui.Errorf("No project is configured here yet.").
 			WithHint("Run `convex dev` to set one up, or name it explicitly with team:project:ref.")
 	case SelectionAnonymous:
+		if s.auth != "" {
+			return Project{}, ui.Errorf("The configured deployment %s runs on this machine and is not linked to a cloud project.", s.AnonymousName).
+				WithHint("Configure a project with `convex dev --configure`, or name one explicitly with team:project:ref.")
+		}
 		return Project{}, ui.Errorf("You are developing without an account, so there is no cloud project.").
 			WithHint("Run `convex login` and configure a project with `convex dev` first.")
 	}

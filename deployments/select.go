@@ -553,6 +553,10 @@ func (s *Selection) refuse() error {
 			return ui.Errorf("This looks like a preview or branch build, but %s holds a key for the production deployment %s.", keyVarOr(s.keyVar), s.Fields.Name).
 				WithHint("That is probably unintended: give non-production builds a preview deploy key instead, or pass --check-build-environment disable if you really mean it.")
 		}
+		if s.Kind == SelectionAnonymous && s.auth != "" {
+			return ui.Errorf("The configured deployment %s runs on this machine and belongs to no cloud project, so there is nothing in the cloud to deploy to.", s.AnonymousName).
+				WithHint("Configure a project with `convex dev --configure` first. See https://docs.convex.dev/production for how production hosting works.")
+		}
 		if s.Kind == SelectionAnonymous {
 			return ui.Errorf("You are developing without an account, against a deployment on this machine, so there is nothing in the cloud to deploy to.").
 				WithHint("Log in with `convex login` to deploy to Convex's cloud. See https://docs.convex.dev/production for how production hosting works.")

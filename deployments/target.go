@@ -67,9 +67,15 @@ func (t Target) Describe() string {
 	case KindChooseProject:
 		what = "a project still to be chosen"
 	case KindAnonymous:
-		if t.Name == "" {
+		// With a login it still belongs to no cloud project.
+		switch {
+		case t.Name == "" && t.Auth != "":
+			what = "a new local deployment not linked to a cloud project"
+		case t.Name == "":
 			what = "a new local deployment without an account"
-		} else {
+		case t.Auth != "":
+			what = "local deployment " + t.Name + " (not linked to a cloud project)"
+		default:
 			what = "local deployment " + t.Name + " (no account)"
 		}
 	case KindPreview:
