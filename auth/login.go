@@ -143,6 +143,13 @@ func Login(ctx context.Context, o LoginOptions) (string, error) {
 	}
 
 	provider := o.ProviderToken
+	if provider == "" && o.Flow != FlowPaste && !o.NoOpen && !IsInteractive(o.Prompter) {
+		// The reference asks "Open the browser?" after showing the code and
+		// fails there without a terminal. Fail the same way, but before a
+		// code is requested, and say how to log in from a script.
+		return "", ui.Errorf("Cannot ask %q without a terminal, so this login cannot go on.", "Open the browser?").
+			WithHint("Log in with --no-open: it prints a link and a code to confirm in any browser, then waits for you, e.g. `convex login --no-open --device-name %s`.", device)
+	}
 	if provider == "" {
 		var err error
 		if o.Flow == FlowPaste {
