@@ -151,3 +151,18 @@ func TestAnnounceAnonymousWithLogin(t *testing.T) {
 		t.Errorf("Describe with a login: %s", got)
 	}
 }
+
+// `convex init` is not implemented, so the env default help must not send
+// anyone there.
+func TestEnvDefaultHelpDoesNotRecommendInit(t *testing.T) {
+	for _, args := range [][]string{{"env", "default", "--help"}, {"env", "default", "set", "--help"}, {"env", "default", "list", "--help"},
+		{"env", "default", "get", "--help"}, {"env", "default", "remove", "--help"}, {"help", "env"}} {
+		r := run(t, nil, args...)
+		if r.code != 0 || !strings.Contains(r.stdout+r.stderr, "default") {
+			t.Errorf("%v: exit %d\n%s%s", args, r.code, r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, "convex init") {
+			t.Errorf("%v recommends `convex init`:\n%s", args, r.stdout)
+		}
+	}
+}
