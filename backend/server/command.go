@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/convex-go/convex/backend/adminkey"
@@ -89,6 +91,12 @@ func RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	cfg.Port, cfg.SitePort, cfg.Interface = *port, *sitePort, *iface
 	cfg.Log = stderr
+	// A standalone backend owns its process: trade memory for less garbage
+	// collection, which is a fifth of the CPU of a busy mutation load. Only
+	// when GOGC is not set, so an operator's choice wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	r, err := Start(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
