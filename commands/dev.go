@@ -248,6 +248,9 @@ func (d *Deps) devTarget(c *cli.Context) (t deployments.Target, stop func(), cre
 		if err == nil && t.Kind == deployments.KindChooseProject {
 			t, err = d.ConfigureProject(c, ProjectSetup{Configure: "ask"})
 		}
+		if err == nil {
+			t, err = d.welcome(c, t)
+		}
 	}
 	if err != nil {
 		return t, nop, false, err
