@@ -208,7 +208,7 @@ func (d *Deps) loggedInClient(c *cli.Context) (*deployments.Client, error) {
 	// No message of its own: the login greets the user itself before it
 	// asks for the device name.
 	cred, err := auth.EnsureLoggedIn(c.Context, r.Credential, "", auth.LoginOptions{
-		Env: d.Env, Prompter: d.prompter(), Out: d.Stderr, HTTPClient: d.httpClient(),
+		Env: d.Env, Prompter: d.prompter(), Out: d.Stderr, HTTPClient: d.httpClient(), AuthIssuer: c.String("override-auth-url"),
 		OpenBrowser: func(u string) error { return openBrowser(d.Env, u) },
 	})
 	if err != nil {
