@@ -35,6 +35,9 @@ type Options struct {
 	CloudPort, SitePort int
 	// Out receives progress messages meant for a person (stderr).
 	Out io.Writer
+	// BackendBinary, when set, runs that convex-local-backend binary as a
+	// child process instead of the built-in backend.
+	BackendBinary string
 }
 
 // Deployment is a running local deployment.
@@ -48,7 +51,7 @@ type Deployment struct {
 	// Created is true when this run made the deployment.
 	Created bool
 
-	running *server.Running
+	running backendProcess
 }
 
 // Close stops the backend this process started. Safe to call twice.
@@ -144,6 +147,18 @@ func start(ctx context.Context, stateDir string, cfg *Config, o Options) (*Deplo
 		if err := mintCredentials(cfg); err != nil {
 			return nil, err
 		}
+	}
+	if o.BackendBinary != "" {
+		// The key must be in the format of the binary that checks it.
+		key, err := externalKey(ctx, o.BackendBinary, cfg.DeploymentName, cfg.InstanceSecret)
+		if err != nil {
+			return nil, err
+		}
+		cfg.AdminKey = key
+		if err := SaveConfig(stateDir, cfg); err != nil {
+			return nil, err
+		}
+		return startExternal(ctx, o.BackendBinary, stateDir, cfg)
 	}
 	cfg.BackendVersion = BackendVersion()
 	if err := SaveConfig(stateDir, cfg); err != nil {

@@ -70,6 +70,7 @@ func newDevCommand(d *Deps) *cli.Command {
 			valueFlag("override-auth-username", "username", "User name for the authentication server (testing).").Hide(),
 			valueFlag("override-auth-password", "password", "Password for the authentication server (testing).").Hide(),
 			valueFlag("local-cloud-port", "port", "Port of the local deployment's API.").Hide(),
+			valueFlag("local-backend-binary", "path", "Run this convex-local-backend binary for a local deployment instead of the built-in backend (also CONVEX_LOCAL_BACKEND_BINARY).").Hide(),
 			valueFlag("local-site-port", "port", "Port of the local deployment's HTTP actions.").Hide(),
 			valueFlag("local-backend-version", "version", "Version of the local backend to use.").Hide(),
 			hiddenBool("local-force-upgrade", "Upgrade the local backend without asking."),
@@ -262,7 +263,8 @@ func (d *Deps) devTarget(c *cli.Context) (t deployments.Target, stop func(), cre
 			ProjectDir: d.Cwd, GlobalDir: deployments.GlobalDir(d.Env), Name: t.Name,
 			AgentMode: d.Env.Get("CONVEX_AGENT_MODE") == "anonymous",
 			CloudPort: port("local-cloud-port"), SitePort: port("local-site-port"),
-			Out: lineWriter{d.Out},
+			Out:           lineWriter{d.Out},
+			BackendBinary: firstNonEmpty(c.String("local-backend-binary"), d.Env.Get("CONVEX_LOCAL_BACKEND_BINARY")),
 		})
 		if err != nil {
 			return t, nop, false, err

@@ -47,3 +47,13 @@ func (d *Deps) welcome(c *cli.Context, t deployments.Target) (deployments.Target
 	}
 	return t, nil
 }
+
+// firstNonEmpty returns the first of vs that is not "".
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
