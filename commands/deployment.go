@@ -287,6 +287,7 @@ func (d *Deps) loginForProject(c *cli.Context, o deployments.Options, s *deploym
 	}
 	got, err := auth.EnsureLoggedIn(c.Context, cred, message, auth.LoginOptions{
 		Env: d.Env, Prompter: d.prompter(), Out: d.Stderr, HTTPClient: d.httpClient(),
+		AuthIssuer: flagString(c, "override-auth-url"), ClientID: flagString(c, "override-auth-client"),
 		OpenBrowser: func(u string) error { return openBrowser(d.Env, u) },
 	})
 	if err != nil {
