@@ -119,9 +119,12 @@ func runAtTerminal(t *testing.T, dir string, env []string, answers []answer, arg
 	for _, a := range answers {
 		for {
 			out := scr.String()
-			if loc := a.prompt.FindStringIndex(out[seen:]); loc != nil {
+			// Type only once the form is fully drawn: its key help line
+			// ("… enter submit") follows the question.
+			if loc := a.prompt.FindStringIndex(out[seen:]); loc != nil && strings.Contains(out[seen+loc[1]:], "submit") {
 				seen += loc[1]
-				time.Sleep(150 * time.Millisecond) // let the form finish drawing
+				seen += strings.Index(out[seen:], "submit")
+				time.Sleep(300 * time.Millisecond)
 				if _, err := tty.Write([]byte(a.keys)); err != nil {
 					t.Fatalf("typing %q: %v", a.keys, err)
 				}
