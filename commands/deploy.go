@@ -175,10 +175,18 @@ func (d *Deps) deploy(c *cli.Context) error {
 	po.DryRun = dryRun
 	po.WritePushRequest = c.String("write-push-request")
 	po.Message = auditMessage(c, d.Env)
-	if !c.Bool("skip-large-indexes-check") && !(t.Kind == deployments.KindPreview && t.IsNewDeployment) {
+	// Index safety checks (§9.3): deleting or building indexes on large
+	// tables needs a yes, or a flag. A preview deployment has no deletion
+	// check, and a new one nothing to check at all.
+	if !(t.Kind == deployments.KindPreview && t.IsNewDeployment) {
+		skip := c.Bool("skip-large-indexes-check")
 		po.IndexDeletionCheck = &push.IndexDeletionCheck{
-			Allowed:      c.Bool("allow-deleting-large-indexes"),
-			MinDocuments: d.intFromEnv("CONVEX_MIN_DOCUMENTS_FOR_INDEX_DELETE_WARNING", 100_000),
+			Allowed:              c.Bool("allow-deleting-large-indexes") || skip,
+			MinDocuments:         d.intFromEnv("CONVEX_MIN_DOCUMENTS_FOR_INDEX_DELETE_WARNING", 100_000),
+			NoDeletionCheck:      t.Kind == deployments.KindPreview,
+			Backfill:             true,
+			BackfillAllowed:      skip,
+			BackfillMinDocuments: d.intFromEnv("CONVEX_MIN_DOCUMENTS_FOR_INDEX_BACKFILL_WARNING", 100_000),
 		}
 		if d.interactive() {
 			po.IndexDeletionCheck.Confirm = func(q string) (bool, error) {

@@ -177,6 +177,15 @@ func (d *Deps) dev(c *cli.Context) error {
 	if tail != nil && mode == "pause-on-deploy" {
 		opts.Logs = tail
 	}
+	if t.Kind == deployments.KindProd {
+		// Developing live on production: new indexes on large tables would
+		// hold every push until built.
+		opts.Push.IndexDeletionCheck = &push.IndexDeletionCheck{NoDeletionCheck: true, Backfill: true,
+			BackfillMinDocuments: d.intFromEnv("CONVEX_MIN_DOCUMENTS_FOR_INDEX_BACKFILL_WARNING", 100_000)}
+		if d.interactive() {
+			opts.Push.IndexDeletionCheck.Confirm = func(q string) (bool, error) { return d.prompter().Confirm(q, false) }
+		}
+	}
 	startCmd := c.String("start")
 	if startCmd == "" {
 		startCmd = c.String("run-sh")

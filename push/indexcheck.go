@@ -21,6 +21,122 @@ type IndexDeletionCheck struct {
 	Confirm func(question string) (bool, error)
 	// MinDocuments is the table size that counts as large (default 100000).
 	MinDocuments int64
+	// NoDeletionCheck skips the deletion check (preview deployments).
+	NoDeletionCheck bool
+	// Backfill also warns about new (non-staged) indexes on large tables,
+	// which hold the push until they are built; BackfillAllowed
+	// (--skip-large-indexes-check) proceeds without asking, and
+	// BackfillMinDocuments is the size that counts (default 100000).
+	Backfill             bool
+	BackfillAllowed      bool
+	BackfillMinDocuments int64
+}
+
+// schemaEvaluation is the evaluate_schema answer (nil when unsupported).
+type schemaEvaluation struct {
+	ComponentSchemaEvaluations map[string]struct {
+		Indexes []struct {
+			IndexConfig
+			Change        string `json:"change"`
+			NumDocs       int64  `json:"numDocs"`
+			NeedsBackfill bool   `json:"needsBackfill"`
+		} `json:"indexes"`
+	} `json:"componentSchemaEvaluations"`
+}
+
+// evaluateSchema asks the deployment once per push what the push would do
+// to the schema (best effort: nil when it cannot say).
+func (o *Options) evaluateSchema(ctx context.Context, c *Client, t *trace, req StartPushRequest) *schemaEvaluation {
+	if o.evaluated {
+		return o.evaluation
+	}
+	o.evaluated = true
+	span := t.child("evaluateSchema")
+	defer span.end()
+	var eval schemaEvaluation
+	if err := c.Do(ctx, Request{Path: "/api/deploy2/evaluate_schema", Body: req, Brotli: true, BestEffort: true, Traceparent: span.traceparent()}, &eval); err != nil {
+		return nil
+	}
+	o.evaluation = &eval
+	return o.evaluation
+}
+
+// checkIndexBackfill lists the non-staged indexes the push creates or
+// enables on large tables (the push waits for their backfill) and asks
+// before going on.
+func (o *Options) checkIndexBackfill(ctx context.Context, c *Client, t *trace, req StartPushRequest) error {
+	chk := o.IndexDeletionCheck
+	o.step("Verifying that the push isn’t creating large indexes...")
+	eval := o.evaluateSchema(ctx, c, t, req)
+	if eval == nil {
+		return nil
+	}
+	min := chk.BackfillMinDocuments
+	if min <= 0 {
+		min = 100_000
+	}
+	type blocking struct {
+		path string
+		ix   IndexConfig
+		docs int64
+	}
+	var found []blocking
+	paths := make([]string, 0, len(eval.ComponentSchemaEvaluations))
+	for p := range eval.ComponentSchemaEvaluations {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		for _, ix := range eval.ComponentSchemaEvaluations[p].Indexes {
+			if ix.NeedsBackfill && !ix.Staged && (ix.Change == "added" || ix.Change == "enabled") && ix.NumDocs >= min {
+				found = append(found, blocking{p, ix.IndexConfig, ix.NumDocs})
+			}
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	plural := len(found) != 1
+	var b strings.Builder
+	what, until := "index on a large table", "it finishes"
+	if plural {
+		what, until = "indexes on large tables", "they finish"
+	}
+	fmt.Fprintf(&b, "⚠️  This push will create the following %s\nin your deployment (%s). The deploy will block until %s backfilling:\n", what, c.URL, until)
+	for _, f := range found {
+		b.WriteString("⏳ ")
+		if f.path != "" {
+			b.WriteString(f.path + ":")
+		}
+		fmt.Fprintf(&b, "%s  %s documents\n", FormatIndex(f.ix), groupDigits(f.docs))
+	}
+	b.WriteString("Tip: stage the index (e.g. `.index(\"by_field\", { fields: [\"field\"], staged: true })`) to backfill\n" +
+		"it in the background without blocking the deploy, then remove `staged` in a later push once it is ready.\n" +
+		"Learn more at https://docs.convex.dev/database/reading-data/indexes#staged-indexes\n")
+	fmt.Fprint(o.stderr(), b.String())
+	if o.DryRun {
+		return nil
+	}
+	if chk.BackfillAllowed {
+		o.done("Proceeding with push since --skip-large-indexes-check is set")
+		return nil
+	}
+	if chk.Confirm == nil {
+		return &Error{Kind: Fatal, Msg: "To confirm the push:\n• run the deploy command in an interactive terminal\n• or run the deploy command with the --skip-large-indexes-check flag"}
+	}
+	q := "Create this index now?"
+	if plural {
+		q = "Create these indexes now?"
+	}
+	ok, err := chk.Confirm(q)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &Error{Kind: Fatal, Msg: "Canceling push"}
+	}
+	o.done("Proceeding with push.")
+	return nil
 }
 
 type deletedIndex struct {
@@ -36,7 +152,7 @@ type deletedIndex struct {
 func (o *Options) checkIndexDeletion(ctx context.Context, c *Client, t *trace, req StartPushRequest) error {
 	chk := o.IndexDeletionCheck
 	o.step("Verifying that the push isn’t deleting large indexes...")
-	deleted, err := deletedIndexes(ctx, c, t, req)
+	deleted, err := deletedIndexes(ctx, c, t, req, o.evaluateSchema(ctx, c, t, req))
 	if err != nil {
 		return err
 	}
@@ -117,22 +233,12 @@ func groupDigits(n int64) string {
 	return strings.Join(append([]string{s}, out...), ",")
 }
 
-// deletedIndexes asks evaluate_schema (one call, best effort) and falls
-// back to evaluate_push plus a table-size query per affected table.
-func deletedIndexes(ctx context.Context, c *Client, t *trace, req StartPushRequest) ([]deletedIndex, error) {
+// deletedIndexes reads the dropped indexes from the schema evaluation, or
+// falls back to evaluate_push plus a table-size query per affected table.
+func deletedIndexes(ctx context.Context, c *Client, t *trace, req StartPushRequest, eval *schemaEvaluation) ([]deletedIndex, error) {
 	span := t.child("checkForLargeIndexDeletion")
 	defer span.end()
-	var eval struct {
-		ComponentSchemaEvaluations map[string]struct {
-			Indexes []struct {
-				IndexConfig
-				Change  string `json:"change"`
-				NumDocs int64  `json:"numDocs"`
-			} `json:"indexes"`
-		} `json:"componentSchemaEvaluations"`
-	}
-	err := c.Do(ctx, Request{Path: "/api/deploy2/evaluate_schema", Body: req, Brotli: true, BestEffort: true, Traceparent: span.traceparent()}, &eval)
-	if err == nil {
+	if eval != nil {
 		var out []deletedIndex
 		paths := make([]string, 0, len(eval.ComponentSchemaEvaluations))
 		for p := range eval.ComponentSchemaEvaluations {

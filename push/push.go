@@ -83,6 +83,10 @@ type Options struct {
 	Progress func(string)
 	// Client overrides the HTTP client built from URL and AdminKey.
 	Client *Client
+
+	// evaluated/evaluation cache the one evaluate_schema call of a push.
+	evaluated  bool
+	evaluation *schemaEvaluation
 	// SchemaPollInterval is the pause between wait_for_schema calls that
 	// returned inProgress immediately (tests shorten it).
 	SchemaPollInterval time.Duration
@@ -272,8 +276,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return res, nil
 	}
 
-	if o.IndexDeletionCheck != nil {
-		if err := o.checkIndexDeletion(ctx, client, trace, req); err != nil {
+	if chk := o.IndexDeletionCheck; chk != nil {
+		o.evaluated, o.evaluation = false, nil
+		var err error
+		if !chk.NoDeletionCheck {
+			err = o.checkIndexDeletion(ctx, client, trace, req)
+		}
+		if err == nil && chk.Backfill {
+			err = o.checkIndexBackfill(ctx, client, trace, req)
+		}
+		if err != nil {
 			var pe *Error
 			if errors.As(err, &pe) {
 				return res, err

@@ -600,3 +600,46 @@ func TestCodegenForOneComponent(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestIndexBackfillCheck(t *testing.T) {
+	dir := chatProject(t)
+	f, _ := newFake(t)
+	evals := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/deploy2/evaluate_schema" {
+			evals++
+			f.body(r, true)
+			io.WriteString(w, `{"componentSchemaEvaluations":{"":{"indexes":[
+			  {"name":"messages.by_channel","type":"database","fields":["channelId"],"change":"added","needsBackfill":true,"numDocs":250000},
+			  {"name":"messages.by_x","type":"database","fields":["x"],"staged":true,"change":"added","needsBackfill":true,"numDocs":250000},
+			  {"name":"users.old","type":"database","fields":["a"],"change":"dropped","numDocs":3}]}}}`)
+			return
+		}
+		f.serve(w, r)
+	}))
+	defer srv.Close()
+	var stderr bytes.Buffer
+	o := testOptions(dir, srv, &stderr)
+	o.NoCodegen = true
+	o.IndexDeletionCheck = &IndexDeletionCheck{Backfill: true}
+	_, err := Run(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "To confirm the push") {
+		t.Fatalf("unconfirmed backfill: %v\n%s", err, stderr.String())
+	}
+	out := stderr.String()
+	if !strings.Contains(out, "⏳ messages.by_channel   channelId  250,000 documents") || strings.Contains(out, "by_x") {
+		t.Errorf("backfill list:\n%s", out)
+	}
+	if !strings.Contains(out, "No large indexes are deleted by this push") || evals != 1 {
+		t.Errorf("deletion check / evaluations (%d):\n%s", evals, out)
+	}
+	stderr.Reset()
+	o.IndexDeletionCheck.BackfillAllowed = true
+	if _, err := Run(context.Background(), o); err != nil || !strings.Contains(stderr.String(), "Proceeding with push since --skip-large-indexes-check is set") {
+		t.Errorf("allowed: %v\n%s", err, stderr.String())
+	}
+	o.IndexDeletionCheck.BackfillAllowed, o.DryRun = false, true
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Errorf("dry run only warns: %v", err)
+	}
+}
