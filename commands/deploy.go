@@ -187,6 +187,8 @@ func (d *Deps) deploy(c *cli.Context) error {
 			Backfill:             true,
 			BackfillAllowed:      skip,
 			BackfillMinDocuments: d.intFromEnv("CONVEX_MIN_DOCUMENTS_FOR_INDEX_BACKFILL_WARNING", 100_000),
+			StagedValidators:     t.Kind != deployments.KindPreview,
+			UnstagingAllowed:     c.Bool("allow-unstaging-schema"),
 		}
 		if d.interactive() {
 			po.IndexDeletionCheck.Confirm = func(q string) (bool, error) {

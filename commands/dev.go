@@ -181,7 +181,8 @@ func (d *Deps) dev(c *cli.Context) error {
 		// Developing live on production: new indexes on large tables would
 		// hold every push until built.
 		opts.Push.IndexDeletionCheck = &push.IndexDeletionCheck{NoDeletionCheck: true, Backfill: true,
-			BackfillMinDocuments: d.intFromEnv("CONVEX_MIN_DOCUMENTS_FOR_INDEX_BACKFILL_WARNING", 100_000)}
+			BackfillMinDocuments: d.intFromEnv("CONVEX_MIN_DOCUMENTS_FOR_INDEX_BACKFILL_WARNING", 100_000),
+			StagedValidators:     true, UnstagingAllowed: c.Bool("allow-unstaging-schema")}
 		if d.interactive() {
 			opts.Push.IndexDeletionCheck.Confirm = func(q string) (bool, error) { return d.prompter().Confirm(q, false) }
 		}

@@ -30,6 +30,10 @@ type IndexDeletionCheck struct {
 	Backfill             bool
 	BackfillAllowed      bool
 	BackfillMinDocuments int64
+	// StagedValidators asks before the push discards staged schema
+	// validation; UnstagingAllowed (--allow-unstaging-schema) proceeds.
+	StagedValidators bool
+	UnstagingAllowed bool
 }
 
 // schemaEvaluation is the evaluate_schema answer (nil when unsupported).
@@ -41,7 +45,87 @@ type schemaEvaluation struct {
 			NumDocs       int64  `json:"numDocs"`
 			NeedsBackfill bool   `json:"needsBackfill"`
 		} `json:"indexes"`
+		DiscardedStagedValidators []struct {
+			TableName string `json:"tableName"`
+			State     struct {
+				State            string `json:"state"` // pending | valid
+				NumDocsValidated int64  `json:"numDocsValidated"`
+				TotalDocs        *int64 `json:"totalDocs"`
+			} `json:"state"`
+			Replaced bool `json:"replaced"`
+		} `json:"discardedStagedValidators"`
 	} `json:"componentSchemaEvaluations"`
+}
+
+// checkStagedValidators asks before the push throws away staged schema
+// validation (restaging starts the scan over).
+func (o *Options) checkStagedValidators(ctx context.Context, c *Client, t *trace, req StartPushRequest) error {
+	chk := o.IndexDeletionCheck
+	eval := o.evaluateSchema(ctx, c, t, req)
+	if eval == nil {
+		return nil
+	}
+	var lines []string
+	paths := make([]string, 0, len(eval.ComponentSchemaEvaluations))
+	for p := range eval.ComponentSchemaEvaluations {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		for _, v := range eval.ComponentSchemaEvaluations[p].DiscardedStagedValidators {
+			status := "validated"
+			if v.State.State == "pending" {
+				if v.State.TotalDocs != nil {
+					status = fmt.Sprintf("validating in the background (%s of approximately %s documents checked)", groupDigits(v.State.NumDocsValidated), groupDigits(*v.State.TotalDocs))
+				} else {
+					status = fmt.Sprintf("validating in the background (%s documents checked)", groupDigits(v.State.NumDocsValidated))
+				}
+			}
+			action := "the push removes the staged validator"
+			if v.Replaced {
+				action = "the push stages a different validator"
+			}
+			prefix := ""
+			if p != "" {
+				prefix = p + ":"
+			}
+			lines = append(lines, fmt.Sprintf("⛔ %s%s: %s; %s", prefix, v.TableName, status, action))
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	verb, noun := "discards", "tables"
+	if o.DryRun {
+		verb = "would discard"
+	}
+	if len(lines) == 1 {
+		noun = "table"
+	}
+	fmt.Fprintf(o.stderr(), "⚠️  This push %s staged schema validation for the following %s:\n%s\nA discarded staged validator restarts validation from zero if staged again.\n", verb, noun, strings.Join(lines, "\n"))
+	if o.DryRun {
+		return nil
+	}
+	if chk.UnstagingAllowed {
+		o.done("Proceeding with push since --allow-unstaging-schema is set")
+		return nil
+	}
+	if chk.Confirm == nil {
+		return &Error{Kind: Fatal, Msg: "To confirm the push:\n• run the deploy command in an interactive terminal\n• or run the deploy command with the --allow-unstaging-schema flag"}
+	}
+	q := "Discard staged validation for these tables?"
+	if len(lines) == 1 {
+		q = "Discard staged validation for this table?"
+	}
+	ok, err := chk.Confirm(q)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &Error{Kind: Fatal, Msg: "Canceling push"}
+	}
+	o.done("Proceeding with push.")
+	return nil
 }
 
 // evaluateSchema asks the deployment once per push what the push would do

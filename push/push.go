@@ -285,6 +285,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err == nil && chk.Backfill {
 			err = o.checkIndexBackfill(ctx, client, trace, req)
 		}
+		if err == nil && chk.StagedValidators {
+			err = o.checkStagedValidators(ctx, client, trace, req)
+		}
 		if err != nil {
 			var pe *Error
 			if errors.As(err, &pe) {

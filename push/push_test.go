@@ -612,7 +612,8 @@ func TestIndexBackfillCheck(t *testing.T) {
 			io.WriteString(w, `{"componentSchemaEvaluations":{"":{"indexes":[
 			  {"name":"messages.by_channel","type":"database","fields":["channelId"],"change":"added","needsBackfill":true,"numDocs":250000},
 			  {"name":"messages.by_x","type":"database","fields":["x"],"staged":true,"change":"added","needsBackfill":true,"numDocs":250000},
-			  {"name":"users.old","type":"database","fields":["a"],"change":"dropped","numDocs":3}]}}}`)
+			  {"name":"users.old","type":"database","fields":["a"],"change":"dropped","numDocs":3}],
+			  "discardedStagedValidators":[{"tableName":"messages","state":{"state":"pending","numDocsValidated":1200,"totalDocs":5000},"replaced":false}]}}}`)
 			return
 		}
 		f.serve(w, r)
@@ -641,5 +642,18 @@ func TestIndexBackfillCheck(t *testing.T) {
 	o.IndexDeletionCheck.BackfillAllowed, o.DryRun = false, true
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Errorf("dry run only warns: %v", err)
+	}
+	// Staged validation about to be discarded.
+	o.DryRun = false
+	o.IndexDeletionCheck = &IndexDeletionCheck{StagedValidators: true, NoDeletionCheck: true}
+	stderr.Reset()
+	_, err = Run(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "--allow-unstaging-schema") ||
+		!strings.Contains(stderr.String(), "⛔ messages: validating in the background (1,200 of approximately 5,000 documents checked); the push removes the staged validator") {
+		t.Errorf("staged: %v\n%s", err, stderr.String())
+	}
+	o.IndexDeletionCheck.UnstagingAllowed = true
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Errorf("unstaging allowed: %v", err)
 	}
 }
