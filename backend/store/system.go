@@ -254,6 +254,30 @@ func (s *Store) DueJobs(now time.Time, limit int) ([]Job, error) {
 	if err != nil {
 		return nil, err
 	}
+	out, err := t.scanJobs(ti, ix, lo, hi, limit)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	// Nothing is due: remember when the next pending job is, for this
+	// state of the table.
+	next, err := t.nextPendingTime(ti, ix)
+	if err != nil {
+		return nil, err
+	}
+	s.jobsMu.Lock()
+	if s.jobsGen == gen {
+		s.idle = idleJobs{valid: true, gen: gen, nextDue: next}
+	}
+	s.jobsMu.Unlock()
+	return nil, nil
+}
+
+// scanJobs reads up to limit jobs (limit <= 0: all) from the key range
+// [lo, hi) of a _scheduled_functions index, in index order.
+func (t *Tx) scanJobs(ti *tableInfo, ix *indexInfo, lo, hi []byte, limit int) ([]Job, error) {
 	sc := &scanner{t: t, q: &compiledQuery{table: ti, index: ix, lo: lo, hi: hi}}
 	var out []Job
 	for limit <= 0 || len(out) < limit {
@@ -274,21 +298,7 @@ func (s *Store) DueJobs(now time.Time, limit int) ([]Job, error) {
 		}
 		out = append(out, j)
 	}
-	if len(out) > 0 {
-		return out, nil
-	}
-	// Nothing is due: remember when the next pending job is, for this
-	// state of the table.
-	next, err := t.nextPendingTime(ti, ix)
-	if err != nil {
-		return nil, err
-	}
-	s.jobsMu.Lock()
-	if s.jobsGen == gen {
-		s.idle = idleJobs{valid: true, gen: gen, nextDue: next}
-	}
-	s.jobsMu.Unlock()
-	return nil, nil
+	return out, nil
 }
 
 // nextPendingTime is the earliest scheduledTime (ms) of a pending job, or
@@ -333,27 +343,7 @@ func (s *Store) Jobs(state string, limit int) ([]Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := &scanner{t: t, q: &compiledQuery{table: ti, index: ix, lo: lo, hi: hi}}
-	var out []Job
-	for limit <= 0 || len(out) < limit {
-		e, err := sc.next()
-		if err != nil {
-			return nil, err
-		}
-		if e == nil {
-			break
-		}
-		doc, err := e.document()
-		if err != nil {
-			return nil, err
-		}
-		j, err := jobFromDoc(doc)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, nil
+	return t.scanJobs(ti, ix, lo, hi, limit)
 }
 
 // NextJobTime returns the scheduled time of the earliest pending job.
@@ -385,12 +375,18 @@ func (s *Store) GetJob(id string) (*Job, error) {
 
 // SetJobState updates a scheduled function's state in its own transaction.
 func (s *Store) SetJobState(id, state string, errMsg ...string) error {
+	return s.inWriteTx(func(t *Tx) error { return t.SetJobState(id, state, errMsg...) })
+}
+
+// inWriteTx runs fn in a write transaction of its own and commits it when
+// fn succeeds; it is how the Store offers a Tx operation by itself.
+func (s *Store) inWriteTx(fn func(t *Tx) error) error {
 	t, err := s.Begin(true)
 	if err != nil {
 		return err
 	}
 	defer t.Rollback()
-	if err := t.SetJobState(id, state, errMsg...); err != nil {
+	if err := fn(t); err != nil {
 		return err
 	}
 	_, err = t.Commit()
@@ -560,16 +556,11 @@ func (t *Tx) GenerateUploadURL() (string, error) {
 
 // GenerateUploadURL makes an upload URL in its own transaction (for actions).
 func (s *Store) GenerateUploadURL() (string, error) {
-	t, err := s.Begin(true)
-	if err != nil {
-		return "", err
-	}
-	defer t.Rollback()
-	u, err := t.GenerateUploadURL()
-	if err != nil {
-		return "", err
-	}
-	_, err = t.Commit()
+	var u string
+	err := s.inWriteTx(func(t *Tx) (err error) {
+		u, err = t.GenerateUploadURL()
+		return err
+	})
 	return u, err
 }
 
@@ -596,16 +587,12 @@ func (s *Store) PutBlob(r io.Reader, contentType string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read upload: %w", err)
 	}
-	t, err := s.Begin(true)
+	var id string
+	err = s.inWriteTx(func(t *Tx) (err error) {
+		id, err = t.storeBlob(data, contentType)
+		return err
+	})
 	if err != nil {
-		return "", err
-	}
-	defer t.Rollback()
-	id, err := t.storeBlob(data, contentType)
-	if err != nil {
-		return "", err
-	}
-	if _, err := t.Commit(); err != nil {
 		return "", err
 	}
 	return id, nil
@@ -636,16 +623,7 @@ func (s *Store) GetBlob(storageID string) (io.ReadCloser, BlobMeta, error) {
 
 // DeleteBlob removes a stored file in its own transaction.
 func (s *Store) DeleteBlob(storageID string) error {
-	t, err := s.Begin(true)
-	if err != nil {
-		return err
-	}
-	defer t.Rollback()
-	if err := t.DeleteBlob(storageID); err != nil {
-		return err
-	}
-	_, err = t.Commit()
-	return err
+	return s.inWriteTx(func(t *Tx) error { return t.DeleteBlob(storageID) })
 }
 
 // ---- environment variables ----
