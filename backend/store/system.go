@@ -436,12 +436,19 @@ func (t *Tx) storageDoc(op, rawID string) (*tableInfo, []byte, Document, error) 
 	return ti, internal[:], doc, err
 }
 
-func (t *Tx) sysStorageGetURL(a args) ([]byte, error) {
-	id, err := a.mustStr("1.0/storageGetUrl", "storageId")
+// storageDocArg finds the _storage document named by a syscall's storageId
+// argument; a missing document is nil.
+func (t *Tx) storageDocArg(a args, syscall, op string) (Document, error) {
+	id, err := a.mustStr(syscall, "storageId")
 	if err != nil {
 		return nil, err
 	}
-	_, _, doc, err := t.storageDoc("storage.getUrl", id)
+	_, _, doc, err := t.storageDoc(op, id)
+	return doc, err
+}
+
+func (t *Tx) sysStorageGetURL(a args) ([]byte, error) {
+	doc, err := t.storageDocArg(a, "1.0/storageGetUrl", "storage.getUrl")
 	if err != nil {
 		return nil, err
 	}
@@ -470,11 +477,7 @@ func metaFromDoc(doc Document) BlobMeta {
 }
 
 func (t *Tx) sysStorageGetMetadata(a args) ([]byte, error) {
-	id, err := a.mustStr("1.0/storageGetMetadata", "storageId")
-	if err != nil {
-		return nil, err
-	}
-	_, _, doc, err := t.storageDoc("storage.getMetadata", id)
+	doc, err := t.storageDocArg(a, "1.0/storageGetMetadata", "storage.getMetadata")
 	if err != nil {
 		return nil, err
 	}
@@ -647,6 +650,15 @@ func CheckEnvVar(name, value string) error {
 	return nil
 }
 
+// The statements that write one environment variable or metadata value,
+// shared by the single and the batch writers.
+const (
+	upsertEnvSQL  = `INSERT INTO env(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`
+	deleteEnvSQL  = `DELETE FROM env WHERE name = ?`
+	upsertMetaSQL = `INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`
+	deleteMetaSQL = `DELETE FROM meta WHERE key = ?`
+)
+
 // EnvList returns every environment variable.
 func (s *Store) EnvList() (map[string]string, error) {
 	rows, err := s.db.Query(`SELECT name, value FROM env`)
@@ -678,7 +690,7 @@ func (s *Store) EnvSet(name, value string) error {
 		if n >= MaxEnvVars {
 			return userErrorf("TooManyEnvVars", "Too many environment variables (the maximum is %d).", MaxEnvVars)
 		}
-		_, err := tx.Exec(`INSERT INTO env(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`, name, value)
+		_, err := tx.Exec(upsertEnvSQL, name, value)
 		return err
 	})
 }
@@ -686,7 +698,7 @@ func (s *Store) EnvSet(name, value string) error {
 // EnvDelete removes an environment variable (no error if absent).
 func (s *Store) EnvDelete(name string) error {
 	return s.exclusive(func(tx *sql.Tx) error {
-		_, err := tx.Exec(`DELETE FROM env WHERE name = ?`, name)
+		_, err := tx.Exec(deleteEnvSQL, name)
 		return err
 	})
 }
@@ -705,9 +717,9 @@ func (s *Store) EnvApply(changes map[string]*string) error {
 		for name, v := range changes {
 			var err error
 			if v == nil {
-				_, err = tx.Exec(`DELETE FROM env WHERE name = ?`, name)
+				_, err = tx.Exec(deleteEnvSQL, name)
 			} else {
-				_, err = tx.Exec(`INSERT INTO env(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`, name, *v)
+				_, err = tx.Exec(upsertEnvSQL, name, *v)
 			}
 			if err != nil {
 				return err
@@ -745,7 +757,7 @@ func (s *Store) PutMeta(key string, value []byte) error {
 		value = []byte{}
 	}
 	return s.exclusive(func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
+		_, err := tx.Exec(upsertMetaSQL, key, value)
 		return err
 	})
 }
@@ -753,7 +765,7 @@ func (s *Store) PutMeta(key string, value []byte) error {
 // DeleteMeta removes a metadata value.
 func (s *Store) DeleteMeta(key string) error {
 	return s.exclusive(func(tx *sql.Tx) error {
-		_, err := tx.Exec(`DELETE FROM meta WHERE key = ?`, key)
+		_, err := tx.Exec(deleteMetaSQL, key)
 		return err
 	})
 }
@@ -764,9 +776,9 @@ func (s *Store) PutMetas(kv map[string][]byte) error {
 		for k, v := range kv {
 			var err error
 			if v == nil {
-				_, err = tx.Exec(`DELETE FROM meta WHERE key = ?`, k)
+				_, err = tx.Exec(deleteMetaSQL, k)
 			} else {
-				_, err = tx.Exec(`INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, k, v)
+				_, err = tx.Exec(upsertMetaSQL, k, v)
 			}
 			if err != nil {
 				return err
