@@ -357,7 +357,17 @@ func checkSystemField(op string, old Document, k string, v values.Value) error {
 }
 
 func (t *Tx) sysPatch(a args) ([]byte, error) {
-	const op = "1.0/shallowMerge"
+	return t.rewriteDoc("1.0/shallowMerge", "db.patch", a, patchedDoc)
+}
+
+func (t *Tx) sysReplace(a args) ([]byte, error) {
+	return t.rewriteDoc("1.0/replace", "db.replace", a, replacedDoc)
+}
+
+// rewriteDoc is what db.patch and db.replace share: it reads the target
+// document and the object argument, lets build make the new document from
+// them, then checks and writes it and returns it encoded.
+func (t *Tx) rewriteDoc(op, apiName string, a args, build func(old, obj Document) (Document, error)) ([]byte, error) {
 	id, ti, internal, old, err := t.writeTarget(op, a)
 	if err != nil {
 		return nil, err
@@ -366,13 +376,29 @@ func (t *Tx) sysPatch(a args) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	patch, ok := v.(map[string]values.Value)
+	obj, ok := v.(map[string]values.Value)
 	if !ok {
-		return nil, userErrorf("InvalidDocument", "db.patch: the value must be an object, got %s", values.TypeName(v))
+		return nil, userErrorf("InvalidDocument", "%s: the value must be an object, got %s", apiName, values.TypeName(v))
 	}
-	if err := t.prepareUserFields("db.patch", patch); err != nil {
+	if err := t.prepareUserFields(apiName, obj); err != nil {
 		return nil, err
 	}
+	doc, err := build(old, obj)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.checkDoc(apiName, ti, doc); err != nil {
+		return nil, err
+	}
+	if err := t.putDoc(ti, internal, id, old, doc); err != nil {
+		return nil, err
+	}
+	return values.Encode(doc)
+}
+
+// patchedDoc is old with the fields of patch laid over it; an undefined
+// field removes it.
+func patchedDoc(old, patch Document) (Document, error) {
 	doc := make(Document, len(old)+len(patch))
 	for k, v := range old {
 		doc[k] = v
@@ -389,32 +415,11 @@ func (t *Tx) sysPatch(a args) ([]byte, error) {
 			doc[k] = v
 		}
 	}
-	if err := t.checkDoc("db.patch", ti, doc); err != nil {
-		return nil, err
-	}
-	if err := t.putDoc(ti, internal, id, old, doc); err != nil {
-		return nil, err
-	}
-	return values.Encode(doc)
+	return doc, nil
 }
 
-func (t *Tx) sysReplace(a args) ([]byte, error) {
-	const op = "1.0/replace"
-	id, ti, internal, old, err := t.writeTarget(op, a)
-	if err != nil {
-		return nil, err
-	}
-	v, err := a.value(op, "value")
-	if err != nil {
-		return nil, err
-	}
-	obj, ok := v.(map[string]values.Value)
-	if !ok {
-		return nil, userErrorf("InvalidDocument", "db.replace: the value must be an object, got %s", values.TypeName(v))
-	}
-	if err := t.prepareUserFields("db.replace", obj); err != nil {
-		return nil, err
-	}
+// replacedDoc is obj with old's system fields.
+func replacedDoc(old, obj Document) (Document, error) {
 	doc := make(Document, len(obj)+2)
 	for k, v := range obj {
 		if k == "_id" || k == "_creationTime" {
@@ -428,13 +433,7 @@ func (t *Tx) sysReplace(a args) ([]byte, error) {
 		}
 	}
 	doc["_id"], doc["_creationTime"] = old["_id"], old["_creationTime"]
-	if err := t.checkDoc("db.replace", ti, doc); err != nil {
-		return nil, err
-	}
-	if err := t.putDoc(ti, internal, id, old, doc); err != nil {
-		return nil, err
-	}
-	return values.Encode(doc)
+	return doc, nil
 }
 
 func (t *Tx) sysRemove(a args) ([]byte, error) {
