@@ -362,24 +362,9 @@ func ExportJSON(v Value) any {
 		return json.Number(formatFloat(x))
 	case []byte:
 		return base64.StdEncoding.EncodeToString(x)
-	case []Value:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = ExportJSON(e)
-		}
+	}
+	if out, ok := exportShared(v, ExportJSON); ok {
 		return out
-	case map[string]Value:
-		o := make(map[string]any, len(x))
-		for k, e := range x {
-			if !IsUndefined(e) {
-				o[k] = ExportJSON(e)
-			}
-		}
-		return o
-	case undefinedValue:
-		return nil
-	case commitTsValue:
-		return map[string]any{"$commitTs": nil}
 	}
 	return v
 }
@@ -402,26 +387,39 @@ func LosslessJSON(v Value) any {
 		return json.Number(s)
 	case []byte:
 		return map[string]any{"$bytes": base64.StdEncoding.EncodeToString(x)}
+	}
+	if out, ok := exportShared(v, LosslessJSON); ok {
+		return out
+	}
+	return v
+}
+
+// exportShared converts what ExportJSON and LosslessJSON convert alike:
+// arrays and objects element by element with conv (leaving out undefined
+// fields), undefined as null and the commit timestamp placeholder. ok is
+// false for any other value.
+func exportShared(v Value, conv func(Value) any) (out any, ok bool) {
+	switch x := v.(type) {
 	case []Value:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = LosslessJSON(e)
+			out[i] = conv(e)
 		}
-		return out
+		return out, true
 	case map[string]Value:
 		o := make(map[string]any, len(x))
 		for k, e := range x {
 			if !IsUndefined(e) {
-				o[k] = LosslessJSON(e)
+				o[k] = conv(e)
 			}
 		}
-		return o
+		return o, true
 	case undefinedValue:
-		return nil
+		return nil, true
 	case commitTsValue:
-		return map[string]any{"$commitTs": nil}
+		return map[string]any{"$commitTs": nil}, true
 	}
-	return v
+	return nil, false
 }
 
 // TypeName names v's Convex type, for error messages.
