@@ -57,6 +57,17 @@ type schemaEvaluation struct {
 	} `json:"componentSchemaEvaluations"`
 }
 
+// componentPaths lists the evaluated components' paths in order, so that
+// what the checks print does not depend on map order.
+func (e *schemaEvaluation) componentPaths() []string {
+	paths := make([]string, 0, len(e.ComponentSchemaEvaluations))
+	for p := range e.ComponentSchemaEvaluations {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	return paths
+}
+
 // checkStagedValidators asks before the push throws away staged schema
 // validation (restaging starts the scan over).
 func (o *Options) checkStagedValidators(ctx context.Context, c *Client, t *trace, req StartPushRequest) error {
@@ -66,12 +77,7 @@ func (o *Options) checkStagedValidators(ctx context.Context, c *Client, t *trace
 		return nil
 	}
 	var lines []string
-	paths := make([]string, 0, len(eval.ComponentSchemaEvaluations))
-	for p := range eval.ComponentSchemaEvaluations {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	for _, p := range eval.componentPaths() {
 		for _, v := range eval.ComponentSchemaEvaluations[p].DiscardedStagedValidators {
 			status := "validated"
 			if v.State.State == "pending" {
@@ -106,18 +112,26 @@ func (o *Options) checkStagedValidators(ctx context.Context, c *Client, t *trace
 	if o.DryRun {
 		return nil
 	}
-	if chk.UnstagingAllowed {
-		o.done("Proceeding with push since --allow-unstaging-schema is set")
-		return nil
-	}
-	if chk.Confirm == nil {
-		return &Error{Kind: Fatal, Msg: "To confirm the push:\n• run the deploy command in an interactive terminal\n• or run the deploy command with the --allow-unstaging-schema flag"}
-	}
 	q := "Discard staged validation for these tables?"
 	if len(lines) == 1 {
 		q = "Discard staged validation for this table?"
 	}
-	ok, err := chk.Confirm(q)
+	return o.confirmPush(chk.UnstagingAllowed, "Proceeding with push since --allow-unstaging-schema is set", "--allow-unstaging-schema", q)
+}
+
+// confirmPush goes on when a flag allowed what a check found (saying
+// allowedMsg), and otherwise asks question, or fails naming flag when there
+// is no terminal to ask on.
+func (o *Options) confirmPush(allowed bool, allowedMsg, flag, question string) error {
+	if allowed {
+		o.done(allowedMsg)
+		return nil
+	}
+	confirm := o.IndexDeletionCheck.Confirm
+	if confirm == nil {
+		return &Error{Kind: Fatal, Msg: "To confirm the push:\n• run the deploy command in an interactive terminal\n• or run the deploy command with the " + flag + " flag"}
+	}
+	ok, err := confirm(question)
 	if err != nil {
 		return err
 	}
@@ -165,12 +179,7 @@ func (o *Options) checkIndexBackfill(ctx context.Context, c *Client, t *trace, r
 		docs int64
 	}
 	var found []blocking
-	paths := make([]string, 0, len(eval.ComponentSchemaEvaluations))
-	for p := range eval.ComponentSchemaEvaluations {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	for _, p := range eval.componentPaths() {
 		for _, ix := range eval.ComponentSchemaEvaluations[p].Indexes {
 			if ix.NeedsBackfill && !ix.Staged && (ix.Change == "added" || ix.Change == "enabled") && ix.NumDocs >= min {
 				found = append(found, blocking{p, ix.IndexConfig, ix.NumDocs})
@@ -201,26 +210,11 @@ func (o *Options) checkIndexBackfill(ctx context.Context, c *Client, t *trace, r
 	if o.DryRun {
 		return nil
 	}
-	if chk.BackfillAllowed {
-		o.done("Proceeding with push since --skip-large-indexes-check is set")
-		return nil
-	}
-	if chk.Confirm == nil {
-		return &Error{Kind: Fatal, Msg: "To confirm the push:\n• run the deploy command in an interactive terminal\n• or run the deploy command with the --skip-large-indexes-check flag"}
-	}
 	q := "Create this index now?"
 	if plural {
 		q = "Create these indexes now?"
 	}
-	ok, err := chk.Confirm(q)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return &Error{Kind: Fatal, Msg: "Canceling push"}
-	}
-	o.done("Proceeding with push.")
-	return nil
+	return o.confirmPush(chk.BackfillAllowed, "Proceeding with push since --skip-large-indexes-check is set", "--skip-large-indexes-check", q)
 }
 
 type deletedIndex struct {
@@ -285,26 +279,11 @@ func (o *Options) checkIndexDeletion(ctx context.Context, c *Client, t *trace, r
 	}
 	b.WriteString("The documents in the index are not deleted, but the index has to be\nbackfilled again if you restore it later.\n")
 	fmt.Fprint(o.stderr(), b.String())
-	if chk.Allowed {
-		o.done("Proceeding with push since deleting large indexes was allowed by flag")
-		return nil
-	}
-	if chk.Confirm == nil {
-		return &Error{Kind: Fatal, Msg: "To confirm the push:\n• run the deploy command in an interactive terminal\n• or run the deploy command with the --skip-large-indexes-check flag"}
-	}
 	q := "Delete these indexes?"
 	if len(deleted) == 1 {
 		q = "Delete this index?"
 	}
-	ok, err := chk.Confirm(q)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return &Error{Kind: Fatal, Msg: "Canceling push"}
-	}
-	o.done("Proceeding with push.")
-	return nil
+	return o.confirmPush(chk.Allowed, "Proceeding with push since deleting large indexes was allowed by flag", "--skip-large-indexes-check", q)
 }
 
 func groupDigits(n int64) string {
