@@ -266,7 +266,9 @@ func (d *Deps) runFunction(ctx context.Context, pc *push.Client, name, argsText,
 		if errors.As(err, &ae) {
 			return ui.Errorf("Failed to run function %q:\n%s", name, strings.TrimSpace(ae.Error()))
 		}
-		return ui.Wrap(err, "Failed to run function %q", name)
+		// Wrap adds no hint of its own; carry the cause's advice (such as
+		// "start the deployment first") up to where it is printed.
+		return ui.Wrap(err, "Failed to run function %q", name).WithHint("%s", ui.HintOf(err))
 	}
 	if printResult {
 		d.printValue(res.Value)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/andybalholm/brotli"
+
+	"github.com/convex-go/convex/deployments"
 )
 
 // Version is the CLI version this client speaks as: it goes into
@@ -75,6 +77,14 @@ func (e *NetworkError) Error() string {
 }
 func (e *NetworkError) Unwrap() error { return e.Err }
 
+// refusedError reads as the bare dial failure (the surrounding message
+// already names the URL) but keeps the *NetworkError in the chain, so
+// callers still see a network failure.
+type refusedError struct{ ne *NetworkError }
+
+func (e refusedError) Error() string { return e.ne.Err.Error() }
+func (e refusedError) Unwrap() error { return e.ne }
+
 // Request describes one call.
 type Request struct {
 	Method string // GET or POST
@@ -135,16 +145,31 @@ func (c *Client) Do(ctx context.Context, r Request, out any) error {
 			}
 			return nil
 		}
-		if attempt >= max || !c.retryable(r, err) || ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return err
 		}
-		if c.OnRetry != nil {
-			c.OnRetry(attempt+1, err)
+		var wait time.Duration
+		var ne *NetworkError
+		if errors.As(err, &ne) && deployments.RefusedLocally(c.URL, ne.Err) {
+			// Nothing listens on this machine: the full network schedule
+			// would wait a minute for a server that is not coming.
+			if attempt >= max || attempt >= deployments.RefusedRetries {
+				return deployments.NothingListening(c.URL, refusedError{ne})
+			}
+			wait = deployments.RefusedDelay(func(n int) time.Duration { return delay(n + 1) }, attempt)
+		} else {
+			if attempt >= max || !c.retryable(r, err) {
+				return err
+			}
+			if c.OnRetry != nil {
+				c.OnRetry(attempt+1, err)
+			}
+			wait = delay(attempt + 1)
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(delay(attempt + 1)):
+		case <-time.After(wait):
 		}
 	}
 }

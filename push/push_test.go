@@ -376,6 +376,27 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestNetworkErrorsAreTransient(t *testing.T) {
 	dir := chatProject(t)
+	// A server that hangs up without answering: a network error that is
+	// not a refused connection, so the full retry schedule applies.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	defer srv.Close()
+	c := NewClient(srv.URL, adminKey)
+	c.RetryDelay = func(int) time.Duration { return 0 }
+	retries := 0
+	c.OnRetry = func(int, error) { retries++ }
+	_, err := Run(context.Background(), Options{Dir: dir, Client: c, NoCodegen: true})
+	if KindOf(err) != Transient || retries != 6 {
+		t.Errorf("err = %v, kind %v, retries %d", err, KindOf(err), retries)
+	}
+}
+
+func TestRefusedLocalPushIsTransientWithoutRetrySchedule(t *testing.T) {
+	dir := chatProject(t)
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
@@ -384,7 +405,7 @@ func TestNetworkErrorsAreTransient(t *testing.T) {
 	retries := 0
 	c.OnRetry = func(int, error) { retries++ }
 	_, err := Run(context.Background(), Options{Dir: dir, Client: c, NoCodegen: true})
-	if KindOf(err) != Transient || retries != 6 {
+	if KindOf(err) != Transient || retries != 0 || !strings.Contains(err.Error(), "Nothing is listening") {
 		t.Errorf("err = %v, kind %v, retries %d", err, KindOf(err), retries)
 	}
 }
