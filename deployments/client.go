@@ -30,6 +30,43 @@ func RetryDelay(attempt int) time.Duration {
 	return base + time.Duration(rand.Float64()*0.2*float64(base))
 }
 
+// newResty is the resty client both API clients build on: over hc when
+// given, and with resty's own retries off (the clients retry themselves).
+func newResty(hc *http.Client) *resty.Client {
+	var r *resty.Client
+	if hc != nil {
+		r = resty.NewWithClient(hc)
+	} else {
+		r = resty.New()
+	}
+	r.SetRetryCount(0)
+	return r
+}
+
+// retryWait is the wait before retrying a request to url after attempt
+// failed with err. For a connection refused on this machine (refused) the
+// wait is short, and retry turns false once its quick tries are used up.
+func retryWait(delay func(int) time.Duration, url string, err error, attempt int) (wait time.Duration, refused, retry bool) {
+	wait = delay(attempt)
+	if !RefusedLocally(url, err) {
+		return wait, false, true
+	}
+	if attempt >= RefusedRetries {
+		return 0, true, false
+	}
+	return RefusedDelay(delay, attempt), true, true
+}
+
+// sleepCtx waits for d, or less when ctx ends first (then its error).
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // ClientOptions configure a management-API client.
 type ClientOptions struct {
 	// Host is the provision host (no trailing slash); ProvisionHost(env) by default.
@@ -77,13 +114,7 @@ func NewClient(o ClientOptions) *Client {
 	if o.RetryDelay == nil {
 		o.RetryDelay = RetryDelay
 	}
-	var r *resty.Client
-	if o.HTTPClient != nil {
-		r = resty.NewWithClient(o.HTTPClient)
-	} else {
-		r = resty.New()
-	}
-	r.SetRetryCount(0)
+	r := newResty(o.HTTPClient)
 	r.SetTimeout(5 * time.Minute)
 	return &Client{
 		host:         strings.TrimRight(o.Host, "/"),
@@ -186,19 +217,14 @@ func (c *Client) do(ctx context.Context, method, url string, body, out any, head
 		if err == nil || ctx.Err() != nil || attempt >= MaxRetries {
 			break
 		}
-		wait := c.delay(attempt)
-		if RefusedLocally(url, err) {
-			// A management API on this machine (CONVEX_PROVISION_HOST)
-			// that refuses connections is not running.
-			if attempt >= RefusedRetries {
-				break
-			}
-			wait = RefusedDelay(c.delay, attempt)
+		// A management API on this machine (CONVEX_PROVISION_HOST) that
+		// refuses connections is not running: only a couple of quick tries.
+		wait, _, retry := retryWait(c.delay, url, err, attempt)
+		if !retry {
+			break
 		}
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return ui.Wrap(ctx.Err(), "%s %s", method, url)
+		if err := sleepCtx(ctx, wait); err != nil {
+			return ui.Wrap(err, "%s %s", method, url)
 		}
 	}
 	if err != nil {
@@ -267,8 +293,29 @@ func (c *Client) checkDeprecation(resp *resty.Response) error {
 }
 
 func (c *Client) httpError(method, url string, resp *resty.Response) error {
-	statusText := http.StatusText(resp.StatusCode())
-	e := &APIError{Method: method, URL: url, Status: resp.StatusCode(), StatusText: statusText}
+	e := newAPIError(method, url, resp)
+	ue := &ui.Error{Err: e, Code: ui.ExitError}
+	switch e.Status {
+	case http.StatusUnauthorized:
+		ue.Hint = "Log in again with `convex login`, or check the deploy key you set."
+	case http.StatusForbidden:
+		if e.Message != "" {
+			e.text = e.Message
+		}
+		if c.deployKeyVar != "" {
+			ue.Hint = "What this command may do is determined by the permissions granted to " + c.deployKeyVar + "."
+		}
+	case http.StatusNotFound:
+		e.text += ": " + url
+	}
+	return ue
+}
+
+// newAPIError reads a non-2xx answer: its status, the {"code","message"}
+// body when there is one, and the reference CLI's error line (two spaces
+// after the method).
+func newAPIError(method, url string, resp *resty.Response) *APIError {
+	e := &APIError{Method: method, URL: url, Status: resp.StatusCode(), StatusText: http.StatusText(resp.StatusCode())}
 	var body struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
@@ -276,25 +323,9 @@ func (c *Client) httpError(method, url string, resp *resty.Response) error {
 	if json.Unmarshal(resp.Body(), &body) == nil && body.Code != "" && body.Message != "" {
 		e.Code, e.Message = body.Code, body.Message
 	}
-	// Same shape as the reference CLI (two spaces after the method).
-	text := fmt.Sprintf("Error fetching %s  %s %d %s", method, url, e.Status, statusText)
+	e.text = fmt.Sprintf("Error fetching %s  %s %d %s", method, url, e.Status, e.StatusText)
 	if e.Code != "" {
-		text += ": " + e.Code + ": " + e.Message
+		e.text += ": " + e.Code + ": " + e.Message
 	}
-	ue := &ui.Error{Err: e, Code: ui.ExitError}
-	switch e.Status {
-	case http.StatusUnauthorized:
-		ue.Hint = "Log in again with `convex login`, or check the deploy key you set."
-	case http.StatusForbidden:
-		if e.Message != "" {
-			text = e.Message
-		}
-		if c.deployKeyVar != "" {
-			ue.Hint = "What this command may do is determined by the permissions granted to " + c.deployKeyVar + "."
-		}
-	case http.StatusNotFound:
-		text += ": " + url
-	}
-	e.text = text
-	return ue
+	return e
 }

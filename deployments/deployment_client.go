@@ -41,13 +41,7 @@ func NewDeploymentClient(url, adminKey string, o DeploymentClientOptions) *Deplo
 	if o.RetryDelay == nil {
 		o.RetryDelay = RetryDelay
 	}
-	var r *resty.Client
-	if o.HTTPClient != nil {
-		r = resty.NewWithClient(o.HTTPClient)
-	} else {
-		r = resty.New()
-	}
-	r.SetRetryCount(0)
+	r := newResty(o.HTTPClient)
 	return &DeploymentClient{url: strings.TrimRight(url, "/"), adminKey: adminKey, version: o.Version,
 		progress: o.Progress, delay: o.RetryDelay, r: r}
 }
@@ -101,20 +95,16 @@ func (c *DeploymentClient) Do(ctx context.Context, method, path string, body, ou
 		if ctx.Err() != nil || attempt >= MaxRetries || !retryable(method, resp, err) {
 			break
 		}
-		wait := c.delay(attempt)
-		if RefusedLocally(c.url, err) {
-			// Nothing listens on this machine: a couple of quick tries only.
-			if attempt >= RefusedRetries {
-				break
-			}
-			wait = RefusedDelay(c.delay, attempt)
-		} else if attempt+1 >= 3 && c.progress != nil {
+		// Nothing listening on this machine gets a couple of quick tries only.
+		wait, refused, retry := retryWait(c.delay, c.url, err, attempt)
+		if !retry {
+			break
+		}
+		if !refused && attempt+1 >= 3 && c.progress != nil {
 			fmt.Fprintf(c.progress, "Retrying request (attempt %d/%d)...\n", attempt+1, MaxRetries)
 		}
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return ui.Wrap(ctx.Err(), "%s %s", method, url)
+		if err := sleepCtx(ctx, wait); err != nil {
+			return ui.Wrap(err, "%s %s", method, url)
 		}
 	}
 	if RefusedLocally(c.url, err) {
@@ -137,18 +127,7 @@ func (c *DeploymentClient) Do(ctx context.Context, method, path string, body, ou
 }
 
 func deploymentHTTPError(method, url string, resp *resty.Response) error {
-	e := &APIError{Method: method, URL: url, Status: resp.StatusCode(), StatusText: http.StatusText(resp.StatusCode())}
-	var body struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	}
-	if json.Unmarshal(resp.Body(), &body) == nil && body.Code != "" && body.Message != "" {
-		e.Code, e.Message = body.Code, body.Message
-	}
-	e.text = fmt.Sprintf("Error fetching %s  %s %d %s", method, url, e.Status, e.StatusText)
-	if e.Code != "" {
-		e.text += ": " + e.Code + ": " + e.Message
-	}
+	e := newAPIError(method, url, resp)
 	ue := &ui.Error{Err: e, Code: ui.ExitError}
 	switch e.Status {
 	case http.StatusUnauthorized:
