@@ -230,21 +230,33 @@ func functionAddress(name, handle, reference string) (string, error) {
 	return "", errors.New("no function name given")
 }
 
+// functionCall is how a syscall names a function to call, with its
+// arguments.
+type functionCall struct {
+	Name           string          `json:"name"`
+	Reference      string          `json:"reference"`
+	FunctionHandle string          `json:"functionHandle"`
+	Args           json.RawMessage `json:"args"`
+}
+
+// decodeCall unmarshals a syscall's argument into v, a struct that is or
+// embeds call, and returns the address of the function call names.
+func decodeCall(arg string, v any, call *functionCall) (string, error) {
+	if err := json.Unmarshal([]byte(arg), v); err != nil {
+		return "", err
+	}
+	return functionAddress(call.Name, call.FunctionHandle, call.Reference)
+}
+
 // runNested handles ctx.runQuery / ctx.runMutation inside queries and
 // mutations: the callee runs in the same transaction, a mutation inside a
 // savepoint that is rolled back if it throws.
 func (x *execution) runNested(arg string) (string, error) {
 	var a struct {
-		UdfType        string          `json:"udfType"`
-		Name           string          `json:"name"`
-		Reference      string          `json:"reference"`
-		FunctionHandle string          `json:"functionHandle"`
-		Args           json.RawMessage `json:"args"`
+		UdfType string `json:"udfType"`
+		functionCall
 	}
-	if err := json.Unmarshal([]byte(arg), &a); err != nil {
-		return "", err
-	}
-	path, err := functionAddress(a.Name, a.FunctionHandle, a.Reference)
+	path, err := decodeCall(arg, &a, &a.functionCall)
 	if err != nil {
 		return "", err
 	}
@@ -337,16 +349,8 @@ func (x *execution) actionOp(op, arg string) (asyncResult, bool, <-chan asyncRes
 	}
 	switch op {
 	case "1.0/actions/query", "1.0/actions/mutation", "1.0/actions/action":
-		var a struct {
-			Name           string          `json:"name"`
-			Reference      string          `json:"reference"`
-			FunctionHandle string          `json:"functionHandle"`
-			Args           json.RawMessage `json:"args"`
-		}
-		if err := json.Unmarshal([]byte(arg), &a); err != nil {
-			return settled("", err)
-		}
-		path, err := functionAddress(a.Name, a.FunctionHandle, a.Reference)
+		var a functionCall
+		path, err := decodeCall(arg, &a, &a)
 		if err != nil {
 			return settled("", err)
 		}
@@ -361,16 +365,10 @@ func (x *execution) actionOp(op, arg string) (asyncResult, bool, <-chan asyncRes
 		})
 	case "1.0/actions/schedule":
 		var a struct {
-			Name           string          `json:"name"`
-			Reference      string          `json:"reference"`
-			FunctionHandle string          `json:"functionHandle"`
-			TS             float64         `json:"ts"`
-			Args           json.RawMessage `json:"args"`
+			functionCall
+			TS float64 `json:"ts"`
 		}
-		if err := json.Unmarshal([]byte(arg), &a); err != nil {
-			return settled("", err)
-		}
-		path, err := functionAddress(a.Name, a.FunctionHandle, a.Reference)
+		path, err := decodeCall(arg, &a, &a.functionCall)
 		if err != nil {
 			return settled("", err)
 		}
