@@ -44,11 +44,17 @@ func (s *Server) writeSyscall(op string, args any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	tx, err := s.store.Begin(true)
+	return s.syscallTx(true, op, b)
+}
+
+// syscallTx runs one syscall in a transaction of its own, a write one when
+// write is set, and commits it, telling subscribers about its writes.
+func (s *Server) syscallTx(write bool, op string, args []byte) ([]byte, error) {
+	tx, err := s.store.Begin(write)
 	if err != nil {
 		return nil, err
 	}
-	res, err := tx.Syscall(op, b)
+	res, err := tx.Syscall(op, args)
 	if err != nil {
 		tx.Rollback()
 		return nil, err
@@ -58,7 +64,9 @@ func (s *Server) writeSyscall(op string, args any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.committed(ts, writes)
+	if tx.IsWrite() {
+		s.committed(ts, writes)
+	}
 	return res, nil
 }
 
@@ -120,24 +128,7 @@ func (h *actionHost) Syscall(ctx context.Context, op string, args []byte) ([]byt
 		}
 		return json.Marshal(u)
 	case "1.0/storageGetMetadata", "1.0/storageDelete", "1.0/storageGetUrl":
-		tx, err := h.s.store.Begin(op == "1.0/storageDelete")
-		if err != nil {
-			return nil, err
-		}
-		res, err := tx.Syscall(op, args)
-		if err != nil {
-			tx.Rollback()
-			return nil, err
-		}
-		writes := tx.Writes()
-		ts, err := tx.Commit()
-		if err != nil {
-			return nil, err
-		}
-		if tx.IsWrite() {
-			h.s.committed(ts, writes)
-		}
-		return res, nil
+		return h.s.syscallTx(op == "1.0/storageDelete", op, args)
 	}
 	return nil, fmt.Errorf("%s is not supported by this backend", op)
 }
