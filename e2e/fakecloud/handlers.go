@@ -719,7 +719,9 @@ func (s *Server) createDeployment(r *http.Request, p principal, body []byte) (an
 	return s.deploymentJSON(d), nil
 }
 
-func (s *Server) createDeployKey(r *http.Request, p principal, body []byte) (any, error) {
+// userDeploymentRequest checks a deploy-key request: a user's token, the
+// deployment in the path visible to it, and the body decoded into req.
+func (s *Server) userDeploymentRequest(r *http.Request, p principal, body []byte, req any) (*Deployment, error) {
 	if err := s.requireUser(p); err != nil {
 		return nil, err
 	}
@@ -727,10 +729,18 @@ func (s *Server) createDeployKey(r *http.Request, p principal, body []byte) (any
 	if err != nil {
 		return nil, err
 	}
+	if err := decode(body, req); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (s *Server) createDeployKey(r *http.Request, p principal, body []byte) (any, error) {
 	var req struct {
 		Name string `json:"name"`
 	}
-	if err := decode(body, &req); err != nil {
+	d, err := s.userDeploymentRequest(r, p, body, &req)
+	if err != nil {
 		return nil, err
 	}
 	if req.Name == "" {
@@ -740,17 +750,11 @@ func (s *Server) createDeployKey(r *http.Request, p principal, body []byte) (any
 }
 
 func (s *Server) deleteDeployKey(r *http.Request, p principal, body []byte) (any, error) {
-	if err := s.requireUser(p); err != nil {
-		return nil, err
-	}
-	d, _, err := s.deploymentVisible(p, r.PathValue("name"))
-	if err != nil {
-		return nil, err
-	}
 	var req struct {
 		ID string `json:"id"`
 	}
-	if err := decode(body, &req); err != nil {
+	d, err := s.userDeploymentRequest(r, p, body, &req)
+	if err != nil {
 		return nil, err
 	}
 	kept, found := s.keys[:0], false
@@ -772,14 +776,23 @@ func (s *Server) deleteDeployKey(r *http.Request, p principal, body []byte) (any
 	return map[string]any{}, nil
 }
 
+// checkDeploymentType accepts the deployment types default variables are
+// kept for.
+func checkDeploymentType(typ string) error {
+	if typ != "dev" && typ != "prod" && typ != "preview" {
+		return fail(http.StatusBadRequest, "InvalidDeploymentType", "deploymentType must be dev, prod or preview")
+	}
+	return nil
+}
+
 func (s *Server) listDefaultEnv(r *http.Request, p principal, _ []byte) (any, error) {
 	pr, err := s.projectByIDVisible(p, r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
 	typ := r.URL.Query().Get("deploymentType")
-	if typ != "dev" && typ != "prod" && typ != "preview" {
-		return nil, fail(http.StatusBadRequest, "InvalidDeploymentType", "deploymentType must be dev, prod or preview")
+	if err := checkDeploymentType(typ); err != nil {
+		return nil, err
 	}
 	vars := pr.DefaultEnv[typ]
 	items := []map[string]string{}
@@ -810,8 +823,8 @@ func (s *Server) updateDefaultEnv(r *http.Request, p principal, body []byte) (an
 		return nil, err
 	}
 	for _, c := range req.Changes {
-		if c.DeploymentType != "dev" && c.DeploymentType != "prod" && c.DeploymentType != "preview" {
-			return nil, fail(http.StatusBadRequest, "InvalidDeploymentType", "deploymentType must be dev, prod or preview")
+		if err := checkDeploymentType(c.DeploymentType); err != nil {
+			return nil, err
 		}
 		if c.Name == "" {
 			return nil, fail(http.StatusBadRequest, "InvalidName", "variable names must not be empty")
