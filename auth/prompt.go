@@ -98,6 +98,8 @@ func (n nonInteractive) Confirm(q string, _ bool) (bool, error) {
 
 type terminal struct{ o PrompterOptions }
 
+// run shows one field. The form's adaptive colours never query the
+// terminal: package ui fixes the background and colour depth at start-up.
 func (t *terminal) run(f huh.Field) error {
 	form := huh.NewForm(huh.NewGroup(f)).
 		WithInput(t.o.In).

@@ -3,8 +3,15 @@
 package auth
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,5 +89,111 @@ func TestTerminalPrompterInPTY(t *testing.T) {
 	}
 	if v, err := ptyPrompt(t, 100, "\x1b[B\x1b[B\r", sel); err != nil || v != 2 {
 		t.Errorf("Select sized: %v %v", v, err)
+	}
+}
+
+// promptChild is set in the environment of the copy of this test binary
+// that TestPromptAtSilentTerminal runs on a pseudo-terminal: it asks one
+// question on its own stdin/stderr, as the CLI does, and prints the answer.
+const promptChild = "CONVEX_AUTH_TEST_PROMPT_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(promptChild) != "" {
+		p := NewPrompter(os.Stdin, os.Stderr, config.MapEnv{})
+		v, err := p.Confirm("Continue?", false)
+		fmt.Printf("answer=%v err=%v\n", v, err)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// lockedBuffer collects what the child writes to its terminal.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A terminal that never answers queries (this pseudo-terminal) must get
+// the prompt at once, and must not be sent the background-colour or
+// cursor-position queries that would otherwise stall start-up for seconds.
+func TestPromptAtSilentTerminal(t *testing.T) {
+	sgr := regexp.MustCompile(`\x1b\[[0-9;]*m`)
+	for _, c := range []struct {
+		env    []string
+		colour string // an escape the form must use; "" for no colour at all
+	}{
+		{[]string{"TERM=xterm-256color"}, "\x1b[38;5;"},
+		{[]string{"TERM=xterm-256color", "NO_COLOR=1"}, ""},
+		{nil, "\x1b[90m"}, // a terminal without TERM gets 16 colours
+	} {
+		env := c.env
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append([]string{promptChild + "=1", "PATH=" + os.Getenv("PATH")}, env...)
+		start := time.Now()
+		tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
+		if err != nil {
+			t.Skip("no pseudo-terminal:", err)
+		}
+		var out lockedBuffer
+		copied := make(chan struct{})
+		go func() { io.Copy(&out, tty); close(copied) }()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+
+		// Wait for the whole form: its key help line follows the question.
+		var shown time.Duration
+		for shown == 0 {
+			s := out.String()
+			if i := strings.Index(s, "Continue?"); i >= 0 && strings.Contains(s[i:], "submit") {
+				shown = time.Since(start)
+				break
+			}
+			select {
+			case err := <-done:
+				t.Fatalf("%v: exited (%v) before the prompt: %q", env, err, s)
+			case <-time.After(10 * time.Millisecond):
+			}
+			if time.Since(start) > 10*time.Second {
+				cmd.Process.Kill()
+				t.Fatalf("%v: no prompt within 10s: %q", env, s)
+			}
+		}
+		if shown > time.Second {
+			t.Errorf("%v: prompt took %v to appear", env, shown)
+		}
+		tty.Write([]byte("y"))
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("%v: prompt did not finish: %q", env, out.String())
+		}
+		select {
+		case <-copied:
+		case <-time.After(2 * time.Second):
+		}
+		tty.Close()
+		s := out.String()
+		if err != nil || !strings.Contains(s, "answer=true err=<nil>") {
+			t.Errorf("%v: %v; screen: %q", env, err, s)
+		}
+		if strings.Contains(s, "]11;?") || strings.Contains(s, "\x1b[6n") {
+			t.Errorf("%v: terminal was queried: %q", env, s)
+		}
+		if c.colour == "" && sgr.MatchString(s) || c.colour != "" && !strings.Contains(s, c.colour) {
+			t.Errorf("%v: want colour %q; screen: %q", env, c.colour, s)
+		}
 	}
 }
