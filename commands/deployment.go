@@ -897,25 +897,37 @@ func tokenTarget(t deployments.Target, verb string) error {
 	return nil
 }
 
-func (d *Deps) deploymentTokenCreate(c *cli.Context) error {
-	name := c.Args().First()
-	ctx := c.Context
+// deployKeyTarget is what `deployment token create|delete` (verb) works
+// on: it checks that the login is a personal access token (action names the
+// operation for that error), selects a cloud deployment and returns it with
+// a management client.
+func (d *Deps) deployKeyTarget(c *cli.Context, verb, action string) (deployments.Target, *deployments.Client, error) {
 	auth0, err := deployments.ManagementAuth(d.SelectionOptions(c, ""))
 	if err != nil {
-		return err
+		return deployments.Target{}, nil, err
 	}
-	if err := d.ensureAccessToken(deployments.Target{AuthKind: auth0.Kind}, "Creating a deploy key"); err != nil {
-		return err
+	if err := d.ensureAccessToken(deployments.Target{AuthKind: auth0.Kind}, action); err != nil {
+		return deployments.Target{}, nil, err
 	}
 	t, err := d.SelectTarget(c, "deployment token")
 	if err != nil {
-		return err
+		return deployments.Target{}, nil, err
 	}
-	if err := tokenTarget(t, "create"); err != nil {
-		return err
+	if err := tokenTarget(t, verb); err != nil {
+		return deployments.Target{}, nil, err
 	}
 	client := deployments.NewClient(deployments.ClientOptions{Host: deployments.ProvisionHost(d.Env), Auth: t.Auth,
 		Version: deployments.ClientVersion(d.Env), HTTPClient: d.httpClient(), Warn: warnWriter{d.Out}})
+	return t, client, nil
+}
+
+func (d *Deps) deploymentTokenCreate(c *cli.Context) error {
+	name := c.Args().First()
+	ctx := c.Context
+	t, client, err := d.deployKeyTarget(c, "create", "Creating a deploy key")
+	if err != nil {
+		return err
+	}
 	sp := d.Out.Spinner("Creating a deploy key for " + t.Name + "...")
 	key, err := client.CreateDeployKey(ctx, t.Name, name)
 	if err != nil {
@@ -967,26 +979,14 @@ func (d *Deps) deploymentTokenDelete(c *cli.Context) error {
 		return ui.Usage("%q looks like the first half of a deploy key: your shell probably cut it at the `|`.", v).
 			WithHint("Wrap the value in single quotes, e.g. convex deployment token delete '%s|...'", v)
 	}
-	auth0, err := deployments.ManagementAuth(d.SelectionOptions(c, ""))
+	t, client, err := d.deployKeyTarget(c, "delete", "Deleting a deploy key")
 	if err != nil {
-		return err
-	}
-	if err := d.ensureAccessToken(deployments.Target{AuthKind: auth0.Kind}, "Deleting a deploy key"); err != nil {
-		return err
-	}
-	t, err := d.SelectTarget(c, "deployment token")
-	if err != nil {
-		return err
-	}
-	if err := tokenTarget(t, "delete"); err != nil {
 		return err
 	}
 	id := v
 	if _, secret, ok := strings.Cut(v, "|"); ok {
 		id = secret
 	}
-	client := deployments.NewClient(deployments.ClientOptions{Host: deployments.ProvisionHost(d.Env), Auth: t.Auth,
-		Version: deployments.ClientVersion(d.Env), HTTPClient: d.httpClient(), Warn: warnWriter{d.Out}})
 	if err := client.DeleteDeployKey(ctx, t.Name, id); err != nil {
 		return err
 	}
@@ -1331,6 +1331,21 @@ func (d *Deps) usageDeployment(c *cli.Context) (*deployments.DeploymentClient, d
 	return dc, t, stop, nil
 }
 
+// usageLimitsDeployment is usageDeployment with the deployment's usage
+// limits read; after an error it has stopped what it started.
+func (d *Deps) usageLimitsDeployment(c *cli.Context) (*deployments.DeploymentClient, deployments.Target, func(), []deployments.UsageLimit, error) {
+	dc, t, stop, err := d.usageDeployment(c)
+	if err != nil {
+		return nil, t, nil, nil, err
+	}
+	limits, err := dc.ListUsageLimits(c.Context)
+	if err != nil {
+		stop()
+		return nil, t, nil, nil, err
+	}
+	return dc, t, stop, limits, nil
+}
+
 // deploymentNotice is " (on <type> deployment <name>)" when the name is known.
 func deploymentNotice(t deployments.Target) string {
 	if t.Name == "" {
@@ -1388,15 +1403,11 @@ func printJSON(d *Deps, raw []byte) error {
 }
 
 func (d *Deps) usageLimitsList(c *cli.Context) error {
-	dc, t, stop, err := d.usageDeployment(c)
+	dc, t, stop, limits, err := d.usageLimitsDeployment(c)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	limits, err := dc.ListUsageLimits(c.Context)
-	if err != nil {
-		return err
-	}
 	u, err := dc.CurrentUsage(c.Context)
 	if err != nil {
 		return err
@@ -1501,15 +1512,11 @@ func (d *Deps) usageLimitsSet(c *cli.Context) error {
 		newLimit = &f
 	}
 	metric, window, typ := c.String("metric"), c.String("window"), c.String("type")
-	dc, t, stop, err := d.usageDeployment(c)
+	dc, t, stop, limits, err := d.usageLimitsDeployment(c)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	limits, err := dc.ListUsageLimits(c.Context)
-	if err != nil {
-		return err
-	}
 	label := fmt.Sprintf("%s usage limit on %s per %s", typ, metricLabel(metric), window)
 	existing := findLimit(limits, metric, window, typ)
 	if existing == nil {
@@ -1553,15 +1560,11 @@ func (d *Deps) usageLimitsSet(c *cli.Context) error {
 
 func (d *Deps) usageLimitsRemove(c *cli.Context) error {
 	metric, window, typ := c.String("metric"), c.String("window"), c.String("type")
-	dc, t, stop, err := d.usageDeployment(c)
+	dc, t, stop, limits, err := d.usageLimitsDeployment(c)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	limits, err := dc.ListUsageLimits(c.Context)
-	if err != nil {
-		return err
-	}
 	existing := findLimit(limits, metric, window, typ)
 	if existing == nil {
 		return ui.Errorf("There is no %s usage limit on %s per %s%s.", typ, metric, window, deploymentNotice(t))
