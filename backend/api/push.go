@@ -239,6 +239,57 @@ type pendingPush struct {
 	failTable *string
 }
 
+// refuseComponents fails a push that brings child components. The CLI
+// always sends an app definition (a stand-in when the project has no
+// convex.config.ts), so only definitions beyond the app count. Accepting
+// the push would deploy the app's own functions while every component
+// call failed, so the push is refused as a whole, naming the components.
+func refuseComponents(req *startPushRequest) *apiError {
+	if len(req.ComponentDefinitions) == 0 && len(req.AppDefinition.Dependencies) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	var names []string
+	note := func(p string) {
+		if p != "" && !seen[p] {
+			seen[p] = true
+			names = append(names, p)
+		}
+	}
+	for _, raw := range req.ComponentDefinitions {
+		var d struct {
+			DefinitionPath string `json:"definitionPath"`
+		}
+		if json.Unmarshal(raw, &d) == nil {
+			note(d.DefinitionPath)
+		}
+	}
+	for _, p := range req.AppDefinition.Dependencies {
+		note(p)
+	}
+	which := "components"
+	if len(names) > 0 {
+		const limit = 5
+		shown := names
+		if len(shown) > limit {
+			shown = shown[:limit]
+		}
+		which = fmt.Sprintf("%d component(s): %s", len(names), strings.Join(shown, ", "))
+		if len(names) > limit {
+			which += ", …"
+		}
+	}
+	config := strings.TrimSuffix(req.Functions, "/")
+	if config == "" {
+		config = "convex"
+	}
+	config += "/convex.config.ts"
+	return badRequest("InvalidConvexConfig", "Hit an error while pushing:\n"+
+		"This backend does not support components yet, and this app uses %s.\n"+
+		"To deploy here, remove the components (the app.use(...) calls) from %s; "+
+		"to keep them, deploy to a Convex cloud deployment instead.", which, config)
+}
+
 // pushError is the 400 of a failed analysis (§2.2.2).
 func pushError(code string, err error) *apiError {
 	return badRequest(code, "Hit an error while pushing:\n%v", err)
@@ -257,10 +308,8 @@ func (s *Server) preparePush(ctx context.Context, r *http.Request, stage bool) (
 			"Hit an error while pushing:\nExternal packages for Node.js actions (node.externalPackages in convex.json, here %s) are not supported by this backend; bundle them instead.",
 			req.NodeDependencies[0].Name)
 	}
-	// The CLI always sends an app definition (a stand-in when the project has
-	// no convex.config.ts); only child components are unsupported.
-	if len(req.ComponentDefinitions) > 0 || len(req.AppDefinition.Dependencies) > 0 {
-		return nil, badRequest("InvalidConvexConfig", "Hit an error while pushing:\nComponents (convex.config.ts) are not supported by this backend yet.")
+	if err := refuseComponents(&req); err != nil {
+		return nil, err
 	}
 	var modules []storedModule
 	seen := map[string]bool{}
