@@ -118,21 +118,25 @@ func (e deploymentEnv) list(c *cli.Context) (map[string]string, []string, error)
 	if err != nil {
 		return nil, nil, ui.Wrap(err, "Could not read the environment variables of %s", e.target.URL)
 	}
-	vals := map[string]string{}
-	var order []string
-	for _, v := range vars {
-		vals[v.Name] = v.Value
-		order = append(order, v.Name)
-	}
+	vals, order := indexEnvVars(vars, func(v push.EnvVar) (string, string) { return v.Name, v.Value })
 	return vals, order, nil
 }
 
-func (e deploymentEnv) update(c *cli.Context, vals map[string]*string) error {
-	names := make([]string, 0, len(vals))
-	for n := range vals {
-		names = append(names, n)
+// indexEnvVars turns a list of variables into a name → value map and the
+// names in list order.
+func indexEnvVars[T any](items []T, nameValue func(T) (string, string)) (map[string]string, []string) {
+	vals := map[string]string{}
+	var order []string
+	for _, it := range items {
+		n, v := nameValue(it)
+		vals[n] = v
+		order = append(order, n)
 	}
-	sort.Strings(names)
+	return vals, order
+}
+
+func (e deploymentEnv) update(c *cli.Context, vals map[string]*string) error {
+	names := sortedEnvNames(vals)
 	changes := make([]push.EnvChange, 0, len(names))
 	for _, n := range names {
 		changes = append(changes, push.EnvChange{Name: n, Value: vals[n]})
@@ -141,6 +145,119 @@ func (e deploymentEnv) update(c *cli.Context, vals map[string]*string) error {
 		return ui.Wrap(err, "Could not update the environment variables of %s", e.target.URL)
 	}
 	return nil
+}
+
+// sortedEnvNames lists the names of a batch of changes in order, so that
+// the request does not depend on map order.
+func sortedEnvNames(vals map[string]*string) []string {
+	names := make([]string, 0, len(vals))
+	for n := range vals {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// parseEnvSetArgs reads `NAME value` or `NAME=value` from the arguments of
+// an env set command (command, for the hint); hasValue says whether a
+// value was given.
+func parseEnvSetArgs(c *cli.Context, command string) (name, value string, hasValue bool, err error) {
+	name, value = c.Args().Get(0), c.Args().Get(1)
+	hasValue = c.Args().Len() > 1
+	if n, v, ok := strings.Cut(name, "="); ok && validEnvName(n) {
+		if hasValue {
+			return "", "", false, ui.Usage("Give either NAME=value or NAME value, not both.").
+				WithHint("Are quotes missing around the value? Try: %s '%s %s'", command, name, value)
+		}
+		name, value, hasValue = n, v, true
+	}
+	return name, value, hasValue, nil
+}
+
+// envValueInput reads the value of variable name that was not given as an
+// argument: from --from-file (readFile), by asking on a terminal (ask), or
+// from stdin without its final newline.
+func (d *Deps) envValueInput(name, fromFile string, readFile func() (string, error), ask func(question string) (string, error)) (string, error) {
+	switch {
+	case fromFile != "":
+		return readFile()
+	case d.interactive():
+		return ask("Enter value for " + name + ":")
+	}
+	b, err := io.ReadAll(d.Stdin)
+	if err != nil {
+		return "", ui.Wrap(err, "reading the value from stdin")
+	}
+	return strings.TrimSuffix(string(b), "\n"), nil
+}
+
+// envSetSource reads NAME=value lines from --from-file (readFile) or from
+// a piped stdin and names where they came from; on a terminal with no file
+// there is nothing to read and noneMsg is the error.
+func (d *Deps) envSetSource(fromFile string, readFile func() (string, error), noneMsg string) (src, source string, err error) {
+	switch {
+	case fromFile != "":
+		v, err := readFile()
+		if err != nil {
+			return "", "", err
+		}
+		return v, fromFile, nil
+	case !d.interactive():
+		b, err := io.ReadAll(d.Stdin)
+		if err != nil {
+			return "", "", ui.Wrap(err, "reading variables from stdin")
+		}
+		return string(b), "stdin", nil
+	}
+	return "", "", ui.Usage("%s", noneMsg).
+		WithHint("Give NAME value, NAME=value, or --from-file with NAME=value lines.")
+}
+
+// envPlan is what setting several variables over existing ones does.
+type envPlan struct {
+	changes              map[string]*string // only what differs
+	conflicts            []string           // sorted names that change value
+	added, updated, same int
+}
+
+func planEnvSet(existing, parsed map[string]string) envPlan {
+	p := envPlan{changes: map[string]*string{}}
+	for n, v := range parsed {
+		old, ok := existing[n]
+		switch {
+		case !ok:
+			p.added++
+		case old == v:
+			p.same++
+			continue
+		default:
+			p.updated++
+			p.conflicts = append(p.conflicts, n)
+		}
+		v := v
+		p.changes[n] = &v
+	}
+	sort.Strings(p.conflicts)
+	return p
+}
+
+// envListNamesOnly checks the flags of an env list command and says whether
+// it prints names only: with --names-only, or when a coding agent runs it
+// without --include-values; then note is the message to print after the
+// list.
+func envListNamesOnly(c *cli.Context, env Env) (namesOnly bool, note string, err error) {
+	if c.Bool("names-only") && c.Bool("include-values") {
+		return false, "", ui.Usage("--include-values cannot be used with --names-only.")
+	}
+	if c.Bool("names-only") {
+		return true, "", nil
+	}
+	if !c.Bool("include-values") {
+		if agent := agentName(env); agent != "" {
+			return true, fmt.Sprintf("Listed names only because a coding agent (%s) seems to be running this command. Pass --include-values to print the values too.", agent), nil
+		}
+	}
+	return false, "", nil
 }
 
 // managedEnvNames are variables the CLI itself uses to pick deployments;
@@ -171,14 +288,9 @@ func joinAnd(names []string) string {
 }
 
 func (d *Deps) envSet(c *cli.Context) error {
-	name, value := c.Args().Get(0), c.Args().Get(1)
-	hasValue := c.Args().Len() > 1
-	if n, v, ok := strings.Cut(name, "="); ok && validEnvName(n) {
-		if hasValue {
-			return ui.Usage("Give either NAME=value or NAME value, not both.").
-				WithHint("Are quotes missing around the value? Try: convex env set '%s %s'", name, value)
-		}
-		name, value, hasValue = n, v, true
+	name, value, hasValue, err := parseEnvSetArgs(c, "convex env set")
+	if err != nil {
+		return err
 	}
 	fromFile := c.String("from-file")
 	readFile := func() (string, error) {
@@ -200,29 +312,15 @@ func (d *Deps) envSet(c *cli.Context) error {
 		if !validEnvName(name) {
 			return ui.Usage("%q is not a valid variable name (letters, digits and _, starting with a letter).", name)
 		}
-		switch {
-		case hasValue:
-			if fromFile != "" {
-				return ui.Usage("Give the value either as an argument or with --from-file, not both.")
-			}
-		case fromFile != "":
-			v, err := readFile()
+		if hasValue && fromFile != "" {
+			return ui.Usage("Give the value either as an argument or with --from-file, not both.")
+		}
+		if !hasValue {
+			v, err := d.envValueInput(name, fromFile, readFile, d.readSecret)
 			if err != nil {
 				return err
 			}
 			value = v
-		case d.interactive():
-			v, err := d.readSecret("Enter value for " + name + ":")
-			if err != nil {
-				return err
-			}
-			value = v
-		default:
-			b, err := io.ReadAll(d.Stdin)
-			if err != nil {
-				return ui.Wrap(err, "reading the value from stdin")
-			}
-			value = strings.TrimSuffix(string(b), "\n")
 		}
 		e, err := d.openEnv(c, "set")
 		if err != nil {
@@ -236,23 +334,9 @@ func (d *Deps) envSet(c *cli.Context) error {
 		return nil
 	}
 
-	var src, source string
-	switch {
-	case fromFile != "":
-		v, err := readFile()
-		if err != nil {
-			return err
-		}
-		src, source = v, fromFile
-	case !d.interactive():
-		b, err := io.ReadAll(d.Stdin)
-		if err != nil {
-			return ui.Wrap(err, "reading variables from stdin")
-		}
-		src, source = string(b), "stdin"
-	default:
-		return ui.Usage("No environment variables specified to be set.").
-			WithHint("Give NAME value, NAME=value, or --from-file with NAME=value lines.")
+	src, source, err := d.envSetSource(fromFile, readFile, "No environment variables specified to be set.")
+	if err != nil {
+		return err
 	}
 	parsed := config.ParseDotenv([]byte(src))
 	managed := managedEnvNames()
@@ -280,38 +364,20 @@ func (d *Deps) envSet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var conflicts []string
-	changes := map[string]*string{}
-	added, updated, same := 0, 0, 0
-	for n, v := range parsed {
-		old, ok := existing[n]
-		switch {
-		case !ok:
-			added++
-		case old == v:
-			same++
-			continue
-		default:
-			updated++
-			conflicts = append(conflicts, n)
-		}
-		v := v
-		changes[n] = &v
-	}
-	sort.Strings(conflicts)
-	if len(conflicts) > 0 && !c.Bool("force") {
-		return ui.Errorf("environment variable(s) %s already exist(s) with different value(s).", strings.Join(conflicts, ", ")).
+	p := planEnvSet(existing, parsed)
+	if len(p.conflicts) > 0 && !c.Bool("force") {
+		return ui.Errorf("environment variable(s) %s already exist(s) with different value(s).", strings.Join(p.conflicts, ", ")).
 			WithHint("Nothing was changed. Use --force to overwrite existing values.")
 	}
-	if len(changes) == 0 {
+	if len(p.changes) == 0 {
 		d.Out.Success("All %d environment variable(s) from %s already set%s", len(parsed), source, e.notice())
 		return nil
 	}
-	if err := e.update(c, changes); err != nil {
+	if err := e.update(c, p.changes); err != nil {
 		return err
 	}
 	d.Out.Success("Successfully set %d environment variable(s) from %s (%d new, %d updated, %d unchanged)%s",
-		len(changes), source, added, updated, same, e.notice())
+		len(p.changes), source, p.added, p.updated, p.same, e.notice())
 	return nil
 }
 
@@ -350,8 +416,9 @@ func (d *Deps) envRemove(c *cli.Context) error {
 }
 
 func (d *Deps) envList(c *cli.Context) error {
-	if c.Bool("names-only") && c.Bool("include-values") {
-		return ui.Usage("--include-values cannot be used with --names-only.")
+	namesOnly, note, err := envListNamesOnly(c, d.Env)
+	if err != nil {
+		return err
 	}
 	e, err := d.openEnv(c, "list")
 	if err != nil {
@@ -366,12 +433,8 @@ func (d *Deps) envList(c *cli.Context) error {
 		d.Out.Message("No environment variables set%s", e.notice())
 		return nil
 	}
-	namesOnly := c.Bool("names-only")
-	if !namesOnly && !c.Bool("include-values") {
-		if agent := agentName(d.Env); agent != "" {
-			namesOnly = true
-			defer d.Out.Message("Listed names only because a coding agent (%s) seems to be running this command. Pass --include-values to print the values too.", agent)
-		}
+	if note != "" {
+		defer d.Out.Message("%s", note)
 	}
 	for _, n := range order {
 		if namesOnly {

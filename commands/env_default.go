@@ -2,10 +2,8 @@ package commands
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -184,21 +182,12 @@ func (e defaultEnv) list(ctx context.Context, name string) (map[string]string, [
 	if err != nil {
 		return nil, nil, err
 	}
-	vals := map[string]string{}
-	var order []string
-	for _, it := range items {
-		vals[it.Name] = it.Value
-		order = append(order, it.Name)
-	}
+	vals, order := indexEnvVars(items, func(v deployments.EnvVar) (string, string) { return v.Name, v.Value })
 	return vals, order, nil
 }
 
 func (e defaultEnv) update(ctx context.Context, vals map[string]*string) error {
-	names := make([]string, 0, len(vals))
-	for n := range vals {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := sortedEnvNames(vals)
 	changes := make([]deployments.DefaultEnvChange, 0, len(names))
 	for _, n := range names {
 		changes = append(changes, deployments.DefaultEnvChange{Name: n, DeploymentType: e.typ, Value: vals[n]})
@@ -220,14 +209,9 @@ func validEnvName(n string) bool {
 
 func (d *Deps) envDefaultSet(c *cli.Context) error {
 	ctx := c.Context
-	name, value := c.Args().Get(0), c.Args().Get(1)
-	hasValue := c.Args().Len() > 1
-	if n, v, ok := strings.Cut(name, "="); ok && validEnvName(n) {
-		if hasValue {
-			return ui.Usage("Give either NAME=value or NAME value, not both.").
-				WithHint("Are quotes missing around the value? Try: convex env default set '%s %s'", name, value)
-		}
-		name, value, hasValue = n, v, true
+	name, value, hasValue, err := parseEnvSetArgs(c, "convex env default set")
+	if err != nil {
+		return err
 	}
 	fromFile := c.String("from-file")
 	readFile := func() (string, error) {
@@ -247,26 +231,13 @@ func (d *Deps) envDefaultSet(c *cli.Context) error {
 		if !validEnvName(name) {
 			return ui.Usage("%q is not a valid variable name (letters, digits and _, starting with a letter).", name)
 		}
-		switch {
-		case hasValue:
-		case fromFile != "":
-			v, err := readFile()
+		if !hasValue {
+			ask := func(q string) (string, error) { return d.prompter().Input(q, "") }
+			v, err := d.envValueInput(name, fromFile, readFile, ask)
 			if err != nil {
 				return err
 			}
 			value = v
-		case d.interactive():
-			v, err := d.prompter().Input("Enter value for "+name+":", "")
-			if err != nil {
-				return err
-			}
-			value = v
-		default:
-			b, err := io.ReadAll(d.Stdin)
-			if err != nil {
-				return ui.Wrap(err, "reading the value from stdin")
-			}
-			value = strings.TrimSuffix(string(b), "\n")
 		}
 		e, err := d.resolveDefaultEnv(c)
 		if err != nil {
@@ -280,23 +251,9 @@ func (d *Deps) envDefaultSet(c *cli.Context) error {
 	}
 
 	// Several variables from a file or stdin.
-	var src, source string
-	switch {
-	case fromFile != "":
-		v, err := readFile()
-		if err != nil {
-			return err
-		}
-		src, source = v, fromFile
-	case !d.interactive():
-		b, err := io.ReadAll(d.Stdin)
-		if err != nil {
-			return ui.Wrap(err, "reading variables from stdin")
-		}
-		src, source = string(b), "stdin"
-	default:
-		return ui.Usage("No environment variables given to set.").
-			WithHint("Give NAME value, NAME=value, or --from-file with NAME=value lines.")
+	src, source, err := d.envSetSource(fromFile, readFile, "No environment variables given to set.")
+	if err != nil {
+		return err
 	}
 	parsed := config.ParseDotenv([]byte(src))
 	if len(parsed) == 0 {
@@ -311,38 +268,20 @@ func (d *Deps) envDefaultSet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var conflicts []string
-	changes := map[string]*string{}
-	added, updated, same := 0, 0, 0
-	for n, v := range parsed {
-		old, ok := existing[n]
-		switch {
-		case !ok:
-			added++
-		case old == v:
-			same++
-			continue
-		default:
-			updated++
-			conflicts = append(conflicts, n)
-		}
-		v := v
-		changes[n] = &v
-	}
-	sort.Strings(conflicts)
-	if len(conflicts) > 0 && !c.Bool("force") {
-		return ui.Errorf("These default variables already have different values: %s", strings.Join(conflicts, ", ")).
+	p := planEnvSet(existing, parsed)
+	if len(p.conflicts) > 0 && !c.Bool("force") {
+		return ui.Errorf("These default variables already have different values: %s", strings.Join(p.conflicts, ", ")).
 			WithHint("Nothing was changed. Use --force to overwrite them.")
 	}
-	if len(changes) == 0 {
+	if len(p.changes) == 0 {
 		d.Out.Success("All %d environment variable(s) from %s are already set%s", len(parsed), source, e.notice())
 		return nil
 	}
-	if err := e.update(ctx, changes); err != nil {
+	if err := e.update(ctx, p.changes); err != nil {
 		return err
 	}
 	d.Out.Success("Successfully set %d environment variable(s) from %s (%d new, %d updated, %d unchanged)%s",
-		len(changes), source, added, updated, same, e.notice())
+		len(p.changes), source, p.added, p.updated, p.same, e.notice())
 	return nil
 }
 
@@ -395,8 +334,9 @@ func agentName(env Env) string {
 }
 
 func (d *Deps) envDefaultList(c *cli.Context) error {
-	if c.Bool("names-only") && c.Bool("include-values") {
-		return ui.Usage("--include-values cannot be used with --names-only.")
+	namesOnly, note, err := envListNamesOnly(c, d.Env)
+	if err != nil {
+		return err
 	}
 	e, err := d.resolveDefaultEnv(c)
 	if err != nil {
@@ -410,12 +350,8 @@ func (d *Deps) envDefaultList(c *cli.Context) error {
 		d.Out.Message("No environment variables set%s", e.notice())
 		return nil
 	}
-	namesOnly := c.Bool("names-only")
-	if !namesOnly && !c.Bool("include-values") {
-		if agent := agentName(d.Env); agent != "" {
-			namesOnly = true
-			defer d.Out.Message("Listed names only because a coding agent (%s) seems to be running this command. Pass --include-values to print the values too.", agent)
-		}
+	if note != "" {
+		defer d.Out.Message("%s", note)
 	}
 	for _, n := range order {
 		if namesOnly {
