@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -113,8 +114,20 @@ func (d *Deps) openEnv(c *cli.Context, action string) (deploymentEnv, error) {
 	return deploymentEnv{client: pc, target: t, stop: stop}, nil
 }
 
-func (e deploymentEnv) list(c *cli.Context) (map[string]string, []string, error) {
-	vars, err := e.client.EnvList(c.Context)
+// envScope is the set of variables an env command works on: a
+// deployment's (deploymentEnv) or a project's defaults (defaultEnv).
+type envScope interface {
+	// list returns the variables and their names in order; name narrows
+	// the answer to that variable where the API can.
+	list(ctx context.Context, name string) (map[string]string, []string, error)
+	// update sets (non-nil) and removes (nil) variables in one request.
+	update(ctx context.Context, vals map[string]*string) error
+	// notice says where the variables are, for the end of a message.
+	notice() string
+}
+
+func (e deploymentEnv) list(ctx context.Context, _ string) (map[string]string, []string, error) {
+	vars, err := e.client.EnvList(ctx)
 	if err != nil {
 		return nil, nil, ui.Wrap(err, "Could not read the environment variables of %s", e.target.URL)
 	}
@@ -135,13 +148,13 @@ func indexEnvVars[T any](items []T, nameValue func(T) (string, string)) (map[str
 	return vals, order
 }
 
-func (e deploymentEnv) update(c *cli.Context, vals map[string]*string) error {
+func (e deploymentEnv) update(ctx context.Context, vals map[string]*string) error {
 	names := sortedEnvNames(vals)
 	changes := make([]push.EnvChange, 0, len(names))
 	for _, n := range names {
 		changes = append(changes, push.EnvChange{Name: n, Value: vals[n]})
 	}
-	if err := e.client.UpdateEnv(c.Context, changes); err != nil {
+	if err := e.client.UpdateEnv(ctx, changes); err != nil {
 		return ui.Wrap(err, "Could not update the environment variables of %s", e.target.URL)
 	}
 	return nil
@@ -327,11 +340,7 @@ func (d *Deps) envSet(c *cli.Context) error {
 			return err
 		}
 		defer e.stop()
-		if err := e.update(c, map[string]*string{name: &value}); err != nil {
-			return err
-		}
-		d.Out.Success("Successfully set %s%s", name, e.notice())
-		return nil
+		return d.setEnvVar(c.Context, e, name, value)
 	}
 
 	src, source, err := d.envSetSource(fromFile, readFile, "No environment variables specified to be set.")
@@ -360,20 +369,47 @@ func (d *Deps) envSet(c *cli.Context) error {
 		return err
 	}
 	defer e.stop()
-	existing, _, err := e.list(c)
+	return d.setEnvVars(c.Context, e, parsed, source, c.Bool("force"), envSetWording{
+		conflicts: func(names string) error {
+			return ui.Errorf("environment variable(s) %s already exist(s) with different value(s).", names).
+				WithHint("Nothing was changed. Use --force to overwrite existing values.")
+		},
+		allSet: "All %d environment variable(s) from %s already set%s",
+	})
+}
+
+// envSetWording is what `env set` and `env default set` word differently
+// when setting several variables.
+type envSetWording struct {
+	conflicts func(names string) error // names: comma-separated
+	allSet    string                   // format of count, source, notice
+}
+
+// setEnvVar sets one variable in e.
+func (d *Deps) setEnvVar(ctx context.Context, e envScope, name, value string) error {
+	if err := e.update(ctx, map[string]*string{name: &value}); err != nil {
+		return err
+	}
+	d.Out.Success("Successfully set %s%s", name, e.notice())
+	return nil
+}
+
+// setEnvVars sets the variables parsed from source in e, changing none
+// when some already have other values, unless force.
+func (d *Deps) setEnvVars(ctx context.Context, e envScope, parsed map[string]string, source string, force bool, w envSetWording) error {
+	existing, _, err := e.list(ctx, "")
 	if err != nil {
 		return err
 	}
 	p := planEnvSet(existing, parsed)
-	if len(p.conflicts) > 0 && !c.Bool("force") {
-		return ui.Errorf("environment variable(s) %s already exist(s) with different value(s).", strings.Join(p.conflicts, ", ")).
-			WithHint("Nothing was changed. Use --force to overwrite existing values.")
+	if len(p.conflicts) > 0 && !force {
+		return w.conflicts(strings.Join(p.conflicts, ", "))
 	}
 	if len(p.changes) == 0 {
-		d.Out.Success("All %d environment variable(s) from %s already set%s", len(parsed), source, e.notice())
+		d.Out.Success(w.allSet, len(parsed), source, e.notice())
 		return nil
 	}
-	if err := e.update(c, p.changes); err != nil {
+	if err := e.update(ctx, p.changes); err != nil {
 		return err
 	}
 	d.Out.Success("Successfully set %d environment variable(s) from %s (%d new, %d updated, %d unchanged)%s",
@@ -381,14 +417,9 @@ func (d *Deps) envSet(c *cli.Context) error {
 	return nil
 }
 
-func (d *Deps) envGet(c *cli.Context) error {
-	name := c.Args().First()
-	e, err := d.openEnv(c, "get")
-	if err != nil {
-		return err
-	}
-	defer e.stop()
-	vals, _, err := e.list(c)
+// printEnvVar prints the value of one variable of e.
+func (d *Deps) printEnvVar(ctx context.Context, e envScope, name string) error {
+	vals, _, err := e.list(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -401,31 +432,20 @@ func (d *Deps) envGet(c *cli.Context) error {
 	return nil
 }
 
-func (d *Deps) envRemove(c *cli.Context) error {
-	name := c.Args().First()
-	e, err := d.openEnv(c, "remove")
-	if err != nil {
-		return err
-	}
-	defer e.stop()
-	if err := e.update(c, map[string]*string{name: nil}); err != nil {
+// unsetEnvVar removes one variable from e (fine when it is not set).
+func (d *Deps) unsetEnvVar(ctx context.Context, e envScope, name string) error {
+	if err := e.update(ctx, map[string]*string{name: nil}); err != nil {
 		return err
 	}
 	d.Out.Success("Successfully unset %s%s", name, e.notice())
 	return nil
 }
 
-func (d *Deps) envList(c *cli.Context) error {
-	namesOnly, note, err := envListNamesOnly(c, d.Env)
-	if err != nil {
-		return err
-	}
-	e, err := d.openEnv(c, "list")
-	if err != nil {
-		return err
-	}
-	defer e.stop()
-	vals, order, err := e.list(c)
+// printEnvList prints the variables of e as NAME=value lines, or names
+// only, then note when there is one. warnOdd warns about values that
+// env-file tools may not read back unchanged.
+func (d *Deps) printEnvList(ctx context.Context, e envScope, namesOnly bool, note string, warnOdd bool) error {
+	vals, order, err := e.list(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -442,12 +462,45 @@ func (d *Deps) envList(c *cli.Context) error {
 			continue
 		}
 		v := vals[n]
-		if strings.Contains(v, "#") || strings.Contains(v, "\r") {
+		if warnOdd && (strings.Contains(v, "#") || strings.Contains(v, "\r")) {
 			d.Out.Warn("Warning (%s): the value contains %s; check that your env file tools read it back unchanged.", n, map[bool]string{true: "'#'", false: "a carriage return"}[strings.Contains(v, "#")])
 		}
-		d.Out.Result("%s", fmt.Sprintf("%s=%s", n, dotenvValue(v)))
+		d.Out.Result("%s=%s", n, dotenvValue(v))
 	}
 	return nil
+}
+
+func (d *Deps) envGet(c *cli.Context) error {
+	name := c.Args().First()
+	e, err := d.openEnv(c, "get")
+	if err != nil {
+		return err
+	}
+	defer e.stop()
+	return d.printEnvVar(c.Context, e, name)
+}
+
+func (d *Deps) envRemove(c *cli.Context) error {
+	name := c.Args().First()
+	e, err := d.openEnv(c, "remove")
+	if err != nil {
+		return err
+	}
+	defer e.stop()
+	return d.unsetEnvVar(c.Context, e, name)
+}
+
+func (d *Deps) envList(c *cli.Context) error {
+	namesOnly, note, err := envListNamesOnly(c, d.Env)
+	if err != nil {
+		return err
+	}
+	e, err := d.openEnv(c, "list")
+	if err != nil {
+		return err
+	}
+	defer e.stop()
+	return d.printEnvList(c.Context, e, namesOnly, note, true)
 }
 
 // readSecret asks for a value on the terminal without echoing it.

@@ -243,11 +243,7 @@ func (d *Deps) envDefaultSet(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := e.update(ctx, map[string]*string{name: &value}); err != nil {
-			return err
-		}
-		d.Out.Success("Successfully set %s%s", name, e.notice())
-		return nil
+		return d.setEnvVar(ctx, e, name, value)
 	}
 
 	// Several variables from a file or stdin.
@@ -264,25 +260,13 @@ func (d *Deps) envDefaultSet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	existing, _, err := e.list(ctx, "")
-	if err != nil {
-		return err
-	}
-	p := planEnvSet(existing, parsed)
-	if len(p.conflicts) > 0 && !c.Bool("force") {
-		return ui.Errorf("These default variables already have different values: %s", strings.Join(p.conflicts, ", ")).
-			WithHint("Nothing was changed. Use --force to overwrite them.")
-	}
-	if len(p.changes) == 0 {
-		d.Out.Success("All %d environment variable(s) from %s are already set%s", len(parsed), source, e.notice())
-		return nil
-	}
-	if err := e.update(ctx, p.changes); err != nil {
-		return err
-	}
-	d.Out.Success("Successfully set %d environment variable(s) from %s (%d new, %d updated, %d unchanged)%s",
-		len(p.changes), source, p.added, p.updated, p.same, e.notice())
-	return nil
+	return d.setEnvVars(ctx, e, parsed, source, c.Bool("force"), envSetWording{
+		conflicts: func(names string) error {
+			return ui.Errorf("These default variables already have different values: %s", names).
+				WithHint("Nothing was changed. Use --force to overwrite them.")
+		},
+		allSet: "All %d environment variable(s) from %s are already set%s",
+	})
 }
 
 func (d *Deps) envDefaultGet(c *cli.Context) error {
@@ -291,17 +275,7 @@ func (d *Deps) envDefaultGet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	vals, _, err := e.list(c.Context, name)
-	if err != nil {
-		return err
-	}
-	v, ok := vals[name]
-	if !ok {
-		d.Out.Failure("Environment variable %q not found%s", name, e.notice())
-		return nil
-	}
-	d.Out.Result("%s", v)
-	return nil
+	return d.printEnvVar(c.Context, e, name)
 }
 
 func (d *Deps) envDefaultRemove(c *cli.Context) error {
@@ -310,11 +284,7 @@ func (d *Deps) envDefaultRemove(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := e.update(c.Context, map[string]*string{name: nil}); err != nil {
-		return err
-	}
-	d.Out.Success("Successfully unset %s%s", name, e.notice())
-	return nil
+	return d.unsetEnvVar(c.Context, e, name)
 }
 
 // agentName names the coding agent running the command, if one is detected.
@@ -342,25 +312,7 @@ func (d *Deps) envDefaultList(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	vals, order, err := e.list(c.Context, "")
-	if err != nil {
-		return err
-	}
-	if len(order) == 0 {
-		d.Out.Message("No environment variables set%s", e.notice())
-		return nil
-	}
-	if note != "" {
-		defer d.Out.Message("%s", note)
-	}
-	for _, n := range order {
-		if namesOnly {
-			d.Out.Result("%s", n)
-		} else {
-			d.Out.Result("%s=%s", n, dotenvValue(vals[n]))
-		}
-	}
-	return nil
+	return d.printEnvList(c.Context, e, namesOnly, note, false)
 }
 
 // dotenvValue quotes a value so that a dotenv parser reads it back unchanged
