@@ -945,10 +945,7 @@ func (d *Deps) deploymentTokenCreate(c *cli.Context) error {
 	if file == "" {
 		file = config.EnvLocalFile
 	}
-	path := file
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(d.Cwd, path)
-	}
+	path := d.cwdPath(file)
 	f, err := config.ReadEnvFile(path)
 	if err != nil {
 		return err

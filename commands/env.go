@@ -287,6 +287,14 @@ func managedEnvNames() map[string]bool {
 	return m
 }
 
+// cwdPath resolves a path the user gave against the working directory.
+func (d *Deps) cwdPath(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(d.Cwd, p)
+}
+
 // joinAnd lists names as "A", "A and B" or "A, B, and C".
 func joinAnd(names []string) string {
 	switch len(names) {
@@ -307,11 +315,7 @@ func (d *Deps) envSet(c *cli.Context) error {
 	}
 	fromFile := c.String("from-file")
 	readFile := func() (string, error) {
-		path := fromFile
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(d.Cwd, path)
-		}
-		b, err := os.ReadFile(path)
+		b, err := os.ReadFile(d.cwdPath(fromFile))
 		if os.IsNotExist(err) {
 			return "", ui.Errorf("file not found: %s", fromFile)
 		}

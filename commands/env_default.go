@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -215,11 +214,7 @@ func (d *Deps) envDefaultSet(c *cli.Context) error {
 	}
 	fromFile := c.String("from-file")
 	readFile := func() (string, error) {
-		path := fromFile
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(d.Cwd, path)
-		}
-		b, err := os.ReadFile(path)
+		b, err := os.ReadFile(d.cwdPath(fromFile))
 		if err != nil {
 			return "", ui.Usage("Cannot read %s: %v", fromFile, err)
 		}
