@@ -246,15 +246,13 @@ func (s *Store) DueJobs(now time.Time, limit int) ([]Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := ti.indexes["by_state"]
-	lo, hi, err := compileRange("_scheduled_functions.by_state", ix.fields, []rangeExpr{
-		{Type: "Eq", FieldPath: "state.kind", Value: JobPending},
-		{Type: "Lte", FieldPath: "scheduledTime", Value: nowMs},
-	})
+	q, err := jobQuery(ti,
+		rangeExpr{Type: "Eq", FieldPath: "state.kind", Value: JobPending},
+		rangeExpr{Type: "Lte", FieldPath: "scheduledTime", Value: nowMs})
 	if err != nil {
 		return nil, err
 	}
-	out, err := t.scanJobs(ti, ix, lo, hi, limit)
+	out, err := t.scanJobs(q, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +261,7 @@ func (s *Store) DueJobs(now time.Time, limit int) ([]Job, error) {
 	}
 	// Nothing is due: remember when the next pending job is, for this
 	// state of the table.
-	next, err := t.nextPendingTime(ti, ix)
+	next, err := t.nextPendingTime(ti)
 	if err != nil {
 		return nil, err
 	}
@@ -275,10 +273,21 @@ func (s *Store) DueJobs(now time.Time, limit int) ([]Job, error) {
 	return nil, nil
 }
 
-// scanJobs reads up to limit jobs (limit <= 0: all) from the key range
-// [lo, hi) of a _scheduled_functions index, in index order.
-func (t *Tx) scanJobs(ti *tableInfo, ix *indexInfo, lo, hi []byte, limit int) ([]Job, error) {
-	sc := &scanner{t: t, q: &compiledQuery{table: ti, index: ix, lo: lo, hi: hi}}
+// jobQuery scans the by_state index of the _scheduled_functions table ti
+// over the range exprs select.
+func jobQuery(ti *tableInfo, exprs ...rangeExpr) (*compiledQuery, error) {
+	ix := ti.indexes["by_state"]
+	lo, hi, err := compileRange("_scheduled_functions.by_state", ix.fields, exprs)
+	if err != nil {
+		return nil, err
+	}
+	return &compiledQuery{table: ti, index: ix, lo: lo, hi: hi}, nil
+}
+
+// scanJobs reads up to limit jobs (limit <= 0: all) that q selects, in
+// index order.
+func (t *Tx) scanJobs(q *compiledQuery, limit int) ([]Job, error) {
+	sc := &scanner{t: t, q: q}
 	var out []Job
 	for limit <= 0 || len(out) < limit {
 		e, err := sc.next()
@@ -303,14 +312,12 @@ func (t *Tx) scanJobs(ti *tableInfo, ix *indexInfo, lo, hi []byte, limit int) ([
 
 // nextPendingTime is the earliest scheduledTime (ms) of a pending job, or
 // +Inf when there is none.
-func (t *Tx) nextPendingTime(ti *tableInfo, ix *indexInfo) (float64, error) {
-	lo, hi, err := compileRange("_scheduled_functions.by_state", ix.fields, []rangeExpr{
-		{Type: "Eq", FieldPath: "state.kind", Value: JobPending},
-	})
+func (t *Tx) nextPendingTime(ti *tableInfo) (float64, error) {
+	q, err := jobQuery(ti, rangeExpr{Type: "Eq", FieldPath: "state.kind", Value: JobPending})
 	if err != nil {
 		return 0, err
 	}
-	sc := &scanner{t: t, q: &compiledQuery{table: ti, index: ix, lo: lo, hi: hi}}
+	sc := &scanner{t: t, q: q}
 	e, err := sc.next()
 	if err != nil || e == nil {
 		return math.Inf(1), err
@@ -338,12 +345,11 @@ func (s *Store) Jobs(state string, limit int) ([]Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := ti.indexes["by_state"]
-	lo, hi, err := compileRange("_scheduled_functions.by_state", ix.fields, []rangeExpr{{Type: "Eq", FieldPath: "state.kind", Value: state}})
+	q, err := jobQuery(ti, rangeExpr{Type: "Eq", FieldPath: "state.kind", Value: state})
 	if err != nil {
 		return nil, err
 	}
-	return t.scanJobs(ti, ix, lo, hi, limit)
+	return t.scanJobs(q, limit)
 }
 
 // NextJobTime returns the scheduled time of the earliest pending job.
