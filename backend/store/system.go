@@ -703,10 +703,7 @@ func (s *Store) EnvSet(name, value string) error {
 
 // EnvDelete removes an environment variable (no error if absent).
 func (s *Store) EnvDelete(name string) error {
-	return s.exclusive(func(tx *sql.Tx) error {
-		_, err := tx.Exec(deleteEnvSQL, name)
-		return err
-	})
+	return s.execExclusive(deleteEnvSQL, name)
 }
 
 // EnvApply sets and deletes several variables atomically: a nil value
@@ -762,18 +759,12 @@ func (s *Store) PutMeta(key string, value []byte) error {
 	if value == nil {
 		value = []byte{}
 	}
-	return s.exclusive(func(tx *sql.Tx) error {
-		_, err := tx.Exec(upsertMetaSQL, key, value)
-		return err
-	})
+	return s.execExclusive(upsertMetaSQL, key, value)
 }
 
 // DeleteMeta removes a metadata value.
 func (s *Store) DeleteMeta(key string) error {
-	return s.exclusive(func(tx *sql.Tx) error {
-		_, err := tx.Exec(deleteMetaSQL, key)
-		return err
-	})
+	return s.execExclusive(deleteMetaSQL, key)
 }
 
 // PutMetas writes several metadata values atomically (nil deletes).
@@ -802,6 +793,14 @@ func (s *Store) exclusive(fn func(tx *sql.Tx) error) error {
 	}
 	// ts 0: these writes have no commit timestamp, so always sync.
 	return s.syncTo(0)
+}
+
+// execExclusive runs one statement as exclusive does.
+func (s *Store) execExclusive(query string, args ...any) error {
+	return s.exclusive(func(tx *sql.Tx) error {
+		_, err := tx.Exec(query, args...)
+		return err
+	})
 }
 
 func (s *Store) exclusiveLocked(fn func(tx *sql.Tx) error) error {
