@@ -242,11 +242,7 @@ func (s *Store) DueJobs(now time.Time, limit int) ([]Job, error) {
 		return nil, err
 	}
 	defer t.Rollback()
-	ti, err := t.tableByNumber(ScheduledFunctionsTable)
-	if err != nil {
-		return nil, err
-	}
-	q, err := jobQuery(ti,
+	q, err := t.jobQuery(
 		rangeExpr{Type: "Eq", FieldPath: "state.kind", Value: JobPending},
 		rangeExpr{Type: "Lte", FieldPath: "scheduledTime", Value: nowMs})
 	if err != nil {
@@ -261,7 +257,7 @@ func (s *Store) DueJobs(now time.Time, limit int) ([]Job, error) {
 	}
 	// Nothing is due: remember when the next pending job is, for this
 	// state of the table.
-	next, err := t.nextPendingTime(ti)
+	next, err := t.nextPendingTime(q.table)
 	if err != nil {
 		return nil, err
 	}
@@ -273,9 +269,18 @@ func (s *Store) DueJobs(now time.Time, limit int) ([]Job, error) {
 	return nil, nil
 }
 
-// jobQuery scans the by_state index of the _scheduled_functions table ti
+// jobQuery scans the by_state index of the _scheduled_functions table
 // over the range exprs select.
-func jobQuery(ti *tableInfo, exprs ...rangeExpr) (*compiledQuery, error) {
+func (t *Tx) jobQuery(exprs ...rangeExpr) (*compiledQuery, error) {
+	ti, err := t.tableByNumber(ScheduledFunctionsTable)
+	if err != nil {
+		return nil, err
+	}
+	return jobQueryOn(ti, exprs...)
+}
+
+// jobQueryOn is jobQuery on the table ti already read.
+func jobQueryOn(ti *tableInfo, exprs ...rangeExpr) (*compiledQuery, error) {
 	ix := ti.indexes["by_state"]
 	lo, hi, err := compileRange("_scheduled_functions.by_state", ix.fields, exprs)
 	if err != nil {
@@ -313,7 +318,7 @@ func (t *Tx) scanJobs(q *compiledQuery, limit int) ([]Job, error) {
 // nextPendingTime is the earliest scheduledTime (ms) of a pending job, or
 // +Inf when there is none.
 func (t *Tx) nextPendingTime(ti *tableInfo) (float64, error) {
-	q, err := jobQuery(ti, rangeExpr{Type: "Eq", FieldPath: "state.kind", Value: JobPending})
+	q, err := jobQueryOn(ti, rangeExpr{Type: "Eq", FieldPath: "state.kind", Value: JobPending})
 	if err != nil {
 		return 0, err
 	}
@@ -341,11 +346,7 @@ func (s *Store) Jobs(state string, limit int) ([]Job, error) {
 		return nil, err
 	}
 	defer t.Rollback()
-	ti, err := t.tableByNumber(ScheduledFunctionsTable)
-	if err != nil {
-		return nil, err
-	}
-	q, err := jobQuery(ti, rangeExpr{Type: "Eq", FieldPath: "state.kind", Value: state})
+	q, err := t.jobQuery(rangeExpr{Type: "Eq", FieldPath: "state.kind", Value: state})
 	if err != nil {
 		return nil, err
 	}
