@@ -57,6 +57,15 @@ func retryWait(delay func(int) time.Duration, url string, err error, attempt int
 	return RefusedDelay(delay, attempt), true, true
 }
 
+// encodeBody is the JSON of a request body for url.
+func encodeBody(url string, body any) ([]byte, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, ui.Wrap(err, "encoding the request to %s", url)
+	}
+	return b, nil
+}
+
 // sleepCtx waits for d, or less when ctx ends first (then its error).
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	select {
@@ -188,12 +197,11 @@ func (c *Client) Do(ctx context.Context, method, url string, body, out any) erro
 func (c *Client) do(ctx context.Context, method, url string, body, out any, header map[string]string) error {
 	var payload []byte
 	if method == http.MethodPost {
-		if body == nil {
-			payload = []byte("{}")
-		} else {
-			b, err := json.Marshal(body)
+		payload = []byte("{}")
+		if body != nil {
+			b, err := encodeBody(url, body)
 			if err != nil {
-				return ui.Wrap(err, "encoding the request to %s", url)
+				return err
 			}
 			payload = b
 		}

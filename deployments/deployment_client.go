@@ -73,9 +73,9 @@ func (c *DeploymentClient) Do(ctx context.Context, method, path string, body, ou
 	url := c.url + path
 	var payload []byte
 	if body != nil {
-		b, err := json.Marshal(body)
+		b, err := encodeBody(url, body)
 		if err != nil {
-			return ui.Wrap(err, "encoding the request to %s", url)
+			return err
 		}
 		payload = b
 	}
