@@ -559,7 +559,7 @@ func npmDevOnce(t *testing.T, root, tmp, proj string, env []string) {
 		t.Skipf("e2e/node/node_modules has no convex package (run `npm ci` in e2e/node): %v", err)
 	}
 	app := filepath.Join(tmp, "todos")
-	if err := os.CopyFS(app, os.DirFS(filepath.Join(root, "examples", "todos"))); err != nil {
+	if err := copyApp(app, filepath.Join(root, "examples", "todos")); err != nil {
 		t.Fatal(err)
 	}
 	// Entry by entry rather than one link to the whole directory: its .bin

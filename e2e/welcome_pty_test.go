@@ -83,7 +83,7 @@ func todosProject(t *testing.T) string {
 		t.Skip("e2e/node/node_modules is missing: run `npm ci` in e2e/node (scripts/test.sh does)")
 	}
 	dir := filepath.Join(t.TempDir(), "todos")
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "examples", "todos"))); err != nil {
+	if err := copyApp(dir, filepath.Join("..", "examples", "todos")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Symlink(nm, filepath.Join(dir, "node_modules")); err != nil {
