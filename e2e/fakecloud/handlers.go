@@ -326,6 +326,16 @@ func (s *Server) selectionProject(p principal, sel deployments.ProjectSelection)
 	return nil, fail(http.StatusBadRequest, "InvalidProjectSelection", "unsupported projectSelection kind "+sel.Kind)
 }
 
+// previewDeployment is pr's preview deployment named ref, or nil.
+func (s *Server) previewDeployment(pr *Project, ref string) *Deployment {
+	for _, d := range s.projectDeployments(pr) {
+		if d.Type == "preview" && d.Reference == ref {
+			return d
+		}
+	}
+	return nil
+}
+
 func (s *Server) authorizePreview(_ *http.Request, p principal, body []byte) (any, error) {
 	var req struct {
 		PreviewName      string                       `json:"previewName"`
@@ -341,10 +351,8 @@ func (s *Server) authorizePreview(_ *http.Request, p principal, body []byte) (an
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range s.projectDeployments(pr) {
-		if d.Type == "preview" && d.Reference == req.PreviewName {
-			return credentials(d), nil
-		}
+	if d := s.previewDeployment(pr, req.PreviewName); d != nil {
+		return credentials(d), nil
 	}
 	return nil, fail(http.StatusNotFound, "DeploymentNotFound", fmt.Sprintf("No preview deployment named %q", req.PreviewName))
 }
@@ -411,14 +419,11 @@ func (s *Server) claimPreview(_ *http.Request, p principal, body []byte) (any, e
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range s.projectDeployments(pr) {
-		if d.Type == "preview" && d.Reference == req.Identifier {
-			if req.Reuse {
-				return map[string]any{"adminKey": d.AdminKey, "instanceUrl": d.URL, "deploymentName": d.Name, "reference": d.Reference, "isNewDeployment": false}, nil
-			}
-			s.removeDeployment(d.Name)
-			break
+	if d := s.previewDeployment(pr, req.Identifier); d != nil {
+		if req.Reuse {
+			return map[string]any{"adminKey": d.AdminKey, "instanceUrl": d.URL, "deploymentName": d.Name, "reference": d.Reference, "isNewDeployment": false}, nil
 		}
+		s.removeDeployment(d.Name)
 	}
 	d, err := s.addDeployment(pr, "preview", req.Identifier, false, "")
 	if err != nil {
