@@ -2,12 +2,14 @@ package anonymous
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/convex-go/convex/backend/adminkey"
@@ -38,6 +40,9 @@ type Options struct {
 	// BackendBinary, when set, runs that convex-local-backend binary as a
 	// child process instead of the built-in backend.
 	BackendBinary string
+
+	// choosePorts replaces ChoosePorts in tests.
+	choosePorts func(PortRequest) (Ports, error)
 }
 
 // Deployment is a running local deployment.
@@ -138,7 +143,11 @@ func start(ctx context.Context, stateDir string, cfg *Config, o Options) (*Deplo
 				WithHint("Another `convex dev` is serving this project. Stop it, or use that one.")
 		}
 	}
-	ports, err := ChoosePorts(PortRequest{Cloud: o.CloudPort, Site: o.SitePort, PrevCloud: cfg.Ports.Cloud, PrevSite: cfg.Ports.Site})
+	choose := o.choosePorts
+	if choose == nil {
+		choose = ChoosePorts
+	}
+	ports, err := choose(PortRequest{Cloud: o.CloudPort, Site: o.SitePort, PrevCloud: cfg.Ports.Cloud, PrevSite: cfg.Ports.Site})
 	if err != nil {
 		return nil, err
 	}
@@ -161,10 +170,20 @@ func start(ctx context.Context, stateDir string, cfg *Config, o Options) (*Deplo
 		return startExternal(ctx, o.BackendBinary, stateDir, cfg)
 	}
 	cfg.BackendVersion = BackendVersion()
-	if err := SaveConfig(stateDir, cfg); err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		if err := SaveConfig(stateDir, cfg); err != nil {
+			return nil, err
+		}
+		d, err := run(ctx, stateDir, cfg)
+		if err == nil || attempt == 5 || !errors.Is(err, syscall.EADDRINUSE) || (o.CloudPort != 0 && o.SitePort != 0) {
+			return d, err
+		}
+		// Another program bound a port between the check and the bind (two
+		// `convex dev` starting at once): choose again from what is free now.
+		if cfg.Ports, err = choose(PortRequest{Cloud: o.CloudPort, Site: o.SitePort}); err != nil {
+			return nil, err
+		}
 	}
-	return run(ctx, stateDir, cfg)
 }
 
 // run starts the built-in backend for a saved config on its saved ports.

@@ -141,3 +141,37 @@ func TestEnsureRunningOtherListener(t *testing.T) {
 		srv.Close()
 	}
 }
+
+// Two deployments starting at once can both find a port free; the one that
+// loses the bind chooses again instead of failing.
+func TestEnsureAnonymousRetriesATakenPort(t *testing.T) {
+	project := t.TempDir()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	taken := l.Addr().(*net.TCPAddr).Port
+	calls := 0
+	// The first choice returns the port another program holds, as a choice
+	// made just before that program bound it would.
+	choose := func(r PortRequest) (Ports, error) {
+		calls++
+		if calls == 1 {
+			return Ports{Cloud: taken, Site: taken + 1}, nil
+		}
+		return ChoosePorts(r)
+	}
+	d, err := EnsureAnonymous(context.Background(), Options{ProjectDir: project, Out: io.Discard, choosePorts: choose})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if calls < 2 || d.Config.Ports.Cloud == taken {
+		t.Errorf("did not choose again after losing the port: calls=%d ports=%+v", calls, d.Config.Ports)
+	}
+	saved, _ := LoadConfig(ProjectStateDir(project))
+	if saved.Ports != d.Config.Ports {
+		t.Errorf("saved ports %+v differ from the ones in use %+v", saved.Ports, d.Config.Ports)
+	}
+}
