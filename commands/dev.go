@@ -433,8 +433,10 @@ func (d *Deps) pushErr(err error) error {
 	if pe.Detail != "" {
 		e.Msg += "\n" + strings.TrimRight(pe.Detail, "\n")
 	}
-	if pe.Hint != "" {
-		return e.WithHint("%s", strings.TrimSpace(pe.Hint))
+	// The push error's own hint, else one from its cause (e.g. "nothing is
+	// listening" from the HTTP client).
+	if hint := strings.TrimSpace(firstNonEmpty(pe.Hint, ui.HintOf(pe.Err))); hint != "" {
+		return e.WithHint("%s", hint)
 	}
 	return e
 }
