@@ -83,7 +83,7 @@ func (d *Deps) logs(c *cli.Context) error {
 	d.Out.Warn("Watching logs for %s deployment%s...", kind, name)
 	pc := push.NewClient(t.URL, t.AdminKey)
 	pc.HTTP = d.httpClient()
-	tail := &push.LogTail{Client: pc, Out: d.Stdout, Warn: warnWriter{d.Out}, History: history, Format: d.logFormat(c.Bool("success"), c.Bool("jsonl"))}
+	tail := &push.LogTail{Client: pc, Out: d.Stdout, Warn: warnWriter{d.Out}, History: history, FailWhenRefused: true, Format: d.logFormat(c.Bool("success"), c.Bool("jsonl"))}
 	if c.Bool("jsonl") {
 		tail.Format.Paint = nil
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/convex-go/convex/deployments"
 )
 
 // EnvVar is one deployment environment variable.
@@ -229,6 +231,11 @@ type LogTail struct {
 	Warn io.Writer
 	// Sleep waits between failed polls (tests).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// FailWhenRefused ends Run with the client's "Nothing is listening"
+	// error when a deployment on this machine refuses connections (after
+	// the client's quick retries), instead of waiting for it forever. The
+	// dev loop leaves it off: its backend may be restarting.
+	FailWhenRefused bool
 
 	mu      sync.Mutex
 	paused  bool
@@ -292,6 +299,9 @@ func (t *LogTail) Run(ctx context.Context) error {
 		if err != nil {
 			var ae *APIError
 			if errors.As(err, &ae) && ae.Status == 403 {
+				return err
+			}
+			if t.FailWhenRefused && deployments.RefusedLocally(t.Client.URL, err) {
 				return err
 			}
 			failures++

@@ -199,3 +199,60 @@ func TestRunTestQuery(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestLogTailRefusedLocally(t *testing.T) {
+	u := closedURL(t)
+	newTail := func(failFast bool) (*LogTail, *int) {
+		c := NewClient(u, "k")
+		c.RetryDelay = func(int) time.Duration { return 0 }
+		sleeps := 0
+		return &LogTail{Client: c, Out: io.Discard, FailWhenRefused: failFast,
+			Sleep: func(ctx context.Context, d time.Duration) error {
+				sleeps++
+				if sleeps >= 3 {
+					return context.Canceled
+				}
+				return nil
+			}}, &sleeps
+	}
+	tail, sleeps := newTail(true)
+	err := tail.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "Nothing is listening at "+u) {
+		t.Errorf("err = %v", err)
+	}
+	if *sleeps != 0 {
+		t.Errorf("waited %d times before giving up", *sleeps)
+	}
+	// Without the option (the dev loop) a refused backend is waited for.
+	tail, sleeps = newTail(false)
+	if err := tail.Run(context.Background()); err != nil {
+		t.Errorf("err = %v", err)
+	}
+	if *sleeps != 3 {
+		t.Errorf("sleeps = %d", *sleeps)
+	}
+}
+
+func TestLogTailRetriesRemoteFailures(t *testing.T) {
+	// A refused connection to a host that is not this machine is a
+	// transient failure: keep waiting even with FailWhenRefused.
+	c := NewClient("https://example.invalid", "k")
+	c.HTTP = &http.Client{Transport: refusingTransport{}}
+	c.RetryDelay = func(int) time.Duration { return 0 }
+	sleeps := 0
+	var warn bytes.Buffer
+	tail := &LogTail{Client: c, Out: io.Discard, Warn: &warn, FailWhenRefused: true,
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			sleeps++
+			if sleeps >= 7 {
+				return context.Canceled
+			}
+			return nil
+		}}
+	if err := tail.Run(context.Background()); err != nil {
+		t.Errorf("err = %v", err)
+	}
+	if sleeps != 7 || !strings.Contains(warn.String(), "Convex [WARN] Failed to fetch logs. Waiting ") {
+		t.Errorf("sleeps = %d, warnings %q", sleeps, warn.String())
+	}
+}
