@@ -76,7 +76,9 @@ type session struct {
 	s      *Server
 	out    io.Writer
 	wmu    sync.Mutex // one message at a time on out
-	toolMu sync.Mutex // tools run one at a time, as they share the process
+	// last is closed when the latest tool call is done: calls run one at a
+	// time, in the order they arrived, as they share the process.
+	last chan struct{}
 	wg     sync.WaitGroup
 	cmu    sync.Mutex
 	cancel map[string]context.CancelFunc // in-flight tool calls by request id
@@ -276,9 +278,15 @@ func (ss *session) startCall(ctx context.Context, m message) {
 	ss.cmu.Lock()
 	ss.cancel[key] = cancel
 	ss.cmu.Unlock()
+	prev, mine := ss.last, make(chan struct{})
+	ss.last = mine
 	ss.wg.Add(1)
 	go func() {
 		defer ss.wg.Done()
+		defer close(mine)
+		if prev != nil {
+			<-prev
+		}
 		defer func() {
 			ss.cmu.Lock()
 			delete(ss.cancel, key)
@@ -312,8 +320,9 @@ func (ss *session) call(ctx context.Context, name string, raw json.RawMessage) (
 	if err := Validate(t.InputSchema, args); err != nil {
 		return nil, fmt.Errorf("Invalid arguments for %s: %w", name, err)
 	}
-	ss.toolMu.Lock()
-	defer ss.toolMu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	return t.Call(ctx, args)
 }
 

@@ -226,3 +226,31 @@ func TestCallsRunBesideReading(t *testing.T) {
 		t.Errorf("output: %s", out.String())
 	}
 }
+
+// Tool calls run one at a time in the order they arrived.
+func TestCallsRunInOrder(t *testing.T) {
+	var seen []string
+	running := 0
+	s := &Server{Name: "s", Version: "0", Tools: []Tool{{Name: "note", InputSchema: map[string]any{"type": "object"},
+		Call: func(_ context.Context, args map[string]any) (any, error) {
+			running++
+			defer func() { running-- }()
+			if running != 1 {
+				t.Errorf("%d calls running at once", running)
+			}
+			time.Sleep(time.Millisecond)
+			seen = append(seen, args["n"].(json.Number).String())
+			return nil, nil
+		}}}}
+	var lines, want []string
+	for i := 1; i <= 20; i++ {
+		lines = append(lines, `{"jsonrpc":"2.0","id":`+itoa(i)+`,"method":"tools/call","params":{"name":"note","arguments":{"n":`+itoa(i)+`}}}`)
+		want = append(want, itoa(i))
+	}
+	if got := exchange(t, s, lines...); len(got) != 20 {
+		t.Errorf("%d answers", len(got))
+	}
+	if strings.Join(seen, ",") != strings.Join(want, ",") {
+		t.Errorf("calls ran in the order %v", seen)
+	}
+}
