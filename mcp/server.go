@@ -73,12 +73,12 @@ type response struct {
 
 // session is the state of one Serve call.
 type session struct {
-	s      *Server
-	out    io.Writer
-	wmu    sync.Mutex // one message at a time on out
+	s   *Server
+	out io.Writer
+	wmu sync.Mutex // one message at a time on out
 	// last is closed when the latest tool call is done: calls run one at a
 	// time, in the order they arrived, as they share the process.
-	last chan struct{}
+	last   chan struct{}
 	wg     sync.WaitGroup
 	cmu    sync.Mutex
 	cancel map[string]context.CancelFunc // in-flight tool calls by request id
