@@ -112,10 +112,10 @@ func (m *Manager) agents() []string {
 	return DefaultAgents
 }
 
-// FetchError is returned when the version API cannot be reached or
+// fetchError is the error when the version API cannot be reached or
 // answers badly.
 func (m *Manager) fetchError(err error) *ui.Error {
-	return ui.Wrap(err, "could not fetch the AI files from %s: %v", m.API.Origin, err).
+	return ui.Wrap(err, "could not fetch the AI files from %s", m.API.Origin).
 		WithHint("Check the network connection (or " + OriginEnv + "), then run `convex ai-files install` again.")
 }
 
@@ -130,7 +130,7 @@ func (m *Manager) Install(ctx context.Context) error {
 	guidelines, err := m.API.Guidelines(ctx)
 	if err != nil {
 		fetchErr = err
-		m.Out.Warn("Could not download the Convex guidelines (%v).", err)
+		m.Out.Warn("Could not download the Convex guidelines; writing the other files.")
 	} else {
 		if err := os.MkdirAll(AIDir(m.FunctionsDir), 0o755); err != nil {
 			return ui.Wrap(err, "cannot create %s", m.rel(AIDir(m.FunctionsDir)))
