@@ -296,7 +296,7 @@ func (s *mcpServer) selected(ctx context.Context, args map[string]any, access pr
 	if err != nil {
 		return nil, err
 	}
-	return s.resolve(ctx, sel.ProjectDir, sel.Deployment, access)
+	return s.resolve(ctx, s.d.cwdPath(sel.ProjectDir), sel.Deployment, access)
 }
 
 // Schema helpers: the JSON Schema of a tool's arguments.
