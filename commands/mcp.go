@@ -51,6 +51,9 @@ func newMCPCommand(d *Deps) *cli.Command {
 	}
 }
 
+// mcpLogsWait bounds how long the logs tool waits for a first entry.
+const mcpLogsWait = 3 * time.Second
+
 // prodAccess is how much of a production deployment a tool may reach.
 type prodAccess int
 
@@ -692,9 +695,16 @@ func (s *mcpServer) logs(ctx context.Context, args map[string]any) (any, error) 
 		return nil, err
 	}
 	cursor, _ := mcp.Number(args["cursor"])
-	entries, newCursor, err := t.client.StreamLogs(ctx, cursor)
+	// The deployment holds the request open until something is logged;
+	// the tool answers with an empty batch instead of waiting that long.
+	pollCtx, cancel := context.WithTimeout(ctx, mcpLogsWait)
+	defer cancel()
+	entries, newCursor, err := t.client.StreamLogs(pollCtx, cursor)
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil || pollCtx.Err() == nil {
+			return nil, err
+		}
+		entries, newCursor = nil, cursor
 	}
 	status, _ := args["status"].(string)
 	if status == "success" || status == "failure" {

@@ -266,6 +266,16 @@ export default query({ handler: async (ctx) => { console.log("counting"); return
 		if isErr || !strings.Contains(out["entries"].(string), "messages") {
 			t.Errorf("logs: %v", out)
 		}
+		// Nothing new after the cursor: an empty batch, without waiting for
+		// the deployment's long poll.
+		start := time.Now()
+		out, isErr = m.call("logs", map[string]any{"deploymentSelector": sel, "cursor": out["newCursor"], "status": "failure"})
+		if isErr || out["entries"] != "" || time.Since(start) > 10*time.Second {
+			t.Errorf("logs with nothing new: %v after %v", out, time.Since(start))
+		}
+		if out, isErr = m.call("logs", map[string]any{"deploymentSelector": sel, "entriesLimit": 0}); !isErr || !strings.Contains(out["error"].(string), "argument entriesLimit must be greater than 0") {
+			t.Errorf("logs with entriesLimit 0: %v", out)
+		}
 	} else {
 		t.Log("e2e/node/node_modules is not installed: the app was not pushed, so run, data and logs are not covered")
 	}

@@ -254,3 +254,33 @@ func TestCallsRunInOrder(t *testing.T) {
 		t.Errorf("calls ran in the order %v", seen)
 	}
 }
+
+// A cancelled call gets no answer, and its tool sees the cancellation.
+func TestCancelledCall(t *testing.T) {
+	stopped := make(chan struct{})
+	s := &Server{Name: "s", Version: "0", Tools: []Tool{{Name: "wait", InputSchema: map[string]any{"type": "object"},
+		Call: func(ctx context.Context, _ map[string]any) (any, error) {
+			<-ctx.Done()
+			close(stopped)
+			return nil, ctx.Err()
+		}}}}
+	pr, pw := ioPipe()
+	var out syncBuilder
+	done := make(chan error)
+	go func() { done <- s.Serve(context.Background(), pr, &out) }()
+	pw.Write([]byte(`{"jsonrpc":"2.0","id":"w","method":"tools/call","params":{"name":"wait","arguments":{}}}` + "\n"))
+	pw.Write([]byte(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"w","reason":"bored"}}` + "\n"))
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the tool did not see the cancellation")
+	}
+	pw.Write([]byte(`{"jsonrpc":"2.0","id":1,"method":"ping"}` + "\n"))
+	pw.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(out.String()); got != `{"jsonrpc":"2.0","id":1,"result":{}}` {
+		t.Errorf("output: %s", got)
+	}
+}
