@@ -510,3 +510,76 @@ func TestNpxSkillsUsesGivenPath(t *testing.T) {
 		t.Errorf("no npx: %v", err)
 	}
 }
+
+func TestStaleness(t *testing.T) {
+	api := &versionAPI{}
+	m, _ := newManager(t, api.start(t), &skillsCalls{})
+	v := VersionInfo{GuidelinesHash: hash(guidelinesText), AgentSkillsSHA: "sha1"}
+	if got := m.Staleness(v); got != NotInstalledMessage {
+		t.Errorf("fresh: %q", got)
+	}
+	// Files from before the state file existed: nothing to say.
+	write(t, filepath.Join(m.ProjectDir, "CLAUDE.md"), Section("convex"))
+	if got := m.Staleness(v); got != "" {
+		t.Errorf("artifacts only: %q", got)
+	}
+	if err := m.Install(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Staleness(v); got != "" {
+		t.Errorf("current: %q", got)
+	}
+	if got := m.Staleness(VersionInfo{AgentSkillsSHA: "sha2"}); got != OutOfDateMessage {
+		t.Errorf("new skills: %q", got)
+	}
+	if got := m.Staleness(VersionInfo{GuidelinesHash: "other"}); got != OutOfDateMessage {
+		t.Errorf("new guidelines: %q", got)
+	}
+	if got := m.Staleness(VersionInfo{}); got != "" {
+		t.Errorf("no hashes: %q", got)
+	}
+	yes := true
+	m.Config.DisableStalenessMessage = &yes
+	if got := m.Staleness(VersionInfo{GuidelinesHash: "other"}); got != "" {
+		t.Errorf("disabled: %q", got)
+	}
+}
+
+func TestOfferSetup(t *testing.T) {
+	api := &versionAPI{}
+	origin := api.start(t)
+	asked := 0
+	answer := false
+	confirm := func(q string) (bool, error) {
+		asked++
+		if q != SetupQuestion {
+			t.Errorf("question %q", q)
+		}
+		return answer, nil
+	}
+	m, _ := newManager(t, origin, &skillsCalls{})
+	if err := m.OfferSetup(context.Background(), false, confirm); err != nil || asked != 0 {
+		t.Errorf("no terminal: asked %d, %v", asked, err)
+	}
+	if err := m.OfferSetup(context.Background(), true, confirm); err != nil || asked != 1 {
+		t.Errorf("asked %d, %v", asked, err)
+	}
+	if _, err := os.Stat(filepath.Join(m.ProjectDir, "AGENTS.md")); !os.IsNotExist(err) {
+		t.Error("installed after no")
+	}
+	answer = true
+	if err := m.OfferSetup(context.Background(), true, confirm); err != nil || asked != 2 {
+		t.Errorf("asked %d, %v", asked, err)
+	}
+	if _, err := ReadState(m.FunctionsDir); err != nil {
+		t.Errorf("not installed after yes: %v", err)
+	}
+	// Installed before: refreshed without asking.
+	os.Remove(GuidelinesPath(m.FunctionsDir))
+	if err := m.OfferSetup(context.Background(), true, confirm); err != nil || asked != 2 {
+		t.Errorf("asked %d, %v", asked, err)
+	}
+	if _, err := os.Stat(GuidelinesPath(m.FunctionsDir)); err != nil {
+		t.Errorf("not refreshed: %v", err)
+	}
+}

@@ -72,6 +72,9 @@ func (d *Deps) aiFilesManager() (*aifiles.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range cfg.Warnings() {
+		d.Out.Warn("Warning: %s", w)
+	}
 	dir, err := filepath.Abs(d.Cwd)
 	if err != nil {
 		return nil, err
