@@ -326,6 +326,28 @@ func selectorProp(purpose string) map[string]any {
 const projectDirHelp = "The Convex project's root directory: usually the editor workspace, the directory holding package.json and the convex/ folder. Pass it unless told otherwise."
 
 func (s *mcpServer) tools() []mcp.Tool {
+	tools := s.toolList()
+	for i := range tools {
+		tools[i].Call = withHint(tools[i].Call)
+	}
+	return tools
+}
+
+// withHint adds an error's advice (such as "Run `convex dev` first") to its
+// message, which is all the client gets to read.
+func withHint(call func(context.Context, map[string]any) (any, error)) func(context.Context, map[string]any) (any, error) {
+	return func(ctx context.Context, args map[string]any) (any, error) {
+		res, err := call(ctx, args)
+		if err != nil {
+			if h := ui.HintOf(err); h != "" && !strings.Contains(err.Error(), h) {
+				return nil, fmt.Errorf("%w\n%s", err, h)
+			}
+		}
+		return res, err
+	}
+}
+
+func (s *mcpServer) toolList() []mcp.Tool {
 	return []mcp.Tool{
 		{Name: "status", Call: s.status, InputSchema: schemaObject(map[string]any{"projectDir": schemaOf("string", projectDirHelp)}),
 			Description: "List the deployments of a Convex project directory, with the deployment selector, URL and dashboard URL of each. " +
@@ -774,34 +796,39 @@ func (s *mcpServer) insights(ctx context.Context, args map[string]any) (any, err
 		return nil, err
 	}
 	list := []*insight{}
-	errs, warns := 0, 0
 	for _, row := range rows {
 		in, err := parseInsightRow(row, true)
 		if err != nil {
 			return nil, fmt.Errorf("Unexpected insights data: %w", err)
 		}
-		if in == nil {
-			continue
+		if in != nil {
+			list = append(list, in)
 		}
+	}
+	sort.SliceStable(list, func(i, j int) bool { return list[i].order < list[j].order })
+	return map[string]any{"insights": list, "summary": insightsSummary(list),
+		"dashboardUrl": deployments.DashboardURL(s.d.Env, "", "", t.Name) + "?view=insights"}, nil
+}
+
+// insightsSummary is the one-line verdict over a deployment's insights.
+func insightsSummary(list []*insight) string {
+	if len(list) == 0 {
+		return "No issues found. The deployment is healthy over the last 72 hours."
+	}
+	errs, warns := 0, 0
+	for _, in := range list {
 		if in.Severity == "error" {
 			errs++
 		} else {
 			warns++
 		}
-		list = append(list, in)
 	}
-	sort.SliceStable(list, func(i, j int) bool { return list[i].order < list[j].order })
-	summary := "No issues found. The deployment is healthy over the last 72 hours."
-	if len(list) > 0 {
-		var parts []string
-		if errs > 0 {
-			parts = append(parts, plural(float64(errs), "error"))
-		}
-		if warns > 0 {
-			parts = append(parts, plural(float64(warns), "warning"))
-		}
-		summary = "Found " + strings.Join(parts, " and ") + " in the last 72 hours."
+	var parts []string
+	if errs > 0 {
+		parts = append(parts, plural(float64(errs), "error"))
 	}
-	return map[string]any{"insights": list, "summary": summary,
-		"dashboardUrl": deployments.DashboardURL(s.d.Env, "", "", t.Name) + "?view=insights"}, nil
+	if warns > 0 {
+		parts = append(parts, plural(float64(warns), "warning"))
+	}
+	return "Found " + strings.Join(parts, " and ") + " in the last 72 hours."
 }

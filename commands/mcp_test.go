@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/convex-go/convex/config"
+	"github.com/convex-go/convex/ui"
 )
 
 // mcpClient drives `convex mcp start` in-process through pipes.
@@ -345,5 +347,30 @@ func TestMCPSelectorRoundTrip(t *testing.T) {
 		if _, err := decodeSelector(bad); err == nil {
 			t.Errorf("decodeSelector(%q) succeeded", bad)
 		}
+	}
+}
+
+func TestMCPInsightsSummaryAndHints(t *testing.T) {
+	if got := insightsSummary(nil); got != "No issues found. The deployment is healthy over the last 72 hours." {
+		t.Errorf("no insights: %q", got)
+	}
+	list := []*insight{{Severity: "error"}, {Severity: "warning"}, {Severity: "warning"}}
+	if got := insightsSummary(list); got != "Found 1 error and 2 warnings in the last 72 hours." {
+		t.Errorf("summary: %q", got)
+	}
+	if got := insightsSummary(list[1:2]); got != "Found 1 warning in the last 72 hours." {
+		t.Errorf("summary: %q", got)
+	}
+	call := withHint(func(context.Context, map[string]any) (any, error) {
+		return nil, ui.Errorf("it is not running").WithHint("Run `convex dev` first.")
+	})
+	if _, err := call(context.Background(), nil); err == nil || err.Error() != "it is not running\nRun `convex dev` first." {
+		t.Errorf("error with hint: %v", err)
+	}
+	canceled := withHint(func(context.Context, map[string]any) (any, error) {
+		return nil, ui.Wrap(context.Canceled, "stopped").WithHint("try again")
+	})
+	if _, err := canceled(context.Background(), nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("the cause is lost: %v", err)
 	}
 }
