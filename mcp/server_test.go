@@ -257,9 +257,10 @@ func TestCallsRunInOrder(t *testing.T) {
 
 // A cancelled call gets no answer, and its tool sees the cancellation.
 func TestCancelledCall(t *testing.T) {
-	stopped := make(chan struct{})
+	started, stopped := make(chan struct{}), make(chan struct{})
 	s := &Server{Name: "s", Version: "0", Tools: []Tool{{Name: "wait", InputSchema: map[string]any{"type": "object"},
 		Call: func(ctx context.Context, _ map[string]any) (any, error) {
+			close(started)
 			<-ctx.Done()
 			close(stopped)
 			return nil, ctx.Err()
@@ -269,6 +270,7 @@ func TestCancelledCall(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- s.Serve(context.Background(), pr, &out) }()
 	pw.Write([]byte(`{"jsonrpc":"2.0","id":"w","method":"tools/call","params":{"name":"wait","arguments":{}}}` + "\n"))
+	<-started
 	pw.Write([]byte(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"w","reason":"bored"}}` + "\n"))
 	select {
 	case <-stopped:
