@@ -640,7 +640,9 @@ func (s *mcpServer) runOneoffQuery(ctx context.Context, args map[string]any) (an
 	if err != nil {
 		return nil, err
 	}
-	res, err := t.client.RunTestQuery(ctx, args["query"].(string), "")
+	// A whole module is run as it is; a bare expression or handler body is
+	// wrapped into one, as `convex run --inline-query` does.
+	res, err := t.client.RunTestQuery(ctx, push.InlineQuerySource(args["query"].(string)), "")
 	if err != nil {
 		var fe *push.FunctionError
 		if errors.As(err, &fe) {

@@ -261,8 +261,16 @@ export default defineSchema({ messages: defineTable({ body: v.string() }) });
 		}
 		out, isErr = m.call("runOneoffQuery", map[string]any{"deploymentSelector": sel, "query": `import { query } from "convex:/_system/repl/wrappers.js";
 export default query({ handler: async (ctx) => { console.log("counting"); return (await ctx.db.query("messages").collect()).length; } });`})
-		if isErr || out["result"] != float64(1) {
+		if isErr || out["result"] != float64(1) || !strings.Contains(jsonText(out["logLines"]), "counting") {
 			t.Errorf("runOneoffQuery: %v", out)
+		}
+		out, isErr = m.call("runOneoffQuery", map[string]any{"deploymentSelector": sel, "query": `(await ctx.db.query("messages").first()).body`})
+		if isErr || out["result"] != "hi" {
+			t.Errorf("runOneoffQuery of an expression: %v", out)
+		}
+		out, isErr = m.call("runOneoffQuery", map[string]any{"deploymentSelector": sel, "query": `await ctx.db.insert("messages", {body: "no"})`})
+		if !isErr || !strings.Contains(out["error"].(string), "Query failed") {
+			t.Errorf("runOneoffQuery writing: %v", out)
 		}
 		out, isErr = m.call("logs", map[string]any{"deploymentSelector": sel, "jsonl": true})
 		if isErr || !strings.Contains(out["entries"].(string), "messages") {
