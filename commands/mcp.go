@@ -406,7 +406,8 @@ func (s *mcpServer) toolList() []mcp.Tool {
 			Description: "Run a one-off read-only query, written on the spot, on the deployment. The query is a JavaScript module such as:\n\n" +
 				"```js\nimport { query, internalQuery } from \"convex:/_system/repl/wrappers.js\";\n\nexport default query({\n" +
 				"  handler: async (ctx) => {\n    return await ctx.db.query(\"messages\").take(10);\n  },\n});\n```\n\n" +
-				"That wrappers module is the only import available. The query runs sandboxed: it can read the database but not " +
+				"That wrappers module is the only import available. A bare expression or handler body, such as " +
+				"`await ctx.db.query(\"messages\").take(10)`, is wrapped into such a module. The query runs sandboxed: it can read the database but not " +
 				"write to it or reach the network. Returns its result and the lines it logged."},
 		{Name: "logs", Call: s.logs, InputSchema: schemaObject(map[string]any{
 			"deploymentSelector": selectorProp("whose logs to read"),
