@@ -105,7 +105,7 @@ func New(opts Options) *Engine {
 
 func (e *Engine) shimProgram() (any, error) {
 	e.shimOnce.Do(func() {
-		e.shim, e.shimErr = e.js.compile("convex:/_system/host.js", shimSource)
+		e.shim, e.shimErr = e.js.compile("convex:/_system/host.js", shimSource())
 	})
 	return e.shim, e.shimErr
 }

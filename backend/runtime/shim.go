@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
 )
 
 //go:embed js/*.js
@@ -20,7 +21,7 @@ var systemModuleFiles = map[string]string{
 
 // shimSource is the runtime shim: the js/ files in name order, inside one
 // function that receives the native bridge and returns the entry point.
-var shimSource = func() string {
+var shimSource = sync.OnceValue(func() string {
 	names, err := fs.Glob(shimFiles, "js/*.js")
 	if err != nil {
 		panic(err)
@@ -38,4 +39,4 @@ var shimSource = func() string {
 	}
 	b.WriteString("})")
 	return b.String()
-}()
+})

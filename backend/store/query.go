@@ -9,6 +9,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/convex-go/convex/backend/values"
@@ -412,8 +413,9 @@ const (
 	loExcl
 )
 
-// scanSQL holds the statement text of every shape, built once.
-var scanSQL = func() map[scanShape]string {
+// scanSQL holds the statement text of every shape, built on first use so
+// commands that never open a store do not pay for it at start-up.
+var scanSQL = sync.OnceValue(func() map[scanShape]string {
 	m := map[scanShape]string{}
 	for _, desc := range []bool{false, true} {
 		for lo := noLo; lo <= loExcl; lo++ {
@@ -426,9 +428,9 @@ var scanSQL = func() map[scanShape]string {
 		}
 	}
 	return m
-}()
+})
 
-func (sh scanShape) sql() string { return scanSQL[sh] }
+func (sh scanShape) sql() string { return scanSQL()[sh] }
 
 func (sh scanShape) build() string {
 	var b strings.Builder
@@ -461,8 +463,8 @@ func (sh scanShape) build() string {
 
 // scanQueries lists the statement of every scan shape.
 func scanQueries() []string {
-	out := make([]string, 0, len(scanSQL))
-	for _, q := range scanSQL {
+	out := make([]string, 0, len(scanSQL()))
+	for _, q := range scanSQL() {
 		out = append(out, q)
 	}
 	return out
