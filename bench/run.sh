@@ -78,7 +78,8 @@ else
 fi
 
 log "building $SRC_DESC"
-(cd "$SRC" && go build -o "$OUT/convex" . && go build -o "$OUT/clibench" ./bench/cmd/clibench &&
+# Ours is built as a release is (see .goreleaser.yaml): what users run.
+(cd "$SRC" && CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -ldflags "-s -w" -o "$OUT/convex" . && go build -o "$OUT/clibench" ./bench/cmd/clibench &&
   go build -o "$OUT/bench-backend" ./bench/backend)
 OURS=$OUT/convex
 OURS_VERSION=$("$OURS" --version 2>&1 | head -1)
@@ -287,7 +288,7 @@ below 1 with many subscribers (1: $(get sync.subs1.delivered), 10: $(get sync.su
 One command builds everything and measures: \`bash bench/run.sh\` (knobs: RUNS=$RUNS, TC_RUNS=$TC_RUNS,
 STARTUP_RUNS=$STARTUP_RUNS, BACKEND_DURATION=$BACKEND_DURATION, SYNC_N=$SYNC_N). It runs:
 
-1. \`go build -o \$OUT/convex .\`, \`go build -o \$OUT/clibench ./bench/cmd/clibench\`,
+1. \`CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -ldflags "-s -w" -o \$OUT/convex .\` (the release build), \`go build -o \$OUT/clibench ./bench/cmd/clibench\`,
    \`go build -o \$OUT/bench-backend ./bench/backend\`;
    the reference is \`e2e/node/node_modules/.bin/convex\` (installed by \`npm ci\` in \`e2e/node\`).
 2. Start-up: $STARTUP_TOOL —
