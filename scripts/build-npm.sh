@@ -234,7 +234,7 @@ for p in "${platforms[@]}"; do
 	else
 		log "$p: go build (GOOS=$(goos_of "$p") GOARCH=$(goarch_of "$p"))"
 		(cd "$root" && CGO_ENABLED=0 GOOS=$(goos_of "$p") GOARCH=$(goarch_of "$p") \
-			go build -trimpath -ldflags "$ldflags" -o "$dir/$exe" .)
+			go build -trimpath -tags urfave_cli_no_docs -ldflags "$ldflags" -o "$dir/$exe" .)
 	fi
 	chmod 0755 "$dir/$exe"
 	# A binary of another version (a stale dist/) would be published under

@@ -5,7 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$root/bin"
-(cd "$root" && CGO_ENABLED=0 go build -o bin/convex .)
+(cd "$root" && CGO_ENABLED=0 go build -tags urfave_cli_no_docs -o bin/convex .)
 cd "$root/examples/todos"
 if [ ! -d node_modules/convex ]; then
   npm install --no-audit --no-fund --loglevel=error
