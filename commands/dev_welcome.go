@@ -21,6 +21,9 @@ var welcomeChoices = []string{
 // in agent mode or when the project already has a local deployment, nothing
 // is asked and t is returned as it is.
 func (d *Deps) welcome(c *cli.Context, t deployments.Target) (deployments.Target, error) {
+	if t.Kind == deployments.KindAnonymous && t.Name != "" {
+		return d.offerLinkConfigured(c, t)
+	}
 	if t.Kind != deployments.KindAnonymous || t.Name != "" || t.Auth != "" ||
 		!d.interactive() || d.Env.Get("CONVEX_AGENT_MODE") != "" {
 		return t, nil

@@ -72,7 +72,10 @@ func (d *Deps) login(c *cli.Context) error {
 				}
 			}
 			d.Out.Success("This device has previously been authorized and is ready for use with Convex.")
-			return nil
+			if a.Kind != "accessToken" {
+				return nil
+			}
+			return d.linkAfterLogin(ctx, client, d.prompter(), c.Bool("link-deployments"))
 		}
 	}
 	if c.Bool("check-login") {
@@ -106,8 +109,12 @@ func (d *Deps) login(c *cli.Context) error {
 	}
 	if c.Bool("dump-access-token") {
 		d.Out.Result("%s", token)
+		return nil
 	}
-	return nil
+	d.Log.AddSecret(token)
+	client = deployments.NewClient(deployments.ClientOptions{Host: deployments.ProvisionHost(d.Env), Auth: token,
+		Version: deployments.ClientVersion(d.Env), HTTPClient: d.httpClient(), Warn: warnWriter{d.Out}})
+	return d.linkAfterLogin(ctx, client, d.prompter(), c.Bool("link-deployments"))
 }
 
 func (d *Deps) loginStatus(c *cli.Context) error {
