@@ -143,7 +143,13 @@ func (d *Deps) linkLegacyLoop(ctx context.Context, client *deployments.Client, p
 // §4.1 E): on yes the deployment is linked and dev continues with the
 // linked local deployment; otherwise t is returned unchanged.
 func (d *Deps) offerLinkConfigured(c *cli.Context, t deployments.Target) (deployments.Target, error) {
-	if t.Kind != deployments.KindAnonymous || t.Name == "" || !d.interactive() ||
+	return d.offerLink(c.Context, t, d.prompter())
+}
+
+// offerLink is offerLinkConfigured with the prompter given; a prompter
+// that cannot ask means no terminal, and nothing is offered.
+func (d *Deps) offerLink(ctx context.Context, t deployments.Target, p auth.Prompter) (deployments.Target, error) {
+	if t.Kind != deployments.KindAnonymous || t.Name == "" || !auth.IsInteractive(p) ||
 		d.Env.Get("CONVEX_AGENT_MODE") != "" || d.Env.Get(deployments.EnvAllowAnonymous) == "false" {
 		return t, nil
 	}
@@ -156,12 +162,11 @@ func (d *Deps) offerLinkConfigured(c *cli.Context, t deployments.Target) (deploy
 	if _, err := d.findAnonymousState(t.Name); err != nil {
 		return t, nil // nothing saved yet: dev creates it anonymously
 	}
-	p := d.prompter()
 	ok, err := p.Confirm(fmt.Sprintf("CONVEX_DEPLOYMENT is configured with deployment %s, which is not linked with your account. Would you like to link it now?", t.Name), true)
 	if err != nil || !ok {
 		return t, err
 	}
-	l, err := d.linkDeployment(c.Context, client, p, t.Name, t.Name, nil)
+	l, err := d.linkDeployment(ctx, client, p, t.Name, t.Name, nil)
 	if err != nil {
 		return t, err
 	}

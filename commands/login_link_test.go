@@ -49,6 +49,7 @@ type linkWorld struct {
 	client  *deployments.Client
 	dir     string
 	anon    string
+	token   string
 	oldConf *anonymous.Config
 }
 
@@ -90,7 +91,7 @@ func newLinkWorld(t *testing.T) *linkWorld {
 	d := &Deps{Stdout: &bytes.Buffer{}, Stderr: &stderr, Env: env, Cwd: dir}
 	d.init()
 	client := deployments.NewClient(deployments.ClientOptions{Host: url, Auth: sd.AccessToken, Version: deployments.ClientVersion(env)})
-	return &linkWorld{d: d, stderr: &stderr, fc: fc, client: client, dir: dir, anon: dep.Name, oldConf: old}
+	return &linkWorld{d: d, stderr: &stderr, fc: fc, client: client, dir: dir, anon: dep.Name, token: sd.AccessToken, oldConf: old}
 }
 
 func (w *linkWorld) envLocal(t *testing.T) string {
@@ -296,5 +297,57 @@ func TestLinkWaitsForRunningBackend(t *testing.T) {
 	}
 	if err := waitBackendStopped(ctx, r.Config.Ports.Cloud, "anonymous-other", 0); err != nil {
 		t.Fatalf("another deployment's backend must not block: %v", err)
+	}
+}
+
+// convex dev with CONVEX_DEPLOYMENT naming the anonymous deployment, logged
+// in at a terminal: yes links it and dev goes on with the local deployment.
+func TestOfferLinkConfiguredYes(t *testing.T) {
+	w := newLinkWorld(t)
+	w.d.Env.(config.MapEnv)["CONVEX_OVERRIDE_ACCESS_TOKEN"] = w.token
+	in := deployments.Target{Kind: deployments.KindAnonymous, Name: w.anon}
+	p := &scriptedPrompter{t: t, answers: []any{true, 0, "renamed"}}
+	got, err := w.d.offerLink(context.Background(), in, p)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, w.stderr)
+	}
+	if !strings.Contains(p.asked[0], "CONVEX_DEPLOYMENT is configured with deployment anonymous-my-app") {
+		t.Fatalf("questions: %q", p.asked)
+	}
+	if got.Kind != deployments.KindLocal || got.Name != "local-acme-renamed" || got.Team != "acme" || got.Project != "renamed" {
+		t.Fatalf("target: %+v", got)
+	}
+	if !strings.Contains(w.envLocal(t), "CONVEX_DEPLOYMENT=local:local-acme-renamed # team: acme, project: renamed\n") {
+		t.Fatalf(".env.local:\n%s", w.envLocal(t))
+	}
+}
+
+func TestOfferLinkConfiguredDeclinedOrNotAsked(t *testing.T) {
+	w := newLinkWorld(t)
+	in := deployments.Target{Kind: deployments.KindAnonymous, Name: w.anon}
+	// Not logged in: nothing is asked.
+	got, err := w.d.offerLink(context.Background(), in, &scriptedPrompter{t: t})
+	if err != nil || got != in {
+		t.Fatalf("not logged in: %+v %v", got, err)
+	}
+	env := w.d.Env.(config.MapEnv)
+	env["CONVEX_OVERRIDE_ACCESS_TOKEN"] = w.token
+	// Agent mode: nothing is asked either.
+	env["CONVEX_AGENT_MODE"] = "anonymous"
+	if got, err = w.d.offerLink(context.Background(), in, &scriptedPrompter{t: t}); err != nil || got != in {
+		t.Fatalf("agent mode: %+v %v", got, err)
+	}
+	delete(env, "CONVEX_AGENT_MODE")
+	// No terminal: nothing is asked, no error.
+	if got, err = w.d.offerLink(context.Background(), in, auth.NewPrompterWith(auth.PrompterOptions{})); err != nil || got != in {
+		t.Fatalf("no terminal: %+v %v", got, err)
+	}
+	// Declined: dev stays anonymous, nothing changes.
+	p := &scriptedPrompter{t: t, answers: []any{false}}
+	if got, err = w.d.offerLink(context.Background(), in, p); err != nil || got != in || len(p.asked) != 1 {
+		t.Fatalf("declined: %+v %v %q", got, err, p.asked)
+	}
+	if cfg, _ := anonymous.LoadConfig(anonymous.ProjectStateDir(w.dir)); cfg == nil || *cfg != *w.oldConf {
+		t.Fatalf("config changed: %+v", cfg)
 	}
 }
