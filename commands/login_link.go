@@ -44,7 +44,10 @@ func (d *Deps) linkAfterLogin(ctx context.Context, client *deployments.Client, p
 	}
 	cfg, err := anonymous.LoadConfig(anonymous.ProjectStateDir(d.Cwd))
 	if err != nil {
-		return err
+		// The login itself worked; a broken local config only means there
+		// is nothing we can link.
+		d.Out.Warn("Not offering to link local deployments: %v", err)
+		return nil
 	}
 	configured := d.configuredAnonymous()
 	if cfg != nil && cfg.IsAnonymous() {

@@ -351,3 +351,17 @@ func TestOfferLinkConfiguredDeclinedOrNotAsked(t *testing.T) {
 		t.Fatalf("config changed: %+v", cfg)
 	}
 }
+
+// A corrupt local config does not make a successful login fail.
+func TestLinkAfterLoginCorruptConfig(t *testing.T) {
+	w := newLinkWorld(t)
+	if err := os.WriteFile(filepath.Join(anonymous.ProjectStateDir(w.dir), "config.json"), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.d.linkAfterLogin(context.Background(), w.client, &scriptedPrompter{t: t}, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(w.stderr.String(), "Not offering to link") {
+		t.Fatalf("output: %s", w.stderr)
+	}
+}
