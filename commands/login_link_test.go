@@ -365,3 +365,46 @@ func TestLinkAfterLoginCorruptConfig(t *testing.T) {
 		t.Fatalf("output: %s", w.stderr)
 	}
 }
+
+// Several legacy deployments, one question: each gets a project of its own
+// in the chosen team.
+func TestLinkLegacyBatch(t *testing.T) {
+	w := newLinkWorld(t)
+	if err := os.RemoveAll(filepath.Join(w.dir, ".convex")); err != nil {
+		t.Fatal(err)
+	}
+	global := deployments.GlobalDir(w.d.Env)
+	for i, name := range []string{"anonymous-beta", "anonymous-alpha"} {
+		c := &anonymous.Config{Ports: anonymous.Ports{Cloud: 1 + 2*i, Site: 2 + 2*i}, AdminKey: name + "|00", DeploymentName: name}
+		if err := anonymous.SaveConfig(anonymous.LegacyAnonymousDir(global, name), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Declining leaves both alone.
+	p := &scriptedPrompter{t: t, answers: []any{false}}
+	if err := w.d.linkAfterLogin(context.Background(), w.client, p, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p.asked[0], "You have 2 existing deployments: anonymous-alpha, anonymous-beta.") {
+		t.Fatalf("question: %q", p.asked)
+	}
+	if names, _ := w.d.legacyAnonymousNames(); len(names) != 2 {
+		t.Fatalf("legacy after declining: %q", names)
+	}
+	p = &scriptedPrompter{t: t, answers: []any{true}}
+	if err := w.d.linkAfterLogin(context.Background(), w.client, p, false); err != nil {
+		t.Fatalf("%v\n%s", err, w.stderr)
+	}
+	if names, _ := w.d.legacyAnonymousNames(); len(names) != 0 {
+		t.Fatalf("legacy after linking: %q", names)
+	}
+	for _, name := range []string{"local-acme-alpha", "local-acme-beta"} {
+		cfg, err := anonymous.LoadConfig(filepath.Join(global, "convex-backend-state", name))
+		if err != nil || cfg == nil || cfg.DeploymentName != name {
+			t.Fatalf("%s: %+v %v", name, cfg, err)
+		}
+	}
+	if !strings.Contains(w.stderr.String(), "Linked your deployments.") {
+		t.Fatalf("output: %s", w.stderr)
+	}
+}
