@@ -19,7 +19,8 @@ var welcomeChoices = []string{
 // nothing configured and no login: start a local deployment without an
 // account, or log in and choose a project. Without a terminal, with a login,
 // in agent mode or when the project already has a local deployment, nothing
-// is asked and t is returned as it is.
+// is asked and t is returned as it is. When CONVEX_DEPLOYMENT already names
+// an anonymous deployment, a logged-in user is offered to link it instead.
 func (d *Deps) welcome(c *cli.Context, t deployments.Target) (deployments.Target, error) {
 	if t.Kind == deployments.KindAnonymous && t.Name != "" {
 		return d.offerLinkConfigured(c, t)
