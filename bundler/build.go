@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/evanw/esbuild/pkg/api"
 )
@@ -150,48 +151,54 @@ func setKeys(m map[string]bool) []string {
 }
 
 // bundleFunctions bundles the app's schema, isolate and node functions and
-// auth config into res.
+// auth config into res. The four esbuild builds are independent, so they
+// run at once; results are merged in a fixed order.
 func (o *Options) bundleFunctions(res *Result, inputs map[string]bool) error {
-	schema, in, err := BundleSchema(*o)
-	if err != nil {
-		return err
-	}
-	res.Schema = schema
-	addInputs(inputs, in)
-
 	isolate, node, err := EntryPointsByEnvironment(o.FunctionsDir, o.warn)
 	if err != nil {
 		return err
 	}
-	b, err := o.build(buildSpec{entries: isolate, platform: api.PlatformBrowser, chunks: "_deps", splitting: true})
-	if err != nil {
-		return err
-	}
-	res.Modules = append(res.Modules, b.modules...)
-	addInputs(inputs, b.inputs)
-
 	ext, err := findExternalPackages(o.ProjectDir, o.ExternalPackages)
 	if err != nil {
 		return err
 	}
-	nb, err := o.build(buildSpec{entries: node, platform: api.PlatformNode, chunks: "_deps/node", splitting: true, external: ext})
-	if err != nil {
-		return err
+	var (
+		wg                          sync.WaitGroup
+		schema                      *Module
+		schemaIn, authIn            []string
+		auth                        []Module
+		ib, nb                      *buildOutput
+		schemaErr, iErr, nErr, aErr error
+	)
+	wg.Add(4)
+	go func() { defer wg.Done(); schema, schemaIn, schemaErr = BundleSchema(*o) }()
+	go func() {
+		defer wg.Done()
+		ib, iErr = o.build(buildSpec{entries: isolate, platform: api.PlatformBrowser, chunks: "_deps", splitting: true})
+	}()
+	go func() {
+		defer wg.Done()
+		nb, nErr = o.build(buildSpec{entries: node, platform: api.PlatformNode, chunks: "_deps/node", splitting: true, external: ext})
+	}()
+	go func() { defer wg.Done(); auth, authIn, aErr = BundleAuthConfig(*o) }()
+	wg.Wait()
+	// Report the first failure in the order the builds used to run.
+	for _, err := range []error{schemaErr, iErr, nErr, aErr} {
+		if err != nil {
+			return err
+		}
 	}
+	res.Schema = schema
+	addInputs(inputs, schemaIn)
+	res.Modules = append(res.Modules, ib.modules...)
+	addInputs(inputs, ib.inputs)
 	res.Modules = append(res.Modules, nb.modules...)
 	addInputs(inputs, nb.inputs)
-	res.NodeDependencies, err = externalVersions(ext, nb.externals)
-	if err != nil {
-		return err
-	}
-
-	auth, in, err := BundleAuthConfig(*o)
-	if err != nil {
+	if res.NodeDependencies, err = externalVersions(ext, nb.externals); err != nil {
 		return err
 	}
 	res.Modules = append(res.Modules, auth...)
-	addInputs(inputs, in)
-
+	addInputs(inputs, authIn)
 	return nil
 }
 
@@ -366,7 +373,10 @@ func (o *Options) bundleDefinitionFile(entry, dir string, virtual bool) (Module,
 func componentDepsPlugin(self string, replace func(child string) string) api.Plugin {
 	type guard struct{}
 	return api.Plugin{Name: "convex-component-deps", Setup: func(b api.PluginBuild) {
-		b.OnResolve(api.OnResolveOptions{Filter: `.*`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+		// Only specifiers that name a definition file can resolve to one
+		// ("./child/convex.config", "@scope/pkg/convex.config.js"); every other
+		// import (all of convex/server) skips the second resolution.
+		b.OnResolve(api.OnResolveOptions{Filter: `(^|/)convex\.config(\.(ts|js|mjs|cjs|mts|cts))?$`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
 			if _, inner := a.PluginData.(guard); inner || a.Kind == api.ResolveEntryPoint || a.Namespace != "file" {
 				return api.OnResolveResult{}, nil
 			}
