@@ -221,9 +221,9 @@ from other processes falls on both alike. All timings are wall clock; "median (m
 | software | convex-go: $SRC_DESC (\`--version\`: $OURS_VERSION), $GOV; reference convex $REF_VERSION on Node.js $NODEV |
 | app | \`$(basename "$APP")\` fixture (schema, 5 indexes, queries, mutations, actions, crons, http) |
 
-**The machine was shared while measuring**: other engineers were compiling and running test
-suites on the same 2 cores (see the load average above), so absolute figures are noisy and
-pessimistic for both sides; the ratios are the more trustworthy figures, since runs alternate.
+**Read the load average above before the absolute figures**: anything else running on the
+2 cores (builds, test suites) slows both sides, so absolute figures are noisy; the ratios are
+the more trustworthy figures, since runs of the two CLIs alternate.
 
 ## Summary against the targets
 
