@@ -73,6 +73,8 @@ func run(duration time.Duration, concurrency, queries int, appDir, nodeModules s
 	}
 	secret, _ := adminkey.NewSecret()
 	ctx := context.Background()
+	// Measure the backend as `convex local-backend` runs it.
+	server.TuneForServing()
 	r, err := server.Start(ctx, server.Config{DBPath: filepath.Join(work, "db"), Interface: "127.0.0.1", InstanceName: "bench", InstanceSecret: secret})
 	if err != nil {
 		return err
