@@ -219,25 +219,7 @@ func (d *Deps) reachTarget(c *cli.Context, command string) (deployments.Target, 
 // runFunction calls name with argsText (relaxed JSON) and prints the result
 // on stdout (when printResult) and its log lines on stderr.
 func (d *Deps) runFunction(ctx context.Context, pc *push.Client, name, argsText, identityText, component string, printResult bool) error {
-	argsJSON, err := relaxedJSON(argsText)
-	if err != nil {
-		return ui.Errorf("Failed to parse arguments as JSON: %q\n%v", argsText, err)
-	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(argsJSON, &obj) != nil {
-		return ui.Errorf("Failed to parse arguments as JSON: %q\nthe arguments must be an object", argsText)
-	}
-	var identity json.RawMessage
-	if identityText != "" {
-		if identity, err = fakeIdentity(identityText); err != nil {
-			return err
-		}
-	}
-	fnDir := "convex/"
-	if cfg, err := push.LoadProjectConfig(d.Cwd, nil); err == nil {
-		fnDir = cfg.Functions
-	}
-	path, err := parseFunctionName(name, fnDir, d.Cwd)
+	path, argsJSON, identity, err := d.parseRunCall(name, argsText, identityText)
 	if err != nil {
 		return err
 	}
@@ -687,4 +669,32 @@ func (p *json5) str() (string, error) {
 		}
 	}
 	return "", p.errorf("unterminated string")
+}
+
+// parseRunCall turns `run`'s function name, relaxed-JSON arguments and
+// --identity into the function path, the arguments object and the identity
+// to run it as.
+func (d *Deps) parseRunCall(name, argsText, identityText string) (path string, argsJSON, identity json.RawMessage, err error) {
+	argsJSON, err = relaxedJSON(argsText)
+	if err != nil {
+		return "", nil, nil, ui.Errorf("Failed to parse arguments as JSON: %q\n%v", argsText, err)
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(argsJSON, &obj) != nil {
+		return "", nil, nil, ui.Errorf("Failed to parse arguments as JSON: %q\nthe arguments must be an object", argsText)
+	}
+	if identityText != "" {
+		if identity, err = fakeIdentity(identityText); err != nil {
+			return "", nil, nil, err
+		}
+	}
+	fnDir := "convex/"
+	if cfg, err := push.LoadProjectConfig(d.Cwd, nil); err == nil {
+		fnDir = cfg.Functions
+	}
+	path, err = parseFunctionName(name, fnDir, d.Cwd)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return path, argsJSON, identity, nil
 }

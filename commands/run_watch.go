@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/convex-go/convex/deployments"
-	"github.com/convex-go/convex/push"
 	"github.com/convex-go/convex/subscribe"
 	"github.com/convex-go/convex/ui"
 )
@@ -18,25 +17,7 @@ import (
 // runWatch subscribes to a query and prints every new result until Ctrl-C,
 // which ends the watch normally (exit 0).
 func (d *Deps) runWatch(ctx context.Context, t deployments.Target, name, argsText, identityText, component string) error {
-	argsJSON, err := relaxedJSON(argsText)
-	if err != nil {
-		return ui.Errorf("Failed to parse arguments as JSON: %q\n%v", argsText, err)
-	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(argsJSON, &obj) != nil {
-		return ui.Errorf("Failed to parse arguments as JSON: %q\nthe arguments must be an object", argsText)
-	}
-	var identity json.RawMessage
-	if identityText != "" {
-		if identity, err = fakeIdentity(identityText); err != nil {
-			return err
-		}
-	}
-	fnDir := "convex/"
-	if cfg, err := push.LoadProjectConfig(d.Cwd, nil); err == nil {
-		fnDir = cfg.Functions
-	}
-	path, err := parseFunctionName(name, fnDir, d.Cwd)
+	path, argsJSON, identity, err := d.parseRunCall(name, argsText, identityText)
 	if err != nil {
 		return err
 	}
