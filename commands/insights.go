@@ -177,14 +177,7 @@ func (d *Deps) insights(c *cli.Context) error {
 	if len(list) == 0 {
 		d.Out.Result("%s", paintStdout(d, "No issues found. The deployment is healthy over the last 72 hours.", ui.Green))
 	} else {
-		errs, warns := 0, 0
-		for _, in := range list {
-			if in.Severity == "error" {
-				errs++
-			} else {
-				warns++
-			}
-		}
+		errs, warns := countSeverities(list)
 		var parts []string
 		if errs > 0 {
 			parts = append(parts, paintStdout(d, plural(float64(errs), "error"), ui.Red))
@@ -274,4 +267,16 @@ func (d *Deps) formatInsight(in *insight, details bool) string {
 		out += line + "\n"
 	}
 	return out
+}
+
+// countSeverities splits insights into errors and warnings.
+func countSeverities(list []*insight) (errs, warns int) {
+	for _, in := range list {
+		if in.Severity == "error" {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	return errs, warns
 }

@@ -818,14 +818,7 @@ func insightsSummary(list []*insight) string {
 	if len(list) == 0 {
 		return "No issues found. The deployment is healthy over the last 72 hours."
 	}
-	errs, warns := 0, 0
-	for _, in := range list {
-		if in.Severity == "error" {
-			errs++
-		} else {
-			warns++
-		}
-	}
+	errs, warns := countSeverities(list)
 	var parts []string
 	if errs > 0 {
 		parts = append(parts, plural(float64(errs), "error"))
