@@ -20,7 +20,7 @@ func chatProject(t *testing.T) string {
 		t.Skip("node is not on PATH")
 	}
 	dir := t.TempDir()
-	if out, err := exec.Command("cp", "-R", "/work/shared/fixtures/apps/chat/.", dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command("cp", "-R", "../e2e/testdata/backend/chat/.", dir).CombinedOutput(); err != nil {
 		t.Fatalf("copy fixture: %v %s", err, out)
 	}
 	if err := os.Symlink(nm, filepath.Join(dir, "node_modules")); err != nil {

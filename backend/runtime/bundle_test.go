@@ -11,10 +11,20 @@ import (
 	"github.com/evanw/esbuild/pkg/api"
 )
 
-const (
-	fixtureDir  = "/work/shared/fixtures/apps/chat"
-	nodeModules = "/work/main/e2e/node/node_modules"
+// The chat sample app and the npm packages the tests bundle it against,
+// both inside this repository.
+var (
+	fixtureDir  = absPath("../../e2e/testdata/backend/chat")
+	nodeModules = absPath("../../e2e/node/node_modules")
 )
+
+func absPath(rel string) string {
+	p, err := filepath.Abs(rel)
+	if err != nil {
+		return rel
+	}
+	return p
+}
 
 var (
 	fixtureOnce    sync.Once
