@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Environment is where a module runs on the deployment.
@@ -24,7 +25,7 @@ var entryExtensions = []string{".js", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".c
 
 // tsModuleLine finds a line that makes a TypeScript file a module; files
 // without one are skipped because tsc would reject them anyway.
-var tsModuleLine = regexp.MustCompile(`(?m)^\s{0,100}(import|export)`)
+var tsModuleLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\s{0,100}(import|export)`) })
 
 var httpRouterImport = regexp.MustCompile(`import\s*\{[^}]*\bhttpRouter\b[^}]*\}\s*from\s*["']convex/server["']`)
 
@@ -61,7 +62,7 @@ func EntryPoints(dir string, warn func(string)) ([]string, error) {
 				if err != nil {
 					return &Error{Kind: InvalidFiles, Msg: "cannot read " + path, Err: err}
 				}
-				if !tsModuleLine.Match(src) {
+				if !tsModuleLine().Match(src) {
 					return nil
 				}
 			}

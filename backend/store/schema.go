@@ -145,7 +145,7 @@ func ParseSchema(schemaJSON []byte) (*Schema, error) {
 				return &SchemaError{Table: name, Message: fmt.Sprintf("Invalid index name %q on table %q: %s is a reserved index name.", ix, name, ix)}
 			case strings.HasPrefix(ix, "_"):
 				return &SchemaError{Table: name, Message: fmt.Sprintf("Invalid index name %q on table %q: index names may not start with an underscore.", ix, name)}
-			case !tableNameRE.MatchString(ix):
+			case !isIdentifier(ix, 64):
 				return &SchemaError{Table: name, Message: fmt.Sprintf("Invalid index name %q on table %q: index names must start with a letter and contain only letters, digits and underscores.", ix, name)}
 			case seen[ix]:
 				return &SchemaError{Table: name, Message: fmt.Sprintf("Duplicate index name %q on table %q.", ix, name)}

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"strings"
 	"time"
 
@@ -638,7 +637,6 @@ func (s *Store) DeleteBlob(storageID string) error {
 
 // ---- environment variables ----
 
-var envNameRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,39}$`)
 
 // Limits of environment variables, as in the real backend.
 const (
@@ -648,7 +646,7 @@ const (
 
 // CheckEnvVar validates an environment variable name and value.
 func CheckEnvVar(name, value string) error {
-	if !envNameRE.MatchString(name) {
+	if !isIdentifier(name, 40) {
 		return userErrorf("InvalidEnvVarName", "Invalid environment variable name %q: names must start with a letter, contain only letters, digits and underscores, and be at most 40 characters long.", name)
 	}
 	if len(value) > MaxEnvValueLen {

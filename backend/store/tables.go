@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -59,10 +58,26 @@ type TableInfo struct {
 	System bool
 }
 
-var tableNameRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,63}$`)
+// isIdentifier reports whether name is a letter followed by at most max-1
+// letters, digits or underscores: the rule for table, index and environment
+// variable names. (A regexp with a counted repetition would cost a compile
+// of its expanded form at every program start.)
+func isIdentifier(name string, max int) bool {
+	if name == "" || len(name) > max {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '_')) {
+			return false
+		}
+	}
+	return true
+}
 
 func validTableName(name string) error {
-	if !tableNameRE.MatchString(name) {
+	if !isIdentifier(name, 64) {
 		return userErrorf("InvalidTableName", "Invalid table name %q: table names must start with a letter, contain only letters, digits and underscores, and be at most 64 characters long.", name)
 	}
 	return nil
