@@ -637,7 +637,6 @@ func (s *Store) DeleteBlob(storageID string) error {
 
 // ---- environment variables ----
 
-
 // Limits of environment variables, as in the real backend.
 const (
 	MaxEnvValueLen = 8192
