@@ -1,8 +1,9 @@
 package bundler
 
 import (
+	"github.com/convex-go/convex/internal/testapp"
+
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,21 +11,7 @@ import (
 
 // chatProject copies the chat fixture into a temp dir with the e2e
 // node_modules linked in, or skips when they are not installed.
-func chatProject(t *testing.T) string {
-	t.Helper()
-	nm, _ := filepath.Abs("../e2e/node/node_modules")
-	if _, err := os.Stat(filepath.Join(nm, "convex", "package.json")); err != nil {
-		t.Skip("e2e/node/node_modules/convex is not installed (run npm ci in e2e/node)")
-	}
-	dir := t.TempDir()
-	if out, err := exec.Command("cp", "-R", "../e2e/testdata/backend/chat/.", dir).CombinedOutput(); err != nil {
-		t.Fatalf("copy fixture: %v %s", err, out)
-	}
-	if err := os.Symlink(nm, filepath.Join(dir, "node_modules")); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+func chatProject(t *testing.T) string { return testapp.Chat(t, "..") }
 
 func write(t *testing.T, path, content string) {
 	t.Helper()

@@ -1,6 +1,8 @@
 package codegen
 
 import (
+	"github.com/convex-go/convex/internal/testapp"
+
 	"bytes"
 	"encoding/json"
 	"os"
@@ -12,21 +14,10 @@ import (
 
 func chatProject(t *testing.T) string {
 	t.Helper()
-	nm, _ := filepath.Abs("../e2e/node/node_modules")
-	if _, err := os.Stat(filepath.Join(nm, "typescript", "bin", "tsc")); err != nil {
-		t.Skip("e2e/node/node_modules (convex, typescript) is not installed (run npm ci in e2e/node)")
-	}
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node is not on PATH")
 	}
-	dir := t.TempDir()
-	if out, err := exec.Command("cp", "-R", "../e2e/testdata/backend/chat/.", dir).CombinedOutput(); err != nil {
-		t.Fatalf("copy fixture: %v %s", err, out)
-	}
-	if err := os.Symlink(nm, filepath.Join(dir, "node_modules")); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return testapp.Chat(t, "..", "typescript/bin/tsc")
 }
 
 func tsc(t *testing.T, dir string) (string, error) {

@@ -1,6 +1,8 @@
 package push
 
 import (
+	"github.com/convex-go/convex/internal/testapp"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -23,21 +24,7 @@ import (
 	"github.com/convex-go/convex/bundler"
 )
 
-func chatProject(t *testing.T) string {
-	t.Helper()
-	nm, _ := filepath.Abs("../e2e/node/node_modules")
-	if _, err := os.Stat(filepath.Join(nm, "convex", "package.json")); err != nil {
-		t.Skip("e2e/node/node_modules/convex is not installed (run npm ci in e2e/node)")
-	}
-	dir := t.TempDir()
-	if out, err := exec.Command("cp", "-R", "../e2e/testdata/backend/chat/.", dir).CombinedOutput(); err != nil {
-		t.Fatalf("copy fixture: %v %s", err, out)
-	}
-	if err := os.Symlink(nm, filepath.Join(dir, "node_modules")); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+func chatProject(t *testing.T) string { return testapp.Chat(t, "..") }
 
 const adminKey = "test-deployment|0123456789abcdef0123456789abcdef"
 
