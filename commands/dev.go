@@ -297,15 +297,16 @@ func (d *Deps) devTarget(c *cli.Context) (t deployments.Target, stop func(), cre
 		}
 		t.URL, t.AdminKey = r.URL, r.AdminKey
 		d.Log.AddSecret(t.AdminKey)
-		stop = nop
+		stopBackend := nop
 		if r.Started {
-			stop = func() { r.Close() }
+			stopBackend = func() { r.Close() }
 		}
 		if _, err := d.SaveDeployment(ctx, t); err != nil {
-			stop()
+			stopBackend()
 			return t, nop, false, err
 		}
-		return t, stop, false, nil
+		endSession := d.linkedLocalSession(c, t, r.Config)
+		return t, func() { endSession(); stopBackend() }, false, nil
 	}
 	if t.URL == "" {
 		return t, nop, false, ui.Errorf("no deployment URL for %s", t.Describe())
