@@ -245,16 +245,28 @@ func EnsureRunning(ctx context.Context, projectDir, globalDir, name string) (*Ru
 		return nil, ui.Errorf("the local deployment %s has no saved configuration", name).
 			WithHint("Run `convex dev` first to create it.")
 	}
-	if other, ok := probe(ctx, cfg.Ports.Cloud); ok {
-		if other != cfg.DeploymentName {
-			return nil, otherListener(other, localURL(cfg.Ports.Cloud))
-		}
+	other, ok := probe(ctx, cfg.Ports.Cloud)
+	if ok && other == cfg.DeploymentName {
 		return &Running{Deployment: &Deployment{
 			Name: cfg.DeploymentName, URL: localURL(cfg.Ports.Cloud), SiteURL: localURL(cfg.Ports.Site),
 			AdminKey: cfg.AdminKey, StateDir: stateDir, Config: cfg,
 		}}, nil
 	}
-	d, err := run(ctx, stateDir, cfg)
+	runCfg := cfg
+	if ok || !portFree(cfg.Ports.Site) {
+		// Something else (another project's backend, another program) holds
+		// a saved port. This command only needs the deployment while it
+		// runs, so it serves it on free ports for that time and leaves the
+		// saved ones to the next `convex dev`.
+		ports, err := ChoosePorts(PortRequest{})
+		if err != nil {
+			return nil, err
+		}
+		copied := *cfg
+		copied.Ports = ports
+		runCfg = &copied
+	}
+	d, err := run(ctx, stateDir, runCfg)
 	if err != nil {
 		return nil, err
 	}

@@ -131,9 +131,19 @@ func TestEnsureRunningOtherListener(t *testing.T) {
 		if err := SaveConfig(ProjectStateDir(project), cfg); err != nil {
 			t.Fatal(err)
 		}
-		_, err := EnsureRunning(ctx, project, "", "anonymous-mine")
-		if err == nil || !strings.Contains(err.Error(), name) {
-			t.Errorf("%s on the port: got %v", name, err)
+		// A command that only needs the deployment for a moment serves it
+		// elsewhere, leaving the saved ports as they were.
+		r, err := EnsureRunning(ctx, project, "", "anonymous-mine")
+		if err != nil || !r.Started || r.Config.Ports.Cloud == port {
+			t.Errorf("%s on the port: EnsureRunning = %+v, %v", name, r, err)
+		} else {
+			if got, _ := probe(ctx, r.Config.Ports.Cloud); got != "anonymous-mine" {
+				t.Errorf("%s on the port: the deployment answers %q elsewhere", name, got)
+			}
+			r.Close()
+		}
+		if saved, _ := LoadConfig(ProjectStateDir(project)); saved.Ports.Cloud != port {
+			t.Errorf("%s on the port: the saved port changed to %d", name, saved.Ports.Cloud)
 		}
 		if _, err := RequireRunning(ctx, project, "", "anonymous-mine"); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("RequireRunning with %s on the port: got %v", name, err)
