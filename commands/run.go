@@ -513,23 +513,7 @@ func (p *json5) value(out *bytes.Buffer) error {
 }
 
 func (p *json5) object(out *bytes.Buffer) error {
-	p.i++
-	out.WriteByte('{')
-	first := true
-	for {
-		p.space()
-		if p.i >= len(p.s) {
-			return p.errorf("unterminated object")
-		}
-		if p.s[p.i] == '}' {
-			p.i++
-			out.WriteByte('}')
-			return nil
-		}
-		if !first {
-			out.WriteByte(',')
-		}
-		first = false
+	return p.sequence(out, '{', '}', "object", func() error {
 		var key string
 		if c := p.s[p.i]; c == '"' || c == '\'' {
 			k, err := p.str()
@@ -556,41 +540,35 @@ func (p *json5) object(out *bytes.Buffer) error {
 		p.i++
 		out.WriteByte(':')
 		p.space()
-		if err := p.value(out); err != nil {
-			return err
-		}
-		p.space()
-		if p.i < len(p.s) && p.s[p.i] == ',' {
-			p.i++
-			continue
-		}
-		p.space()
-		if p.i < len(p.s) && p.s[p.i] == '}' {
-			continue
-		}
-		return p.errorf("expected ',' or '}'")
-	}
+		return p.value(out)
+	})
 }
 
 func (p *json5) array(out *bytes.Buffer) error {
+	return p.sequence(out, '[', ']', "array", func() error { return p.value(out) })
+}
+
+// sequence reads a bracketed, comma-separated list whose items item reads
+// (a trailing comma allowed, as in JavaScript) and writes it as JSON.
+func (p *json5) sequence(out *bytes.Buffer, open, close byte, what string, item func() error) error {
 	p.i++
-	out.WriteByte('[')
+	out.WriteByte(open)
 	first := true
 	for {
 		p.space()
 		if p.i >= len(p.s) {
-			return p.errorf("unterminated array")
+			return p.errorf("unterminated %s", what)
 		}
-		if p.s[p.i] == ']' {
+		if p.s[p.i] == close {
 			p.i++
-			out.WriteByte(']')
+			out.WriteByte(close)
 			return nil
 		}
 		if !first {
 			out.WriteByte(',')
 		}
 		first = false
-		if err := p.value(out); err != nil {
+		if err := item(); err != nil {
 			return err
 		}
 		p.space()
@@ -598,10 +576,10 @@ func (p *json5) array(out *bytes.Buffer) error {
 			p.i++
 			continue
 		}
-		if p.i < len(p.s) && p.s[p.i] == ']' {
+		if p.i < len(p.s) && p.s[p.i] == close {
 			continue
 		}
-		return p.errorf("expected ',' or ']'")
+		return p.errorf("expected ',' or '%c'", close)
 	}
 }
 
