@@ -347,6 +347,24 @@ func elements(o *goja.Object) ([]goja.Value, bool) {
 }
 
 // fromJSON is jsonToConvex for plain data.
+// mapArray converts each element of a plain array with conv into a new
+// array, or gives up (false) when conv does for any element.
+func (f *fastPaths) mapArray(o *goja.Object, conv func(goja.Value) (goja.Value, bool)) (goja.Value, bool) {
+	elems, ok := elements(o)
+	if !ok {
+		return nil, false
+	}
+	out := make([]any, len(elems))
+	for i, e := range elems {
+		c, ok := conv(e)
+		if !ok {
+			return nil, false
+		}
+		out[i] = c
+	}
+	return f.rt.NewArray(out...), true
+}
+
 func (f *fastPaths) fromJSON(v goja.Value, depth int) (goja.Value, bool) {
 	o, ok := v.(*goja.Object)
 	if !ok {
@@ -364,19 +382,7 @@ func (f *fastPaths) fromJSON(v goja.Value, depth int) (goja.Value, bool) {
 	}
 	switch f.plainKind(o) {
 	case 2:
-		elems, ok := elements(o)
-		if !ok {
-			return nil, false
-		}
-		out := make([]any, len(elems))
-		for i, e := range elems {
-			c, ok := f.fromJSON(e, depth+1)
-			if !ok {
-				return nil, false
-			}
-			out[i] = c
-		}
-		return f.rt.NewArray(out...), true
+		return f.mapArray(o, func(e goja.Value) (goja.Value, bool) { return f.fromJSON(e, depth+1) })
 	case 1:
 		keys := o.Keys()
 		if len(keys) == 1 && strings.HasPrefix(keys[0], "$") {
@@ -430,19 +436,7 @@ func (f *fastPaths) toJSON(v goja.Value, keepTopUndefined bool, depth int) (goja
 	}
 	switch f.plainKind(o) {
 	case 2:
-		elems, ok := elements(o)
-		if !ok {
-			return nil, false
-		}
-		out := make([]any, len(elems))
-		for i, e := range elems {
-			c, ok := f.toJSON(e, false, depth+1)
-			if !ok {
-				return nil, false
-			}
-			out[i] = c
-		}
-		return f.rt.NewArray(out...), true
+		return f.mapArray(o, func(e goja.Value) (goja.Value, bool) { return f.toJSON(e, false, depth+1) })
 	case 1:
 		keys := o.Keys()
 		type field struct {
