@@ -3,7 +3,6 @@
 package auth
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -11,13 +10,13 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
 
 	"github.com/convex-go/convex/config"
+	"github.com/convex-go/convex/internal/syncbuf"
 	"github.com/convex-go/convex/ui"
 )
 
@@ -108,22 +107,7 @@ func TestMain(m *testing.M) {
 }
 
 // lockedBuffer collects what the child writes to its terminal.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = syncbuf.Buffer
 
 // A terminal that never answers queries (this pseudo-terminal) must get
 // the prompt at once, and must not be sent the background-colour or

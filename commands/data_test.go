@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/convex-go/convex/backend/server"
 	"github.com/convex-go/convex/config"
 	"github.com/convex-go/convex/deployments"
+	"github.com/convex-go/convex/internal/syncbuf"
 	"github.com/convex-go/convex/subscribe"
 	"github.com/convex-go/convex/ui"
 )
@@ -92,22 +92,7 @@ func TestDataAgainstBackend(t *testing.T) {
 
 // syncBuffer is a strings.Builder safe for a command writing while the
 // test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = syncbuf.Buffer
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()

@@ -3,34 +3,18 @@
 package commands
 
 import (
-	"bytes"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/convex-go/convex/config"
+	"github.com/convex-go/convex/internal/syncbuf"
 )
 
 // lockedBuffer is written by the backend while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = syncbuf.Buffer
 
 // TestLocalBackendCtrlC starts the built-in backend through the CLI, as a
 // local deployment would, and presses Ctrl-C: the process must exit 130.

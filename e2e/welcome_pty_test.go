@@ -3,7 +3,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"io"
 	"net"
 	"os"
@@ -20,28 +19,14 @@ import (
 
 	"github.com/convex-go/convex/e2e/fakecloud"
 	"github.com/convex-go/convex/e2e/fakecloud/backends"
+	"github.com/convex-go/convex/internal/syncbuf"
 )
 
 // The fresh-machine question of `convex dev`, answered at a real terminal:
 // both branches must end with the functions pushed.
 
 // screen collects what the program writes to its terminal.
-type screen struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *screen) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *screen) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
+type screen = syncbuf.Buffer
 
 // answer is a prompt to wait for and the keys that answer it.
 type answer struct {

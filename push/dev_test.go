@@ -1,7 +1,6 @@
 package push
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"os"
@@ -10,25 +9,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/convex-go/convex/internal/syncbuf"
 )
 
 // syncBuffer is a bytes.Buffer safe for the loop's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = syncbuf.Buffer
 
 func (f *fakeDeployment) count(path string) int {
 	f.mu.Lock()
