@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,6 +58,9 @@ func (e *external) Close() error {
 // externalKey asks the binary for the admin key of name and secret, the way
 // the reference CLI does, so the key always matches that binary's format.
 func externalKey(ctx context.Context, binary, name, secret string) (string, error) {
+	if err := checkBinary(binary); err != nil {
+		return "", err
+	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, binary, "keygen", "admin-key", "--instance-name", name, "--instance-secret", secret)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -74,9 +78,8 @@ func externalKey(ctx context.Context, binary, name, secret string) (string, erro
 // startExternal runs binary with the reference CLI's command line for a
 // local deployment and waits until it answers with the deployment's name.
 func startExternal(ctx context.Context, binary, stateDir string, cfg *Config) (*Deployment, error) {
-	if _, err := os.Stat(binary); err != nil {
-		return nil, ui.Wrap(err, "cannot run the local backend binary %s", binary).
-			WithHint("Check the path given with --local-backend-binary or CONVEX_LOCAL_BACKEND_BINARY.")
+	if err := checkBinary(binary); err != nil {
+		return nil, err
 	}
 	sum := sha256.Sum256([]byte(cfg.DeploymentName))
 	tag := "cli-local-dev"
@@ -126,4 +129,17 @@ func startExternal(ctx context.Context, binary, stateDir string, cfg *Config) (*
 		Name: cfg.DeploymentName, URL: localURL(cfg.Ports.Cloud), SiteURL: localURL(cfg.Ports.Site),
 		AdminKey: cfg.AdminKey, StateDir: stateDir, Config: cfg, running: e,
 	}, nil
+}
+
+// checkBinary says clearly when the --local-backend-binary path is unusable.
+func checkBinary(binary string) error {
+	st, err := os.Stat(binary)
+	if err == nil && st.IsDir() {
+		err = fmt.Errorf("it is a directory")
+	}
+	if err != nil {
+		return ui.Wrap(err, "cannot run the local backend binary %s", binary).
+			WithHint("Check the path given with --local-backend-binary or CONVEX_LOCAL_BACKEND_BINARY.")
+	}
+	return nil
 }
