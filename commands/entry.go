@@ -24,6 +24,10 @@ var errInterrupted = errors.New("interrupted")
 // exits 130); if it is still running 3 s later, or on a second Ctrl-C more
 // than 500 ms after the first, the process exits 130 at once.
 func Main() int {
+	if versionOnly(os.Args[1:]) {
+		fmt.Println(buildinfo.DisplayVersion(os.Getenv))
+		return ui.ExitOK
+	}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -43,6 +47,14 @@ func Main() int {
 		}
 	}()
 	return Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, config.OSEnv{})
+}
+
+// versionOnly reports a bare `--version`, answered before the command tree
+// is built: scripts call it to probe the CLI, and it is the start-up cost
+// users see most. Anything else goes through the full parser, which gives
+// the same answer.
+func versionOnly(args []string) bool {
+	return len(args) == 1 && (args[0] == "--version" || args[0] == "-V")
 }
 
 // Run runs the CLI in-process and returns the exit code: 0 success,

@@ -3,7 +3,6 @@ package commands
 import (
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -12,10 +11,10 @@ import (
 const helpWidth = 80
 
 // itemMarker starts a list item whose wrapped lines hang under its text.
-var itemMarker = regexp.MustCompile(`^(• |- |\d+\. )`)
+var itemMarker = lazyRegexp(`^(• |- |\d+\. )`)
 
 // exampleItem is a list item "• <label>: convex <example>".
-var exampleItem = regexp.MustCompile(`^• ([^:]+): (convex .*)$`)
+var exampleItem = lazyRegexp(`^• ([^:]+): (convex .*)$`)
 
 func newHelpCommand(d *Deps, t *tree) *cli.Command {
 	return &cli.Command{
@@ -223,12 +222,12 @@ func wrapText(s string, width int, indent string) string {
 	for _, line := range strings.Split(s, "\n") {
 		trimmed := strings.TrimLeft(line, " ")
 		lead := line[:len(line)-len(trimmed)]
-		if m := itemMarker.FindString(trimmed); m != "" {
+		if m := itemMarker().FindString(trimmed); m != "" {
 			lead += strings.Repeat(" ", len([]rune(m)))
 		}
 		// "• Label: convex …" too long for one line: the example goes on its
 		// own line, unbroken, so it can be copied.
-		if m := exampleItem.FindStringSubmatch(trimmed); m != nil && len([]rune(line)) > width {
+		if m := exampleItem().FindStringSubmatch(trimmed); m != nil && len([]rune(line)) > width {
 			out = append(out, line[:len(line)-len(trimmed)]+"• "+m[1]+":", lead+"  "+m[2])
 			continue
 		}

@@ -31,7 +31,11 @@ func (t *tree) finish(d *Deps) {
 		Flags:       t.app.Flags,
 		Subcommands: t.app.Commands,
 	}
-	t.root.Flags = append(t.root.Flags, helpFlag())
+	// One --help flag serves every command: it is only ever read by our
+	// own parser (normalize), never set through urfave, so sharing it is
+	// safe and saves an allocation per command at start-up.
+	help := helpFlag()
+	t.root.Flags = append(t.root.Flags, help)
 	t.app.Flags = t.root.Flags
 	t.paths = map[*cli.Command][]string{t.root: nil}
 	t.order = nil
@@ -45,7 +49,7 @@ func (t *tree) finish(d *Deps) {
 			sub.HideHelp = true
 			sub.HideHelpCommand = true
 			if !sub.SkipFlagParsing {
-				sub.Flags = append(sub.Flags, helpFlag())
+				sub.Flags = append(sub.Flags, help)
 			}
 			sub.OnUsageError = onUsageError
 			if sub.Action == nil && len(sub.Subcommands) > 0 {
