@@ -20,7 +20,6 @@ import (
 	"strings"
 	"time"
 
-	tinksubtle "github.com/tink-crypto/tink-go/v2/aead/subtle"
 	"golang.org/x/crypto/nacl/secretbox"
 )
 
@@ -104,12 +103,12 @@ func mint(instanceName string, secret Secret, now time.Time) (string, error) {
 	if issued == 0 {
 		issued = 1
 	}
-	aead, err := tinksubtle.NewAESGCMSIV(secret.DeriveKey(purpose))
+	aead, err := newGCMSIV(secret.DeriveKey(purpose))
 	if err != nil {
 		return "", fmt.Errorf("admin key cipher: %w", err)
 	}
-	// Tink's output is nonce ‖ ciphertext ‖ tag: exactly our frame body.
-	body, err := aead.Encrypt(encodeProto(issued), []byte{Version})
+	// Seal's output is nonce ‖ ciphertext ‖ tag: exactly our frame body.
+	body, err := aead.Seal(encodeProto(issued), []byte{Version})
 	if err != nil {
 		return "", fmt.Errorf("encrypting admin key: %w", err)
 	}
@@ -141,11 +140,11 @@ func Verify(key, instanceName string, secret Secret) (Identity, error) {
 	if err != nil || len(frame) < 1+nonceSize+tagSize || frame[0] != Version {
 		return id, ErrMalformed
 	}
-	aead, err := tinksubtle.NewAESGCMSIV(secret.DeriveKey(purpose))
+	aead, err := newGCMSIV(secret.DeriveKey(purpose))
 	if err != nil {
 		return id, fmt.Errorf("admin key cipher: %w", err)
 	}
-	plain, err := aead.Decrypt(frame[1:], []byte{Version})
+	plain, err := aead.Open(frame[1:], []byte{Version})
 	if err != nil {
 		var ok bool
 		if plain, ok = openLegacy(frame, secret); !ok {
