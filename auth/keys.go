@@ -6,11 +6,11 @@ package auth
 import (
 	"encoding/base64"
 	"encoding/json"
-	"regexp"
 	"strings"
 	"unicode"
 
 	"github.com/convex-go/convex/config"
+	"github.com/convex-go/convex/internal/lazy"
 	"github.com/convex-go/convex/ui"
 )
 
@@ -25,7 +25,7 @@ const (
 	IgnoreDeployKey = "<ignore_deploy_key>" // behave as if unset
 )
 
-var missingKeyRe = regexp.MustCompile(`^<missing_deploy_key:(.+)>$`)
+var missingKeyRe = lazy.Regexp(`^<missing_deploy_key:(.+)>$`)
 
 // KeyKind classifies a deploy key by its text alone.
 type KeyKind int
@@ -145,7 +145,7 @@ func (k DeployKey) AuthenticatesManagement() bool {
 	return false
 }
 
-var cutKeyRe = regexp.MustCompile(`^(prod|dev|preview|project):`)
+var cutKeyRe = lazy.Regexp(`^(prod|dev|preview|project):`)
 
 // ParseDeployKey classifies s as CONVEX_DEPLOY_KEY. See ParseDeployKeyFrom.
 func ParseDeployKey(s string) (DeployKey, error) { return ParseDeployKeyFrom(s, DeployKeyVar) }
@@ -161,7 +161,7 @@ func ParseDeployKeyFrom(s, varName string) (DeployKey, error) {
 	if s == "" || s == IgnoreDeployKey {
 		return DeployKey{}, nil
 	}
-	if m := missingKeyRe.FindStringSubmatch(s); m != nil {
+	if m := missingKeyRe.Get().FindStringSubmatch(s); m != nil {
 		return DeployKey{}, &ui.Error{Msg: m[1], Code: ui.ExitError}
 	}
 	k := DeployKey{Raw: s}
@@ -172,7 +172,7 @@ func ParseDeployKeyFrom(s, varName string) (DeployKey, error) {
 	}
 	prefix, secret, hasBar := strings.Cut(s, "|")
 	if !hasBar {
-		if cutKeyRe.MatchString(s) {
+		if cutKeyRe.Get().MatchString(s) {
 			return k, ui.Errorf("%s=%s has no secret part: it looks cut off at '|'", varName, s).WithHint("%s", quoteHint)
 		}
 		k.Kind = KeyLegacy

@@ -52,8 +52,8 @@ func (o *Options) errw() io.Writer {
 	return o.Stderr
 }
 
-// preserved entries of _generated are never deleted by codegen.
-var preserved = map[string]bool{"ai": true}
+// preserved reports the entries of _generated codegen never deletes.
+func preserved(name string) bool { return name == "ai" }
 
 // importPath is a module path without its extension, with "/" separators.
 func importPath(modulePath string) string {
@@ -64,14 +64,16 @@ func importPath(modulePath string) string {
 	return p
 }
 
-var reservedWords = map[string]bool{}
-
-func init() {
-	for _, w := range strings.Fields(`break case catch class const continue debugger default delete do else export
-		extends false finally for function if import in instanceof new null return super switch this throw true
-		try typeof var void while with let static yield await enum implements interface package private protected public`) {
-		reservedWords[w] = true
+// reservedWord reports whether w is a JavaScript reserved word (including
+// the strict-mode ones), which cannot name an import.
+func reservedWord(w string) bool {
+	switch w {
+	case "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "export",
+		"extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null", "return", "super", "switch", "this", "throw", "true",
+		"try", "typeof", "var", "void", "while", "with", "let", "static", "yield", "await", "enum", "implements", "interface", "package", "private", "protected", "public":
+		return true
 	}
+	return false
 }
 
 // moduleIdentifier is the local name api.d.ts imports a module under.
@@ -81,7 +83,7 @@ func moduleIdentifier(modulePath string) string {
 	case "fullApi", "api", "internal", "components":
 		id += "_"
 	}
-	if reservedWords[id] {
+	if reservedWord(id) {
 		id += "_"
 	}
 	return id
@@ -348,7 +350,7 @@ func (o *Options) cleanup(gen string, written []string) error {
 		return err
 	}
 	for _, e := range entries {
-		if keep[e.Name()] || preserved[e.Name()] {
+		if keep[e.Name()] || preserved(e.Name()) {
 			continue
 		}
 		p := filepath.Join(gen, e.Name())

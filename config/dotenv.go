@@ -3,6 +3,8 @@ package config
 import (
 	"regexp"
 	"strings"
+
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 // Env files are read exactly as the npm `dotenv` package (v16, which the
@@ -30,8 +32,10 @@ const jsSpace = `\t\n\v\f\r \x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{20
 
 // dotenvLine mirrors dotenv's LINE expression with \s widened to jsSpace.
 // Groups: 1 key, 2 separator, 3 raw value.
-var dotenvLine = regexp.MustCompile(strings.NewReplacer(`\s`, `[`+jsSpace+`]`, `ANY`, `[^\n\x{2028}\x{2029}]`).Replace(
-	`(?m)^\s*(?:export\s+)?([\w.-]+)(\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*` + "`(?:\\\\`|[^`])*`" + `|[^#\r\n]+)?\s*(?:#ANY*)?$`))
+var dotenvLine = lazy.Value[*regexp.Regexp]{New: func() *regexp.Regexp {
+	return regexp.MustCompile(strings.NewReplacer(`\s`, `[`+jsSpace+`]`, `ANY`, `[^\n\x{2028}\x{2029}]`).Replace(
+		`(?m)^\s*(?:export\s+)?([\w.-]+)(\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*` + "`(?:\\\\`|[^`])*`" + `|[^#\r\n]+)?\s*(?:#ANY*)?$`))
+}}
 
 func isJSSpace(r rune) bool {
 	switch r {
@@ -75,7 +79,7 @@ func normalize(src string) (string, []int) {
 func parseEntries(src string) []envEntry {
 	norm, pos := normalize(src)
 	var out []envEntry
-	for _, m := range dotenvLine.FindAllStringSubmatchIndex(norm, -1) {
+	for _, m := range dotenvLine.Get().FindAllStringSubmatchIndex(norm, -1) {
 		raw := ""
 		end := m[5] // end of the separator
 		if m[6] >= 0 {

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"regexp"
 	"strings"
 
+	"github.com/convex-go/convex/internal/lazy"
 	"github.com/convex-go/convex/ui"
 )
 
@@ -79,7 +79,7 @@ func (f *EnvFile) Set(key, value, comment string) {
 	}
 }
 
-var envKeyRe = regexp.MustCompile(`^[\w.-]+$`)
+var envKeyRe = lazy.Regexp(`^[\w.-]+$`)
 
 // SetValue assigns value to key.
 //
@@ -96,7 +96,7 @@ var envKeyRe = regexp.MustCompile(`^[\w.-]+$`)
 // quoted; the result is re-parsed to prove the key reads back as value and
 // no other variable changed. Values no quoting can carry are refused.
 func (f *EnvFile) SetValue(key, value, comment, commentAbove string) error {
-	if !envKeyRe.MatchString(key) {
+	if !envKeyRe.Get().MatchString(key) {
 		return ui.Errorf("cannot write %s: %q is not a valid variable name", f.Path, key)
 	}
 	comment = strings.NewReplacer("\r", " ", "\n", " ").Replace(comment)

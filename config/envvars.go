@@ -5,9 +5,9 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"regexp"
 	"strings"
 
+	"github.com/convex-go/convex/internal/lazy"
 	"github.com/convex-go/convex/ui"
 )
 
@@ -258,12 +258,13 @@ func resolveURLVar(suggested, value, file string, vals map[string]string, known 
 	return name, true
 }
 
-var gitignoreCovers = []*regexp.Regexp{
-	regexp.MustCompile(`^\.env\.local$`),
-	regexp.MustCompile(`^\.env\.\*$`),
-	regexp.MustCompile(`^\.env\*$`),
-	regexp.MustCompile(`^.*\.local$`),
-	regexp.MustCompile(`^\.env\*\.local$`),
+// gitignoreCovers are the .gitignore lines taken to ignore .env.local.
+var gitignoreCovers = []*lazy.Pattern{
+	lazy.Regexp(`^\.env\.local$`),
+	lazy.Regexp(`^\.env\.\*$`),
+	lazy.Regexp(`^\.env\*$`),
+	lazy.Regexp(`^.*\.local$`),
+	lazy.Regexp(`^\.env\*\.local$`),
 }
 
 // EnsureGitignored makes sure dir/.gitignore ignores .env.local, appending
@@ -281,7 +282,7 @@ func EnsureGitignored(dir string) (bool, error) {
 		}
 		line = strings.TrimRight(line, " \t\r")
 		for _, re := range gitignoreCovers {
-			if re.MatchString(line) {
+			if re.Get().MatchString(line) {
 				return false, nil
 			}
 		}

@@ -6,8 +6,13 @@ import (
 	"github.com/convex-go/convex/ui"
 )
 
-var errNoAccess = ui.Errorf("You don't have access to the selected project.").
-	WithHint("Run `convex dev` to choose a different project, or log in with an account that belongs to it.")
+// errNoAccess is a literal rather than a ui.Errorf call so that it is laid
+// out at build time and costs nothing at start-up.
+var errNoAccess = &ui.Error{
+	Msg:  "You don't have access to the selected project.",
+	Hint: "Run `convex dev` to choose a different project, or log in with an account that belongs to it.",
+	Code: ui.ExitError,
+}
 
 func errNotConfigured() *ui.Error {
 	return ui.Errorf("No Convex deployment is configured here (CONVEX_DEPLOYMENT is not set).").

@@ -49,8 +49,14 @@ func NewDeploymentClient(url, adminKey string, o DeploymentClientOptions) *Deplo
 // URL is the deployment's base URL.
 func (c *DeploymentClient) URL() string { return c.url }
 
-// noRetryStatus are answers an idempotent request is not retried on.
-var noRetryStatus = map[int]bool{400: true, 401: true, 402: true, 403: true, 405: true, 406: true, 412: true, 413: true, 414: true, 415: true, 416: true}
+// noRetryStatus reports the answers an idempotent request is not retried on.
+func noRetryStatus(code int) bool {
+	switch code {
+	case 400, 401, 402, 403, 405, 406, 412, 413, 414, 415, 416:
+		return true
+	}
+	return false
+}
 
 func retryable(method string, resp *resty.Response, err error) bool {
 	if err != nil {
@@ -61,7 +67,7 @@ func retryable(method string, resp *resty.Response, err error) bool {
 	}
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions, http.MethodTrace:
-		return !resp.IsSuccess() && !noRetryStatus[resp.StatusCode()]
+		return !resp.IsSuccess() && !noRetryStatus(resp.StatusCode())
 	}
 	return false
 }

@@ -2,8 +2,9 @@ package deployments
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 // Kind is what sort of deployment a Target is.
@@ -108,11 +109,11 @@ func (t Target) Cloud() bool {
 	return false
 }
 
-var deploymentNameRe = regexp.MustCompile(`^[a-z]+-[a-z]+-[0-9]+$`)
+var deploymentNameRe = lazy.Regexp(`^[a-z]+-[a-z]+-[0-9]+$`)
 
 // IsDeploymentName reports whether s looks like a generated deployment name
 // ("word-word-123"), which the selector grammar treats as a name.
-func IsDeploymentName(s string) bool { return deploymentNameRe.MatchString(s) }
+func IsDeploymentName(s string) bool { return deploymentNameRe.Get().MatchString(s) }
 
 // Selector is a parsed --deployment value (spec §2.6).
 type Selector struct {
