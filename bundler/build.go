@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"github.com/evanw/esbuild/pkg/api"
+
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 // Module is one file sent to the deployment; the JSON shape is the push API's.
@@ -389,9 +391,9 @@ func componentDepsPlugin(self string, replace func(child string) string) api.Plu
 	}}
 }
 
-var definitionFileName = regexp.MustCompile(`^convex\.config\.(ts|js|mjs|cjs|mts|cts)$`)
+var definitionFileName = lazy.Regexp(`^convex\.config\.(ts|js|mjs|cjs|mts|cts)$`)
 
-func isDefinitionFile(p string) bool { return definitionFileName.MatchString(filepath.Base(p)) }
+func isDefinitionFile(p string) bool { return definitionFileName.Get().MatchString(filepath.Base(p)) }
 
 // definitionPath names a component directory the way the deployment does:
 // relative to the app's functions directory, with "/" separators.

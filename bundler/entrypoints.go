@@ -6,10 +6,10 @@ package bundler
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
-	"sync"
+
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 // Environment is where a module runs on the deployment.
@@ -25,9 +25,9 @@ var entryExtensions = []string{".js", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".c
 
 // tsModuleLine finds a line that makes a TypeScript file a module; files
 // without one are skipped because tsc would reject them anyway.
-var tsModuleLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\s{0,100}(import|export)`) })
+var tsModuleLine = lazy.Regexp(`(?m)^\s{0,100}(import|export)`)
 
-var httpRouterImport = regexp.MustCompile(`import\s*\{[^}]*\bhttpRouter\b[^}]*\}\s*from\s*["']convex/server["']`)
+var httpRouterImport = lazy.Regexp(`import\s*\{[^}]*\bhttpRouter\b[^}]*\}\s*from\s*["']convex/server["']`)
 
 // EntryPoints lists the function entry files under dir (absolute paths),
 // walking directories in code-unit order. warn receives non-fatal notices.
@@ -45,7 +45,7 @@ func EntryPoints(dir string, warn func(string)) ([]string, error) {
 			return &Error{Kind: InvalidFiles, Msg: `The path "` + path + `" is within the "_deps" directory, which is reserved for dependencies. Please move your code to another directory.`}
 		}
 		if depth == 0 && strings.HasPrefix(strings.ToLower(base), "https.") {
-			if src, err := os.ReadFile(path); err == nil && httpRouterImport.Match(src) {
+			if src, err := os.ReadFile(path); err == nil && httpRouterImport.Get().Match(src) {
 				warn("Found " + path + ". HTTP action routes will not be imported from this file. Did you mean to include http" + ext + "?")
 			}
 		}
@@ -62,7 +62,7 @@ func EntryPoints(dir string, warn func(string)) ([]string, error) {
 				if err != nil {
 					return &Error{Kind: InvalidFiles, Msg: "cannot read " + path, Err: err}
 				}
-				if !tsModuleLine().Match(src) {
+				if !tsModuleLine.Get().Match(src) {
 					return nil
 				}
 			}

@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/convex-go/convex/deployments"
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 // EnvVar is one deployment environment variable.
@@ -348,8 +348,8 @@ func (t *LogTail) Run(ctx context.Context) error {
 
 const replPreamble = `import { query, internalQuery } from "convex:/_system/repl/wrappers.js";`
 
-var moduleQueryCall = regexp.MustCompile(`\b(?:query|internalQuery)\s*\(`)
-var statementStart = regexp.MustCompile(`^(const|let|var|if|for|while|switch|try|throw|return)\b`)
+var moduleQueryCall = lazy.Regexp(`\b(?:query|internalQuery)\s*\(`)
+var statementStart = lazy.Regexp(`^(const|let|var|if|for|while|switch|try|throw|return)\b`)
 
 // InlineQuerySource turns `run --inline-query` text into the one-off module
 // the deployment evaluates: a whole module exporting a default query is
@@ -357,14 +357,14 @@ var statementStart = regexp.MustCompile(`^(const|let|var|if|for|while|switch|try
 // returned.
 func InlineQuerySource(text string) string {
 	t := strings.TrimSpace(text)
-	if strings.Contains(t, "export default") && moduleQueryCall.MatchString(t) {
+	if strings.Contains(t, "export default") && moduleQueryCall.Get().MatchString(t) {
 		if strings.Contains(t, "convex:/_system/repl/wrappers.js") {
 			return t
 		}
 		return replPreamble + "\n\n" + t
 	}
 	body := t
-	if !strings.Contains(t, "\n") && !statementStart.MatchString(t) {
+	if !strings.Contains(t, "\n") && !statementStart.Get().MatchString(t) {
 		body = "return (" + strings.TrimSuffix(t, ";") + ");"
 	}
 	lines := strings.Split(body, "\n")

@@ -14,13 +14,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/convex-go/convex/bundler"
 	"github.com/convex-go/convex/codegen"
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 // Options configures one push.
@@ -581,8 +581,8 @@ func (o *Options) httpError(err error, what string) error {
 	return &Error{Kind: Fatal, Msg: what, Err: err}
 }
 
-var envNameInMessage = regexp.MustCompile(`(?i)Environment variable (\S+)`)
-var missingEnvList = regexp.MustCompile(`are not set: ([^.]+)\.`)
+var envNameInMessage = lazy.Regexp(`(?i)Environment variable (\S+)`)
+var missingEnvList = lazy.Regexp(`are not set: ([^.]+)\.`)
 
 // pushError handles start_push/finish_push failures: the error codes the
 // CLI treats specially, then generic HTTP handling. Positions in bundled
@@ -594,7 +594,7 @@ func (o *Options) pushError(err error, what string, b *bundler.Result) error {
 		switch ae.Code {
 		case "AuthConfigMissingEnvironmentVariable":
 			var names []string
-			if m := envNameInMessage.FindStringSubmatch(ae.Message); m != nil {
+			if m := envNameInMessage.Get().FindStringSubmatch(ae.Message); m != nil {
 				names = []string{m[1]}
 			}
 			name := "<NAME>"
@@ -605,7 +605,7 @@ func (o *Options) pushError(err error, what string, b *bundler.Result) error {
 				Detail: o.setEnvInstructions(names)}
 		case "MissingEnvironmentVariables":
 			var names []string
-			if m := missingEnvList.FindStringSubmatch(ae.Message); m != nil {
+			if m := missingEnvList.Get().FindStringSubmatch(ae.Message); m != nil {
 				names = strings.Split(m[1], ", ")
 			}
 			msg := ae.Message

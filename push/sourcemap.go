@@ -3,17 +3,17 @@ package push
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/go-sourcemap/sourcemap"
 
 	"github.com/convex-go/convex/bundler"
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 // bundledPosition finds "<module>.js:<line>:<column>" in deployment errors.
-var bundledPosition = regexp.MustCompile(`([A-Za-z0-9_./\-]+\.js):(\d+):(\d+)`)
+var bundledPosition = lazy.Regexp(`([A-Za-z0-9_./\-]+\.js):(\d+):(\d+)`)
 
 // MapPositions rewrites positions in bundled modules (as the deployment
 // reports them in analysis and runtime errors) to the user's source files,
@@ -27,8 +27,9 @@ func MapPositions(msg, projectDir string, b *bundler.Result) string {
 		mods[m.Path] = m
 	}
 	consumers := map[string]*sourcemap.Consumer{}
-	return bundledPosition.ReplaceAllStringFunc(msg, func(match string) string {
-		sub := bundledPosition.FindStringSubmatch(match)
+	re := bundledPosition.Get()
+	return re.ReplaceAllStringFunc(msg, func(match string) string {
+		sub := re.FindStringSubmatch(match)
 		path := strings.TrimPrefix(strings.TrimPrefix(sub[1], "convex:/"), "./")
 		path = strings.TrimPrefix(path, "../")
 		m, ok := mods[path]

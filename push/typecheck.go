@@ -8,10 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 // TypecheckMode is --typecheck: "enable", "try" or "disable".
@@ -55,7 +56,7 @@ func (t *Typechecker) compilerPath() string {
 	return ""
 }
 
-var tsVersion = regexp.MustCompile(`Version (\d+)\.(\d+)\.(\d+)`)
+var tsVersion = lazy.Regexp(`Version (\d+)\.(\d+)\.(\d+)`)
 
 func (t *Typechecker) stderr() io.Writer {
 	if t.Stderr == nil {
@@ -97,7 +98,7 @@ func (t *Typechecker) Check(ctx context.Context, functionsDir string) error {
 		return cantCheck(fmt.Sprintf("No `%s` binary found, so skipping typecheck.", compiler))
 	}
 	if out, err := exec.CommandContext(ctx, node, path, "--version").Output(); err == nil {
-		if m := tsVersion.FindStringSubmatch(string(out)); m != nil && olderThan(m[1:], 4, 8, 4) {
+		if m := tsVersion.Get().FindStringSubmatch(string(out)); m != nil && olderThan(m[1:], 4, 8, 4) {
 			fmt.Fprintln(t.stderr(), "Convex works best with TypeScript version 4.8.4 or newer -- npm i --save-dev typescript@latest to update.")
 		}
 	}
