@@ -23,9 +23,25 @@ type schedule struct {
 	Cron      string      `json:"cron"`
 }
 
-var weekdays = map[string]time.Weekday{
-	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
-	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
+// weekday maps a lower-case English day name to its time.Weekday.
+func weekday(name string) (time.Weekday, bool) {
+	switch name {
+	case "sunday":
+		return time.Sunday, true
+	case "monday":
+		return time.Monday, true
+	case "tuesday":
+		return time.Tuesday, true
+	case "wednesday":
+		return time.Wednesday, true
+	case "thursday":
+		return time.Thursday, true
+	case "friday":
+		return time.Friday, true
+	case "saturday":
+		return time.Saturday, true
+	}
+	return 0, false
 }
 
 // nextRun computes the first run strictly after `after` for the cron named
@@ -84,7 +100,7 @@ func nextRun(name string, raw json.RawMessage, after time.Time) (time.Time, erro
 		var wd time.Weekday
 		switch d := s.DayOfWeek.(type) {
 		case string:
-			w, ok := weekdays[strings.ToLower(d)]
+			w, ok := weekday(strings.ToLower(d))
 			if !ok {
 				return time.Time{}, fmt.Errorf("cron %q: bad dayOfWeek %q", name, d)
 			}

@@ -3,10 +3,11 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"regexp"
+
+	"github.com/convex-go/convex/internal/lazy"
 )
 
-var envNameRE = regexp.MustCompile(`^[a-zA-Z_]+[a-zA-Z0-9_]*$`)
+var envNameRE = lazy.Regexp(`^[a-zA-Z_]+[a-zA-Z0-9_]*$`)
 
 const (
 	maxEnvNameLen  = 256
@@ -57,7 +58,7 @@ func validateEnvChange(c envChange) error {
 	if len(c.Name) > maxEnvNameLen {
 		return badRequest("EnvironmentVariableNameTooLong", "Environment variable name %.40q... is longer than %d characters.", c.Name, maxEnvNameLen)
 	}
-	if !envNameRE.MatchString(c.Name) {
+	if !envNameRE.Get().MatchString(c.Name) {
 		return badRequest("EnvironmentVariableNameInvalid",
 			"Environment variable name %q is invalid: it must start with a letter or underscore and contain only letters, digits and underscores.", c.Name)
 	}

@@ -15,10 +15,11 @@ import (
 	"io"
 	"math/big"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 // authProvider is one entry of auth.config.js (spec §1.6), as evaluated at
@@ -51,7 +52,7 @@ func (p authProvider) wire() map[string]any {
 	return map[string]any{"applicationID": app, "domain": p.Domain}
 }
 
-var envRefRE = regexp.MustCompile(`process\.env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\])`)
+var envRefRE = lazy.Regexp(`process\.env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\])`)
 
 // parseAuthConfig validates the evaluated default export of auth.config.js.
 // source is the module text, used to name an unset variable it reads.
@@ -66,7 +67,7 @@ func parseAuthConfig(raw []byte, source string, env map[string]string) ([]authPr
 		return nil, badRequest("InvalidAuthConfig", "Hit an error while pushing:\nauth.config.js must export {providers: [...]}: %v", err)
 	}
 	missing := func() error {
-		for _, m := range envRefRE.FindAllStringSubmatch(source, -1) {
+		for _, m := range envRefRE.Get().FindAllStringSubmatch(source, -1) {
 			name := m[1] + m[2]
 			if _, ok := env[name]; !ok {
 				return badRequest("AuthConfigMissingEnvironmentVariable",
@@ -279,13 +280,47 @@ func hashFor(alg string, b []byte) (crypto.Hash, []byte) {
 	return crypto.SHA256, d[:]
 }
 
-// standardClaims maps OIDC claim names to UserIdentity fields.
-var standardClaims = map[string]string{
-	"name": "name", "given_name": "givenName", "family_name": "familyName", "nickname": "nickname",
-	"preferred_username": "preferredUsername", "profile": "profileUrl", "picture": "pictureUrl",
-	"website": "websiteUrl", "email": "email", "email_verified": "emailVerified", "gender": "gender",
-	"birthdate": "birthday", "zoneinfo": "timezone", "locale": "language", "phone_number": "phoneNumber",
-	"phone_number_verified": "phoneNumberVerified", "address": "address", "updated_at": "updatedAt",
+// standardClaim maps an OIDC claim name to its UserIdentity field.
+func standardClaim(claim string) (string, bool) {
+	switch claim {
+	case "name":
+		return "name", true
+	case "given_name":
+		return "givenName", true
+	case "family_name":
+		return "familyName", true
+	case "nickname":
+		return "nickname", true
+	case "preferred_username":
+		return "preferredUsername", true
+	case "profile":
+		return "profileUrl", true
+	case "picture":
+		return "pictureUrl", true
+	case "website":
+		return "websiteUrl", true
+	case "email":
+		return "email", true
+	case "email_verified":
+		return "emailVerified", true
+	case "gender":
+		return "gender", true
+	case "birthdate":
+		return "birthday", true
+	case "zoneinfo":
+		return "timezone", true
+	case "locale":
+		return "language", true
+	case "phone_number":
+		return "phoneNumber", true
+	case "phone_number_verified":
+		return "phoneNumberVerified", true
+	case "address":
+		return "address", true
+	case "updated_at":
+		return "updatedAt", true
+	}
+	return "", false
 }
 
 // verifyJWT checks token against the deployment's providers and returns
@@ -381,7 +416,7 @@ func (s *Server) verifyJWT(ctx context.Context, token string) ([]byte, error) {
 		case "iss", "sub", "jti", "nbf", "fva":
 			continue
 		}
-		if name, ok := standardClaims[k]; ok {
+		if name, ok := standardClaim(k); ok {
 			id[name] = v
 			continue
 		}

@@ -136,7 +136,7 @@ func (m *ModuleSet) analyzeModule(ctx context.Context, path string, env map[stri
 	}
 	a := ModuleAnalysis{Functions: []AnalyzedFunction{}}
 	for _, f := range raw.Functions {
-		af := AnalyzedFunction{Name: f.Name, UdfType: udfTypeTitle[f.UdfType], Args: f.Args, Returns: f.Returns}
+		af := AnalyzedFunction{Name: f.Name, UdfType: udfTypeTitle(f.UdfType), Args: f.Args, Returns: f.Returns}
 		if f.Visibility != "" {
 			af.Visibility = &Visibility{Kind: f.Visibility}
 		}

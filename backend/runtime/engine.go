@@ -105,7 +105,7 @@ func New(opts Options) *Engine {
 
 func (e *Engine) shimProgram() (any, error) {
 	e.shimOnce.Do(func() {
-		e.shim, e.shimErr = e.js.compile("convex:/_system/host.js", shimSource())
+		e.shim, e.shimErr = e.js.compile("convex:/_system/host.js", shimSource.Get())
 	})
 	return e.shim, e.shimErr
 }
@@ -115,8 +115,9 @@ func (e *Engine) shimProgram() (any, error) {
 func (e *Engine) systemModule(path string) (any, bool) {
 	e.sysOnce.Do(func() {
 		e.sys = map[string]any{}
-		for name, file := range systemModuleFiles {
-			src, err := sysFiles.ReadFile(file)
+		for _, m := range systemModuleFiles {
+			name := m.name
+			src, err := sysFiles.ReadFile(m.file)
 			if err != nil {
 				e.sysErr = err
 				return

@@ -22,18 +22,28 @@ import (
 
 // Database syscalls, by whether they write. Queries may only read; actions
 // reach the database only through runQuery/runMutation.
-var (
-	dbReadOps = map[string]bool{
-		"1.0/get": true, "1.0/queryStream": true, "1.0/queryStreamNext": true, "1.0/queryCleanup": true,
-		"1.0/queryPage": true, "1.0/count": true, "1.0/db/normalizeId": true, "1.0/getSnapshotTs": true,
-		"1.0/storageGetUrl": true, "1.0/storageGetMetadata": true, "1.0/getTransactionMetrics": true,
+
+// dbReadOp reports whether op is a database syscall that only reads.
+func dbReadOp(op string) bool {
+	switch op {
+	case "1.0/get", "1.0/queryStream", "1.0/queryStreamNext", "1.0/queryCleanup", "1.0/queryPage",
+		"1.0/count", "1.0/db/normalizeId", "1.0/getSnapshotTs", "1.0/storageGetUrl",
+		"1.0/storageGetMetadata", "1.0/getTransactionMetrics":
+		return true
 	}
-	dbWriteOps = map[string]bool{
-		"1.0/insert": true, "1.0/shallowMerge": true, "1.0/replace": true, "1.0/remove": true,
-		"1.0/schedule": true, "1.0/cancel_job": true, "1.0/storageGenerateUploadUrl": true,
-		"1.0/storageDelete": true, "1.0/storageStore": true, "1.0/storageGet": true,
+	return false
+}
+
+// dbWriteOp reports whether op is a database syscall that writes.
+func dbWriteOp(op string) bool {
+	switch op {
+	case "1.0/insert", "1.0/shallowMerge", "1.0/replace", "1.0/remove", "1.0/schedule",
+		"1.0/cancel_job", "1.0/storageGenerateUploadUrl", "1.0/storageDelete", "1.0/storageStore",
+		"1.0/storageGet":
+		return true
 	}
-)
+	return false
+}
 
 func (x *execution) isAction() bool { return x.udfType == KindAction || x.udfType == "httpAction" }
 
@@ -120,7 +130,7 @@ func newHash(name string) (hash.Hash, error) {
 // dbOp sends a database syscall to the request's transaction after
 // checking the function kind may use it.
 func (x *execution) dbOp(op, arg string) (string, error) {
-	if !dbReadOps[op] && !dbWriteOps[op] {
+	if !dbReadOp(op) && !dbWriteOp(op) {
 		return "", fmt.Errorf("Unknown syscall %s", op)
 	}
 	if x.isAction() {
@@ -129,7 +139,7 @@ func (x *execution) dbOp(op, arg string) (string, error) {
 	if x.udfType == "analyze" {
 		return "", fmt.Errorf("%s cannot be called while a module is being loaded (at import time); call it inside a function handler", op)
 	}
-	if dbWriteOps[op] && x.udfType != KindMutation {
+	if dbWriteOp(op) && x.udfType != KindMutation {
 		return "", fmt.Errorf("%s is not allowed in a query: queries are read-only; use a mutation to write", op)
 	}
 	if x.req.DB == nil {
@@ -439,7 +449,7 @@ func (x *execution) actionOp(op, arg string) (asyncResult, bool, <-chan asyncRes
 			return string(out), err
 		})
 	}
-	if dbReadOps[op] || dbWriteOps[op] {
+	if dbReadOp(op) || dbWriteOp(op) {
 		return settled(x.dbOp(op, arg))
 	}
 	return settled("", fmt.Errorf("Unknown async syscall %s", op))

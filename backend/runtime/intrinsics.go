@@ -6,12 +6,13 @@ import (
 	"errors"
 	"math"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/dop251/goja"
+
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 // Intrinsics. Converting values between Convex JSON and JavaScript is most
@@ -42,43 +43,46 @@ type intrinsic struct {
 	guard func(params []string) string
 }
 
-var intrinsics = map[string]intrinsic{
-	// convex 1.48.0 values/value.js
-	"validateObjectField": {
-		hashes: map[string]bool{
-			"fb7dfd52d7f82fca71a5d492839b3eb8e543ed48672d5d7535d757e1573504de": true, // bundled as the Convex CLI does
-			"e7462699810b393cb6a2eb9238251a983f64c5e1a5c1111388b9a5408ce6c0dd": true, // bundled without minification
+// intrinsics are the recognised functions by name, built on first use.
+var intrinsics = lazy.Value[map[string]intrinsic]{New: func() map[string]intrinsic {
+	return map[string]intrinsic{
+		// convex 1.48.0 values/value.js
+		"validateObjectField": {
+			hashes: map[string]bool{
+				"fb7dfd52d7f82fca71a5d492839b3eb8e543ed48672d5d7535d757e1573504de": true, // bundled as the Convex CLI does
+				"e7462699810b393cb6a2eb9238251a983f64c5e1a5c1111388b9a5408ce6c0dd": true, // bundled without minification
+			},
+			guard: func(p []string) string {
+				return "if (" + intrinsicsGlobal + ".validField(" + p[0] + ")) return;"
+			},
 		},
-		guard: func(p []string) string {
-			return "if (" + intrinsicsGlobal + ".validField(" + p[0] + ")) return;"
+		"jsonToConvex": {
+			hashes: map[string]bool{
+				"cdfe1aa59df549c889e7c47b69726d575ca4d213843dec91a003bb5f7bf63107": true,
+				"4f45e4f576e915f9415922b78619107a77e55b7e56d6832878e56a78a490f3b0": true,
+			},
+			guard: func(p []string) string {
+				return "{ const fast$ = " + intrinsicsGlobal + ".jsonToConvex(" + p[0] + "); if (fast$ !== void 0) return fast$; }"
+			},
 		},
-	},
-	"jsonToConvex": {
-		hashes: map[string]bool{
-			"cdfe1aa59df549c889e7c47b69726d575ca4d213843dec91a003bb5f7bf63107": true,
-			"4f45e4f576e915f9415922b78619107a77e55b7e56d6832878e56a78a490f3b0": true,
+		"convexToJsonInternal": {
+			hashes: map[string]bool{
+				"8b6c638aff0179e0bd4fb8f049a66138420d111554957461afe00dcd1232eb24": true,
+				"50069ac5bab3113103a7009bd8789e462393b73deab732e2e4a9641dc2cd4a4f": true,
+			},
+			guard: func(p []string) string {
+				return "{ const fast$ = " + intrinsicsGlobal + ".convexToJson(" + p[0] + ", " + p[3] + "); if (fast$ !== void 0) return fast$; }"
+			},
 		},
-		guard: func(p []string) string {
-			return "{ const fast$ = " + intrinsicsGlobal + ".jsonToConvex(" + p[0] + "); if (fast$ !== void 0) return fast$; }"
-		},
-	},
-	"convexToJsonInternal": {
-		hashes: map[string]bool{
-			"8b6c638aff0179e0bd4fb8f049a66138420d111554957461afe00dcd1232eb24": true,
-			"50069ac5bab3113103a7009bd8789e462393b73deab732e2e4a9641dc2cd4a4f": true,
-		},
-		guard: func(p []string) string {
-			return "{ const fast$ = " + intrinsicsGlobal + ".convexToJson(" + p[0] + ", " + p[3] + "); if (fast$ !== void 0) return fast$; }"
-		},
-	},
-}
+	}
+}}
 
 var (
 	// A top-level function as esbuild prints it, and the name esbuild's
 	// keepNames option records for it when identifiers are minified (as the
 	// Convex bundler does): `fn(h, "jsonToConvex");` on the next line.
-	functionHeader = regexp.MustCompile(`(?m)^function ([A-Za-z_$][\w$]*)\(([^)]*)\) \{$`)
-	keptName       = regexp.MustCompile(`^[A-Za-z_$][\w$]*\(([A-Za-z_$][\w$]*), "([A-Za-z_$][\w$]*)"\);`)
+	functionHeader = lazy.Regexp(`(?m)^function ([A-Za-z_$][\w$]*)\(([^)]*)\) \{$`)
+	keptName       = lazy.Regexp(`^[A-Za-z_$][\w$]*\(([A-Za-z_$][\w$]*), "([A-Za-z_$][\w$]*)"\);`)
 )
 
 // intrinsicHash identifies a function's code independently of how its
@@ -90,12 +94,17 @@ func intrinsicHash(text string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-var keptIdentifiers = map[string]bool{
-	"function": true, "if": true, "else": true, "for": true, "of": true, "in": true, "let": true, "const": true,
-	"var": true, "return": true, "throw": true, "new": true, "typeof": true, "instanceof": true, "void": true,
-	"null": true, "true": true, "false": true, "undefined": true, "this": true,
-	"Error": true, "Array": true, "Object": true, "Number": true, "String": true, "JSON": true, "Math": true,
-	"DataView": true, "ArrayBuffer": true, "Uint8Array": true, "BigInt": true, "Set": true, "Map": true,
+// keptIdentifier reports whether normalizeIdentifiers keeps word as it is:
+// keywords and the globals the recognised functions use.
+func keptIdentifier(word string) bool {
+	switch word {
+	case "function", "if", "else", "for", "of", "in", "let", "const", "var", "return", "throw", "new",
+		"typeof", "instanceof", "void", "null", "true", "false", "undefined", "this", "Error", "Array",
+		"Object", "Number", "String", "JSON", "Math", "DataView", "ArrayBuffer", "Uint8Array", "BigInt",
+		"Set", "Map":
+		return true
+	}
+	return false
 }
 
 func normalizeIdentifiers(text string) string {
@@ -172,7 +181,7 @@ func normalizeIdentifiers(text string) string {
 			case word == "const":
 				// Minifiers turn const into let; either means the same here.
 				b.WriteString("let")
-			case lastSig == '.' || keptIdentifiers[word]:
+			case lastSig == '.' || keptIdentifier(word):
 				b.WriteString(word)
 			default:
 				b.WriteString("_")
@@ -202,7 +211,7 @@ func normalizeIdentifiers(text string) string {
 // injectIntrinsics adds the fast-path guards to known functions in code (a
 // module as reprinted by esbuild). Anything unrecognised is left alone.
 func injectIntrinsics(code string) string {
-	matches := functionHeader.FindAllStringSubmatchIndex(code, -1)
+	matches := functionHeader.Get().FindAllStringSubmatchIndex(code, -1)
 	if matches == nil {
 		return code
 	}
@@ -217,10 +226,10 @@ func injectIntrinsics(code string) string {
 		}
 		bodyEnd := headerEnd + end + 3
 		name := fname
-		if k := keptName.FindStringSubmatch(code[bodyEnd:min(len(code), bodyEnd+200)]); k != nil && k[1] == fname {
+		if k := keptName.Get().FindStringSubmatch(code[bodyEnd:min(len(code), bodyEnd+200)]); k != nil && k[1] == fname {
 			name = k[2]
 		}
-		in, ok := intrinsics[name]
+		in, ok := intrinsics.Get()[name]
 		if !ok || !in.hashes[intrinsicHash(code[start:bodyEnd])] {
 			continue
 		}
@@ -241,11 +250,6 @@ type fastPaths struct {
 	objectProt *goja.Object
 	arrayProt  *goja.Object
 }
-
-var (
-	mapType   = reflect.TypeOf(map[string]any(nil))
-	sliceType = reflect.TypeOf([]any(nil))
-)
 
 // maxFastDepth bounds the fast paths' recursion (Convex values nest at most
 // 64 levels).
@@ -315,14 +319,14 @@ func validField(k string) bool {
 // class instances, typed arrays, functions, ...).
 func (f *fastPaths) plainKind(o *goja.Object) int {
 	switch o.ExportType() {
-	case mapType:
+	case reflect.TypeFor[map[string]any]():
 		if o.ClassName() != "Object" {
 			return 0
 		}
 		if p := o.Prototype(); p == nil || p == f.objectProt {
 			return 1
 		}
-	case sliceType:
+	case reflect.TypeFor[[]any]():
 		if o.ClassName() == "Array" && o.Prototype() == f.arrayProt {
 			return 2
 		}

@@ -21,7 +21,7 @@ func TestIntrinsicsRecognised(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := injectIntrinsics(code)
-		for name := range intrinsics {
+		for name := range intrinsics.Get() {
 			if strings.Contains(out, "function "+name) && strings.Contains(out, intrinsicsGlobal) {
 				found[name] += strings.Count(out, intrinsicsGlobal+"."+map[string]string{
 					"validateObjectField": "validField", "jsonToConvex": "jsonToConvex", "convexToJsonInternal": "convexToJson",
@@ -29,7 +29,7 @@ func TestIntrinsicsRecognised(t *testing.T) {
 			}
 		}
 	}
-	for name := range intrinsics {
+	for name := range intrinsics.Get() {
 		if found[name] == 0 {
 			t.Errorf("%s was not recognised in the fixture bundle", name)
 		}

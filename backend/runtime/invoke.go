@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/convex-go/convex/backend/values"
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 // VM reuse. A VM keeps the modules it has evaluated, so a warm VM answers a
@@ -247,7 +247,21 @@ func (m *ModuleSet) describe(ctx context.Context, req *Request, module, export s
 	return meta, nil
 }
 
-var udfTypeTitle = map[string]string{KindQuery: "Query", KindMutation: "Mutation", KindAction: "Action", "httpAction": "HttpAction"}
+// udfTypeTitle is the capitalised name of a function kind, as the
+// reference reports it; "" for an unknown kind.
+func udfTypeTitle(kind string) string {
+	switch kind {
+	case KindQuery:
+		return "Query"
+	case KindMutation:
+		return "Mutation"
+	case KindAction:
+		return "Action"
+	case "httpAction":
+		return "HttpAction"
+	}
+	return ""
+}
 
 // Run invokes the function named by req.Path and returns its result, error
 // and logs. It never panics on user input; every failure is a FunctionError.
@@ -276,7 +290,7 @@ func (m *ModuleSet) run(ctx context.Context, req *Request, depth int, logs *[]Lo
 		return fail(fmt.Sprintf("Could not find public function for '%s'. Did you forget to run `npx convex dev` or `npx convex deploy`?", disp))
 	}
 	if req.Kind != "" && req.Kind != meta.UdfType {
-		return fail(fmt.Sprintf("Trying to execute %s as %s, but it is defined as %s.", disp, udfTypeTitle[req.Kind], udfTypeTitle[meta.UdfType]))
+		return fail(fmt.Sprintf("Trying to execute %s as %s, but it is defined as %s.", disp, udfTypeTitle(req.Kind), udfTypeTitle(meta.UdfType)))
 	}
 	if (meta.UdfType == KindQuery || meta.UdfType == KindMutation) && req.DB == nil {
 		return fail(fmt.Sprintf("%s needs a database transaction, but none was provided", disp))
@@ -419,14 +433,14 @@ func reformatStack(s string) string {
 				strings.Contains(rest, "node_modules/convex/") {
 				continue
 			}
-			l = "    at " + pcSuffix.ReplaceAllString(rest, "$1")
+			l = "    at " + pcSuffix.Get().ReplaceAllString(rest, "$1")
 		}
 		out = append(out, l)
 	}
 	return strings.TrimRight(strings.Join(out, "\n"), "\n")
 }
 
-var pcSuffix = regexp.MustCompile(`\(\d+\)(\)?)$`)
+var pcSuffix = lazy.Regexp(`\(\d+\)(\)?)$`)
 
 // FunctionInfo describes an exported function.
 type FunctionInfo struct {

@@ -5,7 +5,8 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
-	"sync"
+
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 //go:embed js/*.js
@@ -14,14 +15,14 @@ var shimFiles embed.FS
 //go:embed sysmod/*.js
 var sysFiles embed.FS
 
-// systemModuleFiles maps convex:/_system/ module paths to their sources.
-var systemModuleFiles = map[string]string{
-	"_system/repl/wrappers.js": "sysmod/repl_wrappers.js",
+// systemModuleFiles pairs convex:/_system/ module paths with their sources.
+var systemModuleFiles = [...]struct{ name, file string }{
+	{"_system/repl/wrappers.js", "sysmod/repl_wrappers.js"},
 }
 
 // shimSource is the runtime shim: the js/ files in name order, inside one
 // function that receives the native bridge and returns the entry point.
-var shimSource = sync.OnceValue(func() string {
+var shimSource = lazy.Value[string]{New: func() string {
 	names, err := fs.Glob(shimFiles, "js/*.js")
 	if err != nil {
 		panic(err)
@@ -39,4 +40,4 @@ var shimSource = sync.OnceValue(func() string {
 	}
 	b.WriteString("})")
 	return b.String()
-})
+}}

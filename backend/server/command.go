@@ -17,12 +17,23 @@ import (
 const DefaultInstanceName = "carnitas"
 
 // ignoredFlags are accepted for compatibility with convex-local-backend and
-// have no effect here. The value says whether the flag takes an argument.
-var ignoredFlags = map[string]bool{
-	"db": true, "convex-http-proxy": true, "s3-storage": false, "do-not-require-ssl": false,
-	"disable-beacon": false, "beacon-tag": true, "beacon-fields": true, "sentry-identifier": true,
-	"redact-logs-to-client": false, "local-log-sink": true, "control-plane-url": true,
-	"control-plane-access-token": true,
+// have no effect here; takesValue says whether the flag takes an argument.
+var ignoredFlags = [...]struct {
+	name       string
+	takesValue bool
+}{
+	{"db", true},
+	{"convex-http-proxy", true},
+	{"s3-storage", false},
+	{"do-not-require-ssl", false},
+	{"disable-beacon", false},
+	{"beacon-tag", true},
+	{"beacon-fields", true},
+	{"sentry-identifier", true},
+	{"redact-logs-to-client", false},
+	{"local-log-sink", true},
+	{"control-plane-url", true},
+	{"control-plane-access-token", true},
 }
 
 // RunCommand is `convex local-backend [flags] <db-path>` and
@@ -46,8 +57,9 @@ func RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.StringVar(&cfg.ConvexOrigin, "convex-origin", "", "public URL of the API (requires --convex-site)")
 	fs.StringVar(&cfg.ConvexSite, "convex-site", "", "public URL of HTTP actions (requires --convex-origin)")
 	ignored := map[string]*string{}
-	for name, takesValue := range ignoredFlags {
-		if takesValue {
+	for _, f := range ignoredFlags {
+		name := f.name
+		if f.takesValue {
 			ignored[name] = fs.String(name, "", "accepted for compatibility; ignored")
 		} else {
 			ignored[name] = new(string)

@@ -15,11 +15,11 @@ import (
 	"io"
 	"math"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/convex-go/convex/backend/values"
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 // Format is an import file format, named as the CLI names it.
@@ -301,10 +301,10 @@ func csvError(err error) error {
 	return fmt.Errorf("CSV: %w", err)
 }
 
-var csvNumberRE = regexp.MustCompile(`^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$`)
+var csvNumberRE = lazy.Regexp(`^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$`)
 
 func inferCell(s string) values.Value {
-	if csvNumberRE.MatchString(s) {
+	if csvNumberRE.Get().MatchString(s) {
 		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) {
 			return f
 		}
@@ -312,7 +312,7 @@ func inferCell(s string) values.Value {
 	return s
 }
 
-var zipTableRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]*$`)
+var zipTableRE = lazy.Regexp(`^[a-zA-Z][a-zA-Z0-9_]*$`)
 
 // parseZIP reads the layout export writes: <table>/documents.jsonl,
 // _tables/documents.jsonl (table numbers), _storage/documents.jsonl and
@@ -373,7 +373,7 @@ func parseZIP(data []byte) (*Parsed, error) {
 			blobs[id] = f
 		case file == "generated_schema.jsonl":
 		case file == "documents.jsonl" && !strings.Contains(dir, "/"):
-			if !zipTableRE.MatchString(dir) {
+			if !zipTableRE.Get().MatchString(dir) {
 				return nil, fmt.Errorf("%s: %q is not a table name this backend can import into", name, dir)
 			}
 			b, err := readZipFile(f)

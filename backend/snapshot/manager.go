@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/convex-go/convex/backend/store"
 	"github.com/convex-go/convex/backend/values"
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 // Pseudo table names whose changes Options.Notify reports.
@@ -458,7 +458,7 @@ func (m *Manager) ListImports(limit int) ([]values.Value, error) {
 	return out, nil
 }
 
-var tokenRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
+var tokenRE = lazy.Regexp(`^[0-9a-f]{32}$`)
 
 func randomToken() string {
 	var b [16]byte
@@ -476,7 +476,7 @@ func (m *Manager) StartUpload() (string, error) {
 }
 
 func (m *Manager) uploadDir(token string) (string, error) {
-	if !tokenRE.MatchString(token) {
+	if !tokenRE.Get().MatchString(token) {
 		return "", requestErrorf("invalid upload token")
 	}
 	d := filepath.Join(m.dir, "uploads", token)

@@ -9,10 +9,10 @@ import (
 	"math"
 	"sort"
 	"strings"
-	"sync"
 	"unicode"
 
 	"github.com/convex-go/convex/backend/values"
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 const maxQueryOperators = 256
@@ -415,7 +415,7 @@ const (
 
 // scanSQL holds the statement text of every shape, built on first use so
 // commands that never open a store do not pay for it at start-up.
-var scanSQL = sync.OnceValue(func() map[scanShape]string {
+var scanSQL = lazy.Value[map[scanShape]string]{New: func() map[scanShape]string {
 	m := map[scanShape]string{}
 	for _, desc := range []bool{false, true} {
 		for lo := noLo; lo <= loExcl; lo++ {
@@ -428,9 +428,9 @@ var scanSQL = sync.OnceValue(func() map[scanShape]string {
 		}
 	}
 	return m
-})
+}}
 
-func (sh scanShape) sql() string { return scanSQL()[sh] }
+func (sh scanShape) sql() string { return scanSQL.Get()[sh] }
 
 func (sh scanShape) build() string {
 	var b strings.Builder
@@ -463,8 +463,8 @@ func (sh scanShape) build() string {
 
 // scanQueries lists the statement of every scan shape.
 func scanQueries() []string {
-	out := make([]string, 0, len(scanSQL()))
-	for _, q := range scanSQL() {
+	out := make([]string, 0, len(scanSQL.Get()))
+	for _, q := range scanSQL.Get() {
 		out = append(out, q)
 	}
 	return out

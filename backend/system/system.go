@@ -98,25 +98,43 @@ func Canonical(path string) string {
 
 type handler func(f *Functions, c *call) (any, error)
 
-var handlers = map[string]handler{
-	"_system/cli/tables.js:default":                    tables,
-	"_system/cli/tableData.js:default":                 tableData,
-	"_system/cli/tableSize.js:default":                 tableSize,
-	"_system/cli/queryTable.js:default":                queryTable,
-	"_system/cli/queryEnvironmentVariables.js:default": envList,
-	"_system/cli/queryEnvironmentVariables.js:get":     envGet,
-	"_system/cli/modules.js:apiSpec":                   apiSpec,
-	"_system/cli/convexUrl.js:cloudUrl":                cloudURL,
-	"_system/cli/exports.js:getLatest":                 latestExport,
-	"_system/cli/queryImport.js:default":               getImport,
-	"_system/cli/queryImport.js:list":                  listImports,
-	"_system/frontend/components.js:list":              components,
-	"_system/frontend/getSchemas.js:default":           schemas,
+// handlerFor returns the implementation of a system function, by its
+// canonical path.
+func handlerFor(path string) (handler, bool) {
+	switch path {
+	case "_system/cli/tables.js:default":
+		return tables, true
+	case "_system/cli/tableData.js:default":
+		return tableData, true
+	case "_system/cli/tableSize.js:default":
+		return tableSize, true
+	case "_system/cli/queryTable.js:default":
+		return queryTable, true
+	case "_system/cli/queryEnvironmentVariables.js:default":
+		return envList, true
+	case "_system/cli/queryEnvironmentVariables.js:get":
+		return envGet, true
+	case "_system/cli/modules.js:apiSpec":
+		return apiSpec, true
+	case "_system/cli/convexUrl.js:cloudUrl":
+		return cloudURL, true
+	case "_system/cli/exports.js:getLatest":
+		return latestExport, true
+	case "_system/cli/queryImport.js:default":
+		return getImport, true
+	case "_system/cli/queryImport.js:list":
+		return listImports, true
+	case "_system/frontend/components.js:list":
+		return components, true
+	case "_system/frontend/getSchemas.js:default":
+		return schemas, true
+	}
+	return nil, false
 }
 
 // Has reports whether path names an implemented system function.
 func Has(path string) bool {
-	_, ok := handlers[Canonical(path)]
+	_, ok := handlerFor(Canonical(path))
 	return ok
 }
 
@@ -162,7 +180,7 @@ func (f *Functions) RunIn(tx *store.Tx, req Request) (Result, error) {
 		res.Err = PermissionMessage
 		return res, nil
 	}
-	h, ok := handlers[Canonical(req.Path)]
+	h, ok := handlerFor(Canonical(req.Path))
 	if !ok {
 		res.Err = fmt.Sprintf("Could not find system function '%s': this backend does not implement it.", req.Path)
 		return res, nil
@@ -559,8 +577,10 @@ func listImports(f *Functions, c *call) (any, error) {
 	return out, nil
 }
 
-// RootComponentID is the id reported for the app's root component.
-var RootComponentID = values.EncodeID(componentsTableNumber, [16]byte{15: 1})
+// RootComponentID is the id reported for the app's root component:
+// values.EncodeID(componentsTableNumber, [16]byte{15: 1}), spelled out so
+// that it costs nothing at start-up (a test holds the two equal).
+const RootComponentID = "3r0000000000000000000000000hzzr"
 
 const componentsTableNumber = 30
 

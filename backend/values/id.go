@@ -11,16 +11,25 @@ import (
 
 const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 
-var idDecodeMap = func() [256]byte {
-	var m [256]byte
-	for i := range m {
-		m[i] = 0xFF
+// idDigit is the value of c in idAlphabet, or 0xFF if c is not in it.
+// Written as ranges rather than a table built at start-up.
+func idDigit(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'h':
+		return c - 'a' + 10
+	case c == 'j' || c == 'k':
+		return c - 'j' + 18
+	case c == 'm' || c == 'n':
+		return c - 'm' + 20
+	case c >= 'p' && c <= 't':
+		return c - 'p' + 22
+	case c >= 'v' && c <= 'z':
+		return c - 'v' + 27
 	}
-	for i := 0; i < len(idAlphabet); i++ {
-		m[idAlphabet[i]] = byte(i)
-	}
-	return m
-}()
+	return 0xFF
+}
 
 // Id lengths: 31 (table number < 2^7) up to 37 characters (< 2^32).
 const (
@@ -92,7 +101,7 @@ func base32Decode(s string) ([]byte, bool) {
 	var acc uint32
 	bits := 0
 	for i := 0; i < len(s); i++ {
-		d := idDecodeMap[s[i]]
+		d := idDigit(s[i])
 		if d == 0xFF {
 			return nil, false
 		}
