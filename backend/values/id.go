@@ -11,25 +11,18 @@ import (
 
 const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 
-// idDigit is the value of c in idAlphabet, or 0xFF if c is not in it.
-// Written as ranges rather than a table built at start-up.
-func idDigit(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'h':
-		return c - 'a' + 10
-	case c == 'j' || c == 'k':
-		return c - 'j' + 18
-	case c == 'm' || c == 'n':
-		return c - 'm' + 20
-	case c >= 'p' && c <= 't':
-		return c - 'p' + 22
-	case c >= 'v' && c <= 'z':
-		return c - 'v' + 27
-	}
-	return 0xFF
+// idDigits maps a byte to one more than its value in idAlphabet, 0 for a
+// byte outside it. A literal, so the compiler lays it out in the binary
+// instead of a table being filled at start-up.
+var idDigits = [256]byte{
+	'0': 1, '1': 2, '2': 3, '3': 4, '4': 5, '5': 6, '6': 7, '7': 8,
+	'8': 9, '9': 10, 'a': 11, 'b': 12, 'c': 13, 'd': 14, 'e': 15, 'f': 16,
+	'g': 17, 'h': 18, 'j': 19, 'k': 20, 'm': 21, 'n': 22, 'p': 23, 'q': 24,
+	'r': 25, 's': 26, 't': 27, 'v': 28, 'w': 29, 'x': 30, 'y': 31, 'z': 32,
 }
+
+// idDigit is the value of c in idAlphabet, or 0xFF if c is not in it.
+func idDigit(c byte) byte { return idDigits[c] - 1 }
 
 // Id lengths: 31 (table number < 2^7) up to 37 characters (< 2^32).
 const (
