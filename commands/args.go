@@ -166,7 +166,7 @@ func (t *tree) normalize(args []string) (plan, error) {
 		}
 	}
 	if !cur.SkipFlagParsing {
-		for _, f := range cur.Flags {
+		for _, f := range flagsOf(cur) {
 			opt, ok := f.(*StringOption)
 			if !ok || !opt.Mandatory {
 				continue
@@ -298,7 +298,7 @@ func (t *tree) unknownFlag(cmd *cli.Command, typed string) error {
 	name, _, _, _ := splitFlag(typed)
 	name = strings.TrimLeft(name, "-")
 	var candidates []string
-	for _, f := range cmd.Flags {
+	for _, f := range flagsOf(cmd) {
 		for _, n := range f.Names() {
 			// Hidden flags are only suggested for a near-exact match.
 			if !flagHidden(f) || distance(name, n) <= 1 {

@@ -191,4 +191,36 @@ func TestActionsSeeParsedValues(t *testing.T) {
 	if strings.Join(s.args, "|") != "f|--prod" || s.prod {
 		t.Errorf("after --: %+v", s)
 	}
+	// The selection flags are built only when their command runs; a
+	// command run without any of them must still be able to read them.
+	s = capture([]string{"env", "set"}, "env", "set", "A", "b")
+	if s.prod || s.deployment != "" || strings.Join(s.args, "|") != "A|b" {
+		t.Errorf("env set without selection flags: %+v", s)
+	}
+}
+
+// TestDeferredFlagsStayDeferred checks that building the tree and printing
+// the root help does not build the selection flags of every command.
+func TestDeferredFlagsStayDeferred(t *testing.T) {
+	var out strings.Builder
+	d := &Deps{Stdout: &out}
+	_, tr := newApp(d)
+	if err := tr.printHelp(&out, tr.root); err != nil {
+		t.Fatal(err)
+	}
+	env, _ := tr.lookup([]string{"env", "list"})
+	deferred := func(c *cli.Command) bool {
+		for _, f := range c.Flags {
+			if _, ok := f.(*deferredFlags); ok {
+				return true
+			}
+		}
+		return false
+	}
+	if !deferred(env) {
+		t.Fatal("env list: selection flags built by the root help")
+	}
+	if findFlag(env, "prod") == nil || deferred(env) {
+		t.Fatal("env list: --prod missing after building its flags")
+	}
 }

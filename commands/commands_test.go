@@ -16,7 +16,7 @@ import (
 // each required argument and each required flag.
 func minimalArgs(tr *tree, cmd *cli.Command) []string {
 	args := append([]string(nil), tr.paths[cmd]...)
-	for _, f := range cmd.Flags {
+	for _, f := range flagsOf(cmd) {
 		if o, ok := f.(*StringOption); ok && o.Mandatory {
 			v := "x"
 			if len(o.Choices) > 0 {
@@ -72,7 +72,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		if c.Usage == "" {
 			t.Errorf("%s has no one-line usage", tr.name(c))
 		}
-		for _, f := range c.Flags {
+		for _, f := range flagsOf(c) {
 			if flagUsage(f) == "" {
 				t.Errorf("%s --%s has no usage text", tr.name(c), f.Names()[0])
 			}

@@ -22,6 +22,7 @@ import (
 	"github.com/convex-go/convex/backend/adminkey"
 	"github.com/convex-go/convex/config"
 	"github.com/convex-go/convex/deployments"
+	"github.com/convex-go/convex/internal/lazy"
 	"github.com/convex-go/convex/ui"
 )
 
@@ -551,10 +552,10 @@ func (d *Deps) saveSelection(ctx context.Context, t deployments.Target) error {
 // Patterns are compiled on first use: package initialisers run on every
 // start, even for --version.
 var (
-	relativeExpiry = lazyRegexp(`(?i)^in\s+(\d+)\s+(minute|hour|day)s?$`)
-	utcExpiry      = lazyRegexp(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`)
-	digitsOnly     = lazyRegexp(`^\d+$`)
-	refChars       = lazyRegexp(`^[a-z0-9/-]+$`)
+	relativeExpiry = lazy.Regexp(`(?i)^in\s+(\d+)\s+(minute|hour|day)s?$`)
+	utcExpiry      = lazy.Regexp(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`)
+	digitsOnly     = lazy.Regexp(`^\d+$`)
+	refChars       = lazy.Regexp(`^[a-z0-9/-]+$`)
 )
 
 const expirationFormats = "Supported formats:\n" +
@@ -572,7 +573,7 @@ func parseExpiration(v string, now time.Time) (*int64, error) {
 	switch {
 	case strings.EqualFold(v, "none"):
 		return nil, nil
-	case digitsOnly().MatchString(v):
+	case digitsOnly.Get().MatchString(v):
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
 			return nil, ui.Usage("Invalid expiration %q.", v).WithHint("%s", expirationFormats)
@@ -581,14 +582,14 @@ func parseExpiration(v string, now time.Time) (*int64, error) {
 			n *= 1000
 		}
 		at = time.UnixMilli(n)
-	case utcExpiry().MatchString(v):
+	case utcExpiry.Get().MatchString(v):
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
 			return nil, ui.Usage("Invalid UTC date and time %q.", v).WithHint("%s", expirationFormats)
 		}
 		at = t
 	default:
-		m := relativeExpiry().FindStringSubmatch(v)
+		m := relativeExpiry.Get().FindStringSubmatch(v)
 		if m == nil {
 			return nil, ui.Usage("Invalid expiration %q.", v).WithHint("%s", expirationFormats)
 		}
@@ -627,7 +628,7 @@ func parseNewReference(s string) (ref, team, project string, err error) {
 		return "", "", "", ui.Usage("\"local\" is reserved for your local deployment.").
 			WithHint("Start one with `convex dev --local`.")
 	}
-	if len(sel.Ref) < 3 || len(sel.Ref) > 100 || !refChars().MatchString(sel.Ref) {
+	if len(sel.Ref) < 3 || len(sel.Ref) > 100 || !refChars.Get().MatchString(sel.Ref) {
 		return "", "", "", ui.Usage("%q is not a valid deployment reference: use 3 to 100 characters among a-z, 0-9, / and -.", sel.Ref)
 	}
 	return sel.Ref, sel.Team, sel.Project, nil
@@ -969,12 +970,12 @@ func (d *Deps) deploymentTokenCreate(c *cli.Context) error {
 	return nil
 }
 
-var partialKey = lazyRegexp(`^(dev|prod|preview|local):[^|]*$`)
+var partialKey = lazy.Regexp(`^(dev|prod|preview|local):[^|]*$`)
 
 func (d *Deps) deploymentTokenDelete(c *cli.Context) error {
 	v := c.Args().First()
 	ctx := c.Context
-	if partialKey().MatchString(v) {
+	if partialKey.Get().MatchString(v) {
 		return ui.Usage("%q looks like the first half of a deploy key: your shell probably cut it at the `|`.", v).
 			WithHint("Wrap the value in single quotes, e.g. convex deployment token delete '%s|...'", v)
 	}

@@ -130,6 +130,7 @@ func runWithHook(ctx context.Context, d *Deps, args []string, hook func(*tree)) 
 	if p.verbose {
 		d.Log.SetEnabled(true)
 	}
+	t.buildFlags(p.cmd)
 	return report(d, app.RunContext(ctx, p.args))
 }
 

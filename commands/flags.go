@@ -1,10 +1,10 @@
 package commands
 
 import (
-	"regexp"
+	"errors"
+	"flag"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -167,6 +167,10 @@ func envFileFlag() *StringOption {
 // sentences like "<action> this project's production deployment", e.g.
 // "Run the function on". Read them with readSelection.
 func selectionFlags(action string, showURL bool) []cli.Flag {
+	return deferFlags(func() []cli.Flag { return buildSelectionFlags(action, showURL) })
+}
+
+func buildSelectionFlags(action string, showURL bool) []cli.Flag {
 	url := valueFlag("url", "url", action+" the deployment at this URL (together with --admin-key).")
 	if !showURL {
 		url.Hide()
@@ -217,7 +221,43 @@ func withFlags(lists ...[]cli.Flag) []cli.Flag {
 	return out
 }
 
-// lazyRegexp compiles pattern on first call rather than at start-up.
-func lazyRegexp(pattern string) func() *regexp.Regexp {
-	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+// deferredFlags stands, inside a command's Flags, for flags that are built
+// when the command is parsed, helped or completed (flagsOf). Some twenty
+// commands carry the deployment-selection flags; building them all would
+// cost `--help` more than the rest of its work.
+type deferredFlags struct{ build func() []cli.Flag }
+
+func deferFlags(build func() []cli.Flag) []cli.Flag {
+	return []cli.Flag{&deferredFlags{build: build}}
+}
+
+func (*deferredFlags) String() string  { return "" }
+func (*deferredFlags) Names() []string { return nil }
+func (*deferredFlags) IsSet() bool     { return false }
+
+// Apply is never reached: runWithHook builds the flags of every command on
+// the path before urfave/cli parses them.
+func (*deferredFlags) Apply(*flag.FlagSet) error {
+	return errors.New("command flags used before they were built")
+}
+
+// flagsOf returns c's flags, building deferred ones in place first. Read a
+// command's flags only through it.
+func flagsOf(c *cli.Command) []cli.Flag {
+	for _, f := range c.Flags {
+		if _, ok := f.(*deferredFlags); !ok {
+			continue
+		}
+		built := make([]cli.Flag, 0, len(c.Flags)+8)
+		for _, f := range c.Flags {
+			if d, ok := f.(*deferredFlags); ok {
+				built = append(built, d.build()...)
+			} else {
+				built = append(built, f)
+			}
+		}
+		c.Flags = built
+		break
+	}
+	return c.Flags
 }

@@ -6,15 +6,17 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 const helpWidth = 80
 
 // itemMarker starts a list item whose wrapped lines hang under its text.
-var itemMarker = lazyRegexp(`^(• |- |\d+\. )`)
+var itemMarker = lazy.Regexp(`^(• |- |\d+\. )`)
 
 // exampleItem is a list item "• <label>: convex <example>".
-var exampleItem = lazyRegexp(`^• ([^:]+): (convex .*)$`)
+var exampleItem = lazy.Regexp(`^• ([^:]+): (convex .*)$`)
 
 func newHelpCommand(d *Deps, t *tree) *cli.Command {
 	return &cli.Command{
@@ -121,7 +123,7 @@ func visibleCommands(c *cli.Command) []*cli.Command {
 
 func visibleFlags(c *cli.Command) []cli.Flag {
 	var out []cli.Flag
-	for _, f := range c.Flags {
+	for _, f := range flagsOf(c) {
 		if !flagHidden(f) {
 			out = append(out, f)
 		}
@@ -222,12 +224,12 @@ func wrapText(s string, width int, indent string) string {
 	for _, line := range strings.Split(s, "\n") {
 		trimmed := strings.TrimLeft(line, " ")
 		lead := line[:len(line)-len(trimmed)]
-		if m := itemMarker().FindString(trimmed); m != "" {
+		if m := itemMarker.Get().FindString(trimmed); m != "" {
 			lead += strings.Repeat(" ", len([]rune(m)))
 		}
 		// "• Label: convex …" too long for one line: the example goes on its
 		// own line, unbroken, so it can be copied.
-		if m := exampleItem().FindStringSubmatch(trimmed); m != nil && len([]rune(line)) > width {
+		if m := exampleItem.Get().FindStringSubmatch(trimmed); m != nil && len([]rune(line)) > width {
 			out = append(out, line[:len(line)-len(trimmed)]+"• "+m[1]+":", lead+"  "+m[2])
 			continue
 		}

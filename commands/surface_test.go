@@ -28,7 +28,7 @@ func surfaceFacts(t *tree) []string {
 		if c.ArgsUsage != "" {
 			out = append(out, p+" :: args "+c.ArgsUsage)
 		}
-		for _, f := range c.Flags {
+		for _, f := range flagsOf(c) {
 			if f.Names()[0] == "help" {
 				continue
 			}
@@ -148,7 +148,7 @@ func TestSurfaceFactsCanFail(t *testing.T) {
 	_, tr := newApp(&Deps{})
 	ref, _ := readSurface(t)
 	dev := findSub(tr.root, "dev")
-	for _, f := range dev.Flags {
+	for _, f := range flagsOf(dev) {
 		if o, ok := f.(*StringOption); ok && o.Name == "typecheck" {
 			o.Value = "enable"
 		}

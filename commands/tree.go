@@ -108,6 +108,19 @@ func (t *tree) lookup(words []string) (*cli.Command, int) {
 	return cur, len(words)
 }
 
+// buildFlags builds the deferred flags of c and of every command above it,
+// which urfave/cli parses when it runs c.
+func (t *tree) buildFlags(c *cli.Command) {
+	cur := t.root
+	flagsOf(cur)
+	for _, w := range t.paths[c] {
+		if cur = findSub(cur, w); cur == nil {
+			return
+		}
+		flagsOf(cur)
+	}
+}
+
 func findSub(c *cli.Command, name string) *cli.Command {
 	for _, s := range c.Subcommands {
 		if s.HasName(name) {
@@ -119,7 +132,7 @@ func findSub(c *cli.Command, name string) *cli.Command {
 
 // findFlag finds the flag of c called name (long name or alias).
 func findFlag(c *cli.Command, name string) cli.Flag {
-	for _, f := range c.Flags {
+	for _, f := range flagsOf(c) {
 		for _, n := range f.Names() {
 			if n == name {
 				return f
