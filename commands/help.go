@@ -6,17 +6,38 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/convex-go/convex/internal/lazy"
 )
 
 const helpWidth = 80
 
-// itemMarker starts a list item whose wrapped lines hang under its text.
-var itemMarker = lazy.Regexp(`^(• |- |\d+\. )`)
+// itemMarker returns the marker starting a list item ("• ", "- " or "12. ")
+// whose wrapped lines hang under its text, or "".
+func itemMarker(line string) string {
+	if strings.HasPrefix(line, "• ") {
+		return "• "
+	}
+	if strings.HasPrefix(line, "- ") {
+		return "- "
+	}
+	digits := len(line) - len(strings.TrimLeft(line, "0123456789"))
+	if digits > 0 && strings.HasPrefix(line[digits:], ". ") {
+		return line[:digits+2]
+	}
+	return ""
+}
 
-// exampleItem is a list item "• <label>: convex <example>".
-var exampleItem = lazy.Regexp(`^• ([^:]+): (convex .*)$`)
+// exampleItem splits a list item "• <label>: convex <example>".
+func exampleItem(line string) (label, example string, ok bool) {
+	rest, found := strings.CutPrefix(line, "• ")
+	if !found {
+		return "", "", false
+	}
+	label, example, found = strings.Cut(rest, ": ")
+	if !found || label == "" || strings.Contains(label, ":") || !strings.HasPrefix(example, "convex ") {
+		return "", "", false
+	}
+	return label, example, true
+}
 
 func newHelpCommand(d *Deps, t *tree) *cli.Command {
 	return &cli.Command{
@@ -224,13 +245,13 @@ func wrapText(s string, width int, indent string) string {
 	for _, line := range strings.Split(s, "\n") {
 		trimmed := strings.TrimLeft(line, " ")
 		lead := line[:len(line)-len(trimmed)]
-		if m := itemMarker.Get().FindString(trimmed); m != "" {
+		if m := itemMarker(trimmed); m != "" {
 			lead += strings.Repeat(" ", len([]rune(m)))
 		}
 		// "• Label: convex …" too long for one line: the example goes on its
 		// own line, unbroken, so it can be copied.
-		if m := exampleItem.Get().FindStringSubmatch(trimmed); m != nil && len([]rune(line)) > width {
-			out = append(out, line[:len(line)-len(trimmed)]+"• "+m[1]+":", lead+"  "+m[2])
+		if label, example, ok := exampleItem(trimmed); ok && len([]rune(line)) > width {
+			out = append(out, line[:len(line)-len(trimmed)]+"• "+label+":", lead+"  "+example)
 			continue
 		}
 		words := strings.Fields(trimmed)
