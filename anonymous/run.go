@@ -137,11 +137,16 @@ func EnsureAnonymous(ctx context.Context, o Options) (*Deployment, error) {
 // start fills in missing credentials and ports, saves the config and runs
 // the backend on it.
 func start(ctx context.Context, stateDir string, cfg *Config, o Options) (*Deployment, error) {
+	var occ occupancy
 	if cfg.Ports.Cloud != 0 {
-		if other, ok := probe(ctx, cfg.Ports.Cloud); ok && other == cfg.DeploymentName {
+		occ = occupantOf(ctx, cfg.Ports.Cloud, cfg.DeploymentName, cfg.AdminKey)
+		if occ.kind == thisDeployment {
 			return nil, ui.Errorf("a local backend for %s is already running on port %d", cfg.DeploymentName, cfg.Ports.Cloud).
 				WithHint("Another `convex dev` is serving this project. Stop it, or use that one.")
 		}
+		// Anything else on the saved port (a deployment of the same name from
+		// another project folder, another deployment, another program) only
+		// means that port is taken: choose others below.
 	}
 	choose := o.choosePorts
 	if choose == nil {
@@ -150,6 +155,9 @@ func start(ctx context.Context, stateDir string, cfg *Config, o Options) (*Deplo
 	ports, err := choose(PortRequest{Cloud: o.CloudPort, Site: o.SitePort, PrevCloud: cfg.Ports.Cloud, PrevSite: cfg.Ports.Site})
 	if err != nil {
 		return nil, err
+	}
+	if saved := cfg.Ports; saved.Cloud != 0 && ports != saved && o.Out != nil {
+		fmt.Fprintln(o.Out, movedMessage(cfg.DeploymentName, saved, ports, occ))
 	}
 	cfg.Ports = ports
 	if cfg.InstanceSecret == "" || cfg.InstanceSecret == LegacyInstanceSecret || cfg.AdminKey == "" {
@@ -245,19 +253,20 @@ func EnsureRunning(ctx context.Context, projectDir, globalDir, name string) (*Ru
 		return nil, ui.Errorf("the local deployment %s has no saved configuration", name).
 			WithHint("Run `convex dev` first to create it.")
 	}
-	other, ok := probe(ctx, cfg.Ports.Cloud)
-	if ok && other == cfg.DeploymentName {
+	occ := occupantOf(ctx, cfg.Ports.Cloud, cfg.DeploymentName, cfg.AdminKey)
+	if occ.kind == thisDeployment {
 		return &Running{Deployment: &Deployment{
 			Name: cfg.DeploymentName, URL: localURL(cfg.Ports.Cloud), SiteURL: localURL(cfg.Ports.Site),
 			AdminKey: cfg.AdminKey, StateDir: stateDir, Config: cfg,
 		}}, nil
 	}
 	runCfg := cfg
-	if ok || !portFree(cfg.Ports.Site) {
-		// Something else (another project's backend, another program) holds
-		// a saved port. This command only needs the deployment while it
-		// runs, so it serves it on free ports for that time and leaves the
-		// saved ones to the next `convex dev`.
+	if occ.kind != nobody || !portFree(cfg.Ports.Site) {
+		// Something else (another project's backend, possibly one with the
+		// same name, or another program) holds a saved port. This command
+		// only needs the deployment while it runs, so it serves it on free
+		// ports for that time and leaves the saved ones to the next
+		// `convex dev`.
 		ports, err := ChoosePorts(PortRequest{})
 		if err != nil {
 			return nil, err
@@ -285,13 +294,15 @@ func RequireRunning(ctx context.Context, projectDir, globalDir, name string) (*D
 			WithHint("Run `convex dev` first to create it.")
 	}
 	url := localURL(cfg.Ports.Cloud)
-	other, ok := probe(ctx, cfg.Ports.Cloud)
-	if !ok {
+	switch occ := occupantOf(ctx, cfg.Ports.Cloud, cfg.DeploymentName, cfg.AdminKey); occ.kind {
+	case nobody:
 		return nil, ui.Errorf("the local backend isn't running (nothing answers at %s)", url).
 			WithHint("Run `convex dev` in another terminal first.")
-	}
-	if other != cfg.DeploymentName {
-		return nil, otherListener(other, url)
+	case namesake:
+		return nil, ui.Errorf("the local backend at %s is another deployment also named %s: it does not accept this project's admin key", url, cfg.DeploymentName).
+			WithHint("It belongs to another project folder with the same name. Run `convex dev` in this project: it moves this deployment to free ports, where this command then finds it.")
+	case otherBackend, otherProgram:
+		return nil, otherListener(occ.name, url)
 	}
 	return &Deployment{Name: cfg.DeploymentName, URL: url, SiteURL: localURL(cfg.Ports.Site), AdminKey: cfg.AdminKey, StateDir: stateDir, Config: cfg}, nil
 }
@@ -342,6 +353,75 @@ func otherListener(name, url string) error {
 }
 
 func localURL(port int) string { return fmt.Sprintf("http://127.0.0.1:%d", port) }
+
+// Who answers on a local deployment's saved cloud port.
+const (
+	nobody         = iota
+	thisDeployment // the deployment itself: its name, and it accepts its admin key
+	// namesake answers with the deployment's name but refuses its admin key:
+	// the anonymous deployment of another project folder with the same base
+	// name (both are called anonymous-<folder>).
+	namesake
+	otherBackend // a Convex backend with another name
+	otherProgram // something that is not a Convex backend
+)
+
+type occupancy struct {
+	kind int
+	name string // what /instance_name answered
+}
+
+// occupantOf finds out who answers on port: nobody, the deployment called
+// name whose admin key is adminKey, or something else.
+func occupantOf(ctx context.Context, port int, name, adminKey string) occupancy {
+	other, ok := probe(ctx, port)
+	switch {
+	case !ok:
+		return occupancy{kind: nobody}
+	case other == "":
+		return occupancy{kind: otherProgram}
+	case other != name:
+		return occupancy{kind: otherBackend, name: other}
+	case adminKey != "" && keyRefused(ctx, port, adminKey):
+		return occupancy{kind: namesake, name: other}
+	}
+	return occupancy{kind: thisDeployment, name: other}
+}
+
+// keyRefused reports whether the backend on port answers that adminKey is
+// not one of its admin keys. Any other outcome (accepted, no such endpoint,
+// no answer) is false: only a clear refusal proves it is another deployment.
+func keyRefused(ctx context.Context, port int, adminKey string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, localURL(port)+"/api/check_admin_key", nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Authorization", "Convex "+adminKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	return resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden
+}
+
+// movedMessage tells the user that the deployment now listens on other
+// ports than the saved ones, and why when the saved cloud port is taken.
+func movedMessage(name string, saved, now Ports, occ occupancy) string {
+	why := ""
+	switch occ.kind {
+	case namesake:
+		why = fmt.Sprintf("Port %d is serving another deployment also named %s (from another project folder with the same name). ", saved.Cloud, name)
+	case otherBackend:
+		why = fmt.Sprintf("Port %d is serving another local deployment, %s. ", saved.Cloud, occ.name)
+	case otherProgram:
+		why = fmt.Sprintf("Port %d is taken by another program. ", saved.Cloud)
+	}
+	return fmt.Sprintf("%sServing %s on ports %d (API) and %d (HTTP actions) instead of %d and %d.", why, name, now.Cloud, now.Site, saved.Cloud, saved.Site)
+}
 
 // probe asks whatever listens on the port for its instance name; ok is true
 // when anything answers, and name is "" when it is not a Convex backend.

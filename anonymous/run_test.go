@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -183,5 +184,109 @@ func TestEnsureAnonymousRetriesATakenPort(t *testing.T) {
 	saved, _ := LoadConfig(ProjectStateDir(project))
 	if saved.Ports != d.Config.Ports {
 		t.Errorf("saved ports %+v differ from the ones in use %+v", saved.Ports, d.Config.Ports)
+	}
+}
+
+// keyAccepted reports whether the backend on port takes adminKey.
+func keyAccepted(t *testing.T, port int, adminKey string) bool {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, localURL(port)+"/api/check_admin_key", nil)
+	req.Header.Set("Authorization", "Convex "+adminKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// Two project folders with the same base name get deployments of the same
+// name. While one runs, the other's saved port answers with that name but
+// refuses its admin key: a port taken by another deployment, not a second
+// copy of this one.
+func TestNamesakeOnSavedPort(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	a, b := filepath.Join(root, "a", "todos"), filepath.Join(root, "b", "todos")
+	for _, dir := range []string{a, b} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cloud, site := freePorts(t)
+	db, err := EnsureAnonymous(ctx, Options{ProjectDir: b, CloudPort: cloud, SitePort: site, Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	bKey := db.AdminKey
+	// The other folder's deployment now runs on the ports b saved.
+	da, err := EnsureAnonymous(ctx, Options{ProjectDir: a, CloudPort: cloud, SitePort: site, Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer da.Close()
+	if da.Name != db.Name || da.AdminKey == bKey {
+		t.Fatalf("want two deployments of one name with different keys: %q %q", da.Name, db.Name)
+	}
+
+	// run, env, codegen: b is served on free ports for the command's
+	// duration, with its own key; its saved ports stay.
+	r, err := EnsureRunning(ctx, b, "", db.Name)
+	if err != nil || !r.Started || r.Config.Ports.Cloud == cloud {
+		t.Fatalf("EnsureRunning = %+v, %v", r, err)
+	}
+	if !keyAccepted(t, r.Config.Ports.Cloud, bKey) {
+		t.Error("the backend EnsureRunning started does not take b's key")
+	}
+	r.Close()
+	if saved, _ := LoadConfig(ProjectStateDir(b)); saved.Ports.Cloud != cloud {
+		t.Errorf("saved port changed to %d", saved.Ports.Cloud)
+	}
+
+	// data, logs: the namesake is not b's backend.
+	if _, err := RequireRunning(ctx, b, "", db.Name); err == nil || !strings.Contains(err.Error(), "another deployment also named "+db.Name) {
+		t.Errorf("RequireRunning = %v", err)
+	}
+
+	// dev: other ports, said out loud, and saved.
+	var out strings.Builder
+	d2, err := EnsureAnonymous(ctx, Options{ProjectDir: b, Out: &out})
+	if err != nil {
+		t.Fatalf("dev beside the namesake: %v", err)
+	}
+	if d2.Config.Ports.Cloud == cloud || d2.AdminKey != bKey || !keyAccepted(t, d2.Config.Ports.Cloud, bKey) {
+		t.Errorf("dev: ports %+v, key kept %v", d2.Config.Ports, d2.AdminKey == bKey)
+	}
+	if !strings.Contains(out.String(), "also named "+db.Name) || !strings.Contains(out.String(), strconv.Itoa(d2.Config.Ports.Cloud)) {
+		t.Errorf("dev did not say why it moved: %q", out.String())
+	}
+	if saved, _ := LoadConfig(ProjectStateDir(b)); saved.Ports != d2.Config.Ports {
+		t.Errorf("saved ports %+v, in use %+v", saved.Ports, d2.Config.Ports)
+	}
+	if got, err := RequireRunning(ctx, b, "", db.Name); err != nil || got.URL != d2.URL {
+		t.Errorf("RequireRunning while b's dev runs: %+v, %v", got, err)
+	}
+	d2.Close()
+
+	// dev with explicit ports beside the namesake uses those ports.
+	saved, _ := LoadConfig(ProjectStateDir(b))
+	saved.Ports = Ports{Cloud: cloud, Site: site}
+	if err := SaveConfig(ProjectStateDir(b), saved); err != nil {
+		t.Fatal(err)
+	}
+	c3, s3 := freePorts(t)
+	d3, err := EnsureAnonymous(ctx, Options{ProjectDir: b, CloudPort: c3, SitePort: s3, Out: io.Discard})
+	if err != nil {
+		t.Fatalf("dev --local-cloud-port beside the namesake: %v", err)
+	}
+	if d3.Config.Ports != (Ports{Cloud: c3, Site: s3}) {
+		t.Errorf("requested ports not used: %+v", d3.Config.Ports)
+	}
+	d3.Close()
+
+	// The deployment itself running is still refused a second backend.
+	if _, err := EnsureAnonymous(ctx, Options{ProjectDir: a, Out: io.Discard}); err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Errorf("second dev in a: %v", err)
 	}
 }
