@@ -352,15 +352,17 @@ func TestLoginNonInteractive(t *testing.T) {
 	o.NoOpen = false
 	// Without --no-open the browser question cannot be asked: a clear error
 	// before any code is requested, and nothing on stdout.
-	var stdout bytes.Buffer
-	o.Prompter = NewPrompterWith(PrompterOptions{Stdout: &stdout})
-	_, err = Login(context.Background(), o)
+	var stdout string
+	stdout, _ = captureStdio(t, func() {
+		o.Prompter = NewPrompterWith(PrompterOptions{})
+		_, err = Login(context.Background(), o)
+	})
 	if err == nil || !strings.Contains(err.Error(), "Open the browser?") || !strings.Contains(ui.HintOf(err), "--no-open") ||
 		!strings.Contains(ui.HintOf(err), "--device-name box") || ui.ExitCode(err) != 1 {
 		t.Errorf("open browser: %v / %q", err, ui.HintOf(err))
 	}
-	if stdout.Len() != 0 {
-		t.Errorf("stdout: %q", stdout.String())
+	if stdout != "" {
+		t.Errorf("stdout: %q", stdout)
 	}
 	if f.polls != 0 || len(f.patRequests) != 0 {
 		t.Errorf("logged in anyway: %d polls, %d token requests", f.polls, len(f.patRequests))

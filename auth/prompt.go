@@ -2,7 +2,6 @@ package auth
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 
@@ -25,11 +24,11 @@ type Prompter interface {
 
 // PrompterOptions configures NewPrompterWith.
 type PrompterOptions struct {
-	In  io.Reader // answers (stdin)
-	Out io.Writer // where forms are drawn (stderr)
-	// Stdout receives a yes/no question before a non-interactive Confirm
-	// fails, as the reference prints it there; nil prints nothing.
-	Stdout      io.Writer
+	In io.Reader // answers (stdin)
+	// Out is where forms are drawn; nil means stderr. Never stdout: it
+	// carries a command's results only, and a question there would end up
+	// in a script's captured output.
+	Out         io.Writer
 	Interactive bool
 	// Accessible draws plain line-based prompts instead of the full-screen
 	// forms (screen readers; set by the ACCESSIBLE variable).
@@ -42,7 +41,6 @@ func NewPrompter(in, out *os.File, env config.Env) Prompter {
 	return NewPrompterWith(PrompterOptions{
 		In:          in,
 		Out:         out,
-		Stdout:      os.Stdout,
 		Interactive: ui.IsTerminal(in) && ui.IsTerminal(out),
 		Accessible:  env != nil && env.Get("ACCESSIBLE") != "",
 	})
@@ -51,7 +49,13 @@ func NewPrompter(in, out *os.File, env config.Env) Prompter {
 // NewPrompterWith builds a Prompter from explicit options (tests, embedding).
 func NewPrompterWith(o PrompterOptions) Prompter {
 	if !o.Interactive {
-		return nonInteractive{stdout: o.Stdout}
+		return nonInteractive{}
+	}
+	if o.Out == nil {
+		o.Out = os.Stderr
+	}
+	if o.In == nil {
+		o.In = os.Stdin
 	}
 	return &terminal{o: o}
 }
@@ -74,8 +78,9 @@ func IsInteractive(p Prompter) bool {
 	return !no
 }
 
+// nonInteractive prints nothing: the question appears only in the error,
+// which goes to stderr with every other message.
 type nonInteractive struct {
-	stdout     io.Writer
 	answeredBy string
 }
 
@@ -89,12 +94,7 @@ func (n nonInteractive) fail(q string) error {
 
 func (n nonInteractive) Select(q string, _ []string) (int, error) { return 0, n.fail(q) }
 func (n nonInteractive) Input(q, _ string) (string, error)        { return "", n.fail(q) }
-func (n nonInteractive) Confirm(q string, _ bool) (bool, error) {
-	if n.stdout != nil {
-		fmt.Fprintln(n.stdout, q)
-	}
-	return false, n.fail(q)
-}
+func (n nonInteractive) Confirm(q string, _ bool) (bool, error)   { return false, n.fail(q) }
 
 type terminal struct{ o PrompterOptions }
 

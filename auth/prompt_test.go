@@ -3,6 +3,8 @@ package auth
 import (
 	"bytes"
 	"errors"
+	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -13,8 +15,7 @@ import (
 )
 
 func TestNonInteractivePrompter(t *testing.T) {
-	var stdout bytes.Buffer
-	p := NewPrompterWith(PrompterOptions{Stdout: &stdout})
+	p := NewPrompterWith(PrompterOptions{})
 	if IsInteractive(p) {
 		t.Fatal("should not be interactive")
 	}
@@ -31,8 +32,74 @@ func TestNonInteractivePrompter(t *testing.T) {
 	check(err, "Device name:", "--device-name")
 	_, err = WithAnswer(p, "--no-open").Confirm("Open the browser?", true)
 	check(err, "Open the browser?", "--no-open")
-	if stdout.String() != "Open the browser?\n" {
-		t.Errorf("yes/no question not echoed to stdout: %q", stdout.String())
+}
+
+// captureStdio runs f with the process's stdout and stderr redirected to
+// pipes and returns what each received.
+func captureStdio(t *testing.T, f func()) (stdout, stderr string) {
+	t.Helper()
+	read := func(r *os.File, into *string, done chan<- struct{}) {
+		b, _ := io.ReadAll(r)
+		*into = string(b)
+		close(done)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outDone, errDone := make(chan struct{}), make(chan struct{})
+	go read(outR, &stdout, outDone)
+	go read(errR, &stderr, errDone)
+	savedOut, savedErr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = outW, errW
+	defer func() {
+		os.Stdout, os.Stderr = savedOut, savedErr
+		outW.Close()
+		errW.Close()
+		<-outDone
+		<-errDone
+	}()
+	f()
+	return
+}
+
+// stdout carries results only: no question reaches it, whether the
+// prompter can ask or not.
+func TestPromptsNeverWriteStdout(t *testing.T) {
+	var errs []error
+	stdout, stderr := captureStdio(t, func() {
+		for _, p := range []Prompter{NewPrompterWith(PrompterOptions{}), NewPrompter(os.Stdin, os.Stderr, config.MapEnv{})} {
+			_, err := WithAnswer(p, "--yes").Confirm("Do you want to push your code to your prod deployment brave-animal-101 now?", true)
+			errs = append(errs, err)
+			_, err = p.Select("Team:", []string{"a", "b"})
+			errs = append(errs, err)
+			_, err = p.Input("Device name:", "box")
+			errs = append(errs, err)
+		}
+	})
+	if stdout != "" || stderr != "" {
+		t.Errorf("a non-interactive prompter printed: stdout %q, stderr %q", stdout, stderr)
+	}
+	for _, err := range errs {
+		if !strings.Contains(ui.HintOf(err), "terminal") {
+			t.Errorf("err = %v", err)
+		}
+	}
+	// A terminal prompter given no output draws on stderr.
+	var got bool
+	stdout, stderr = captureStdio(t, func() {
+		p := NewPrompterWith(PrompterOptions{In: strings.NewReader("y\n"), Interactive: true, Accessible: true})
+		got, errs[0] = p.Confirm("Continue?", false)
+	})
+	if errs[0] != nil || !got {
+		t.Errorf("Confirm = %v, %v", got, errs[0])
+	}
+	if stdout != "" || !strings.Contains(stderr, "Continue?") {
+		t.Errorf("terminal prompt: stdout %q, stderr %q", stdout, stderr)
 	}
 }
 

@@ -219,7 +219,7 @@ func (w warnWriter) Write(b []byte) (int, error) {
 // prompter asks questions on a terminal and fails clearly otherwise.
 func (d *Deps) prompter() auth.Prompter {
 	return auth.NewPrompterWith(auth.PrompterOptions{
-		In: d.Stdin, Out: d.Stderr, Stdout: d.Stdout,
+		In: d.Stdin, Out: d.Stderr,
 		Interactive: d.interactive(),
 		Accessible:  d.Env.Get("ACCESSIBLE") != "",
 	})
