@@ -22,7 +22,6 @@ var ignoredFlags = [...]struct {
 	name       string
 	takesValue bool
 }{
-	{"db", true},
 	{"convex-http-proxy", true},
 	{"s3-storage", false},
 	{"do-not-require-ssl", false},
@@ -56,6 +55,9 @@ func RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.StringVar(&cfg.StorageDir, "local-storage", "convex_local_storage", "file storage directory")
 	fs.StringVar(&cfg.ConvexOrigin, "convex-origin", "", "public URL of the API (requires --convex-site)")
 	fs.StringVar(&cfg.ConvexSite, "convex-site", "", "public URL of HTTP actions (requires --convex-origin)")
+	// The reference backend can also use Postgres or MySQL; this one has
+	// SQLite only, so any other value is refused rather than ignored.
+	db := fs.String("db", "sqlite", "database `kind`: only sqlite is accepted; any other value (postgres, mysql) exits with status 2")
 	ignored := map[string]*string{}
 	for _, f := range ignoredFlags {
 		name := f.name
@@ -92,12 +94,12 @@ func RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "error: --instance-secret is required (64 hex characters; generate one with `openssl rand -hex 32`)")
 		return 2
 	}
-	if db := *ignored["db"]; db != "" && db != "sqlite" {
-		fmt.Fprintf(stderr, "error: --db %s is not supported; this backend stores data in SQLite only\n", db)
+	if *db != "sqlite" {
+		fmt.Fprintf(stderr, "error: --db %s is not supported; this backend stores data in SQLite only\n", *db)
 		return 2
 	}
 	for name, v := range ignored {
-		if *v != "" && name != "db" {
+		if *v != "" {
 			fmt.Fprintf(stderr, "note: --%s is accepted for compatibility and ignored\n", name)
 		}
 	}

@@ -63,6 +63,40 @@ func TestRunCommandFlags(t *testing.T) {
 	}
 }
 
+// --help says what --db does, and does it: sqlite (the default) runs, any
+// other database is refused with a usage error.
+func TestRunCommandDBFlag(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := RunCommand(context.Background(), []string{"--help"}, &out, &errb); code != 0 {
+		t.Fatalf("--help: exit %d", code)
+	}
+	help := errb.String()
+	i := strings.Index(help, "-db kind")
+	if i < 0 {
+		t.Fatalf("no --db in help:\n%s", help)
+	}
+	entry := help[i:]
+	if j := strings.Index(entry, "\n  -"); j >= 0 {
+		entry = entry[:j]
+	}
+	for _, want := range []string{"only sqlite is accepted", "postgres", "exits with status 2", `(default "sqlite")`} {
+		if !strings.Contains(entry, want) {
+			t.Errorf("--db help %q lacks %q", entry, want)
+		}
+	}
+	if strings.Contains(entry, "ignored") {
+		t.Errorf("--db help says it is ignored: %q", entry)
+	}
+	for _, db := range []string{"postgres", "mysql", "SQLITE"} {
+		out.Reset()
+		errb.Reset()
+		code := RunCommand(context.Background(), []string{"--instance-secret", testSecret, "--db", db, "data"}, &out, &errb)
+		if code != 2 || !strings.Contains(errb.String(), "--db "+db+" is not supported") || out.Len() != 0 {
+			t.Errorf("--db %q: exit %d, stderr %q", db, code, errb.String())
+		}
+	}
+}
+
 // TestRunCommandServes starts the standalone command on free ports with the
 // flags the npm CLI passes, checks it answers, and stops it via ctx.
 func TestRunCommandServes(t *testing.T) {
@@ -75,7 +109,7 @@ func TestRunCommandServes(t *testing.T) {
 		done <- RunCommand(ctx, []string{"--port", "0", "--site-proxy-port", "0", "--interface", "127.0.0.1",
 			"--sentry-identifier", "abc", "--instance-name", "cmd-test", "--instance-secret", testSecret,
 			"--local-storage", filepath.Join(dir, "convex_local_storage"), "--beacon-tag", "cli-local-dev",
-			"--disable-beacon", filepath.Join(dir, "convex_local_backend.sqlite3")}, io.Discard, pw)
+			"--disable-beacon", "--db", "sqlite", filepath.Join(dir, "convex_local_backend.sqlite3")}, io.Discard, pw)
 		pw.Close()
 	}()
 	var stderr strings.Builder
@@ -95,6 +129,9 @@ func TestRunCommandServes(t *testing.T) {
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	if !strings.Contains(stderr.String(), "--beacon-tag is accepted for compatibility and ignored") {
 		t.Errorf("no note about ignored flags: %s", stderr.String())
+	}
+	if strings.Contains(stderr.String(), "--db") {
+		t.Errorf("--db sqlite is the one database, not an ignored flag: %s", stderr.String())
 	}
 	resp, err := http.Get(url + "/instance_name")
 	if err != nil {
