@@ -129,6 +129,9 @@ func (h *actionHost) Syscall(ctx context.Context, op string, args []byte) ([]byt
 		return json.Marshal(u)
 	case "1.0/storageGetMetadata", "1.0/storageDelete", "1.0/storageGetUrl":
 		return h.s.syscallTx(op == "1.0/storageDelete", op, args)
+	case "1.0/actions/vectorSearch":
+		// ctx.vectorSearch reads a snapshot of its own, like runQuery.
+		return h.s.syscallTx(false, op, args)
 	}
 	return nil, fmt.Errorf("%s is not supported by this backend", op)
 }

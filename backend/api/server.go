@@ -171,11 +171,13 @@ func (s *Server) Close() error {
 func (s *Server) Handler() http.Handler { return s.cors(s.mux) }
 
 // SiteHandler serves the site port: every request is an HTTP action, the
-// same as /http/<path> on the API port.
+// same as /http/<path> on the API port. There is no CORS layer here: HTTP
+// actions set their own CORS headers and answer their own preflight
+// requests with OPTIONS routes, as on Convex.
 func (s *Server) SiteHandler() http.Handler {
-	return s.cors(s.wrap(func(w http.ResponseWriter, r *http.Request) error {
+	return s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return s.serveHTTPAction(w, r, r.URL.Path)
-	}))
+	})
 }
 
 func (s *Server) logf(format string, args ...any) {
@@ -187,9 +189,14 @@ func (s *Server) logf(format string, args ...any) {
 	fmt.Fprintf(s.cfg.Log, time.Now().UTC().Format("2006-01-02T15:04:05.000Z ")+format+"\n", args...)
 }
 
-// cors implements the permissive CORS of spec §2.0.
+// cors implements the permissive CORS of spec §2.0. HTTP actions under
+// /http/ are left to the app, as on the site port.
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/http/") {
+			next.ServeHTTP(w, r)
+			return
+		}
 		h := w.Header()
 		if origin := r.Header.Get("Origin"); origin != "" {
 			h.Set("Access-Control-Allow-Origin", origin)
