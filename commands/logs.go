@@ -72,15 +72,7 @@ func (d *Deps) logs(c *cli.Context) error {
 	}
 	defer stop()
 	d.announceTarget("Showing logs of deployment:", t)
-	kind := "dev"
-	if t.Kind == deployments.KindProd {
-		kind = "production"
-	}
-	name := ""
-	if t.Name != "" {
-		name = " " + t.Name
-	}
-	d.Out.Warn("Watching logs for %s deployment%s...", kind, name)
+	d.Out.Warn("Watching logs for %s...", logsNotice(t))
 	pc := push.NewClient(t.URL, t.AdminKey)
 	pc.HTTP = d.httpClient()
 	tail := &push.LogTail{Client: pc, Out: d.Stdout, Warn: warnWriter{d.Out}, History: history, FailWhenRefused: true, Format: d.logFormat(c.Bool("success"), c.Bool("jsonl"))}
@@ -95,4 +87,24 @@ func (d *Deps) logs(c *cli.Context) error {
 		return err
 	}
 	return nil
+}
+
+// logsNotice names the deployment whose logs are watched. Local, anonymous
+// and preview deployments are named as every other command names them
+// (Target.Describe, without where the selection came from); the others keep
+// the reference's "production deployment <name>" / "dev deployment <name>".
+func logsNotice(t deployments.Target) string {
+	switch t.Kind {
+	case deployments.KindLocal, deployments.KindAnonymous, deployments.KindPreview:
+		t.Source = ""
+		return t.Describe()
+	}
+	kind := "dev"
+	if t.Kind == deployments.KindProd {
+		kind = "production"
+	}
+	if t.Name == "" {
+		return kind + " deployment"
+	}
+	return kind + " deployment " + t.Name
 }
