@@ -153,8 +153,10 @@ func (d *Deps) deploy(c *cli.Context) error {
 	d.Out.Message("Deploying to %s", t.Describe())
 	d.usageWarning(c, t)
 	if t.ConfiguredName != "" && t.ConfiguredName != t.Name && !c.Bool("yes") && t.Kind == deployments.KindProd {
-		d.Out.Message("You're currently developing against your dev deployment\n\n  %s (set in CONVEX_DEPLOYMENT)\n", t.ConfiguredName)
-		d.Out.Message("Your prod deployment %s serves traffic at:\n\n  %s\n", t.Name, t.URL)
+		configured := firstNonEmpty(t.ConfiguredType, "dev")
+		d.Out.Message("You're currently developing against your %s deployment\n\n  %s (set in CONVEX_DEPLOYMENT)\n", configured, t.ConfiguredName)
+		// As NAME=value, with the variable your frontend reads it from.
+		d.Out.Message("Your prod deployment %s serves traffic at:\n\n  %s=%s\n", t.Name, d.clientURLVar(), t.URL)
 		d.Out.Message("Make sure that your published client is configured with this URL (for instructions see https://docs.convex.dev/hosting)\n")
 		ok, err := auth.WithAnswer(d.prompter(), "--yes").Confirm("Do you want to push your code to your prod deployment "+t.Name+" now?", true)
 		if err != nil {
@@ -292,4 +294,15 @@ func (d *Deps) intFromEnv(name string, def int64) int64 {
 		return def
 	}
 	return n
+}
+
+// clientURLVar is the variable a frontend in the project reads the
+// deployment URL from (VITE_CONVEX_URL for Vite, …), CONVEX_URL when no
+// framework is recognised or package.json cannot be read.
+func (d *Deps) clientURLVar() string {
+	fw, err := config.DetectFramework(d.Cwd)
+	if err != nil || fw.URLVar == "" {
+		return "CONVEX_URL"
+	}
+	return fw.URLVar
 }

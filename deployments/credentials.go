@@ -26,7 +26,7 @@ func (s *Selection) Target(ctx context.Context) (Target, error) {
 	if err != nil {
 		return Target{}, err
 	}
-	t.ConfiguredName = s.ConfiguredName
+	t.ConfiguredName, t.ConfiguredType = s.ConfiguredName, s.ConfiguredType
 	t.DeployKeyVar = s.keyVar
 	t.Auth, t.AuthKind = s.auth, s.authKind
 	if t.Source == "" {

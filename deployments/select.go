@@ -100,8 +100,10 @@ type Selection struct {
 	// anonymous
 	AnonymousName string
 
-	// ConfiguredName is the deployment CONVEX_DEPLOYMENT names, if any.
-	ConfiguredName string
+	// ConfiguredName is the deployment CONVEX_DEPLOYMENT names, if any, and
+	// ConfiguredType the type its prefix gives ("dev", "prod", "preview",
+	// "local"; "" for none or another prefix).
+	ConfiguredName, ConfiguredType string
 
 	within   within
 	source   string
@@ -327,7 +329,7 @@ func Resolve(ctx context.Context, o Options) (*Selection, error) {
 	client := o.client(token, keyVar)
 	base := &Selection{within: w, keyVar: keyVar, auth: token, authKind: authKind, opts: o, client: client}
 	if cd, _ := look.get(EnvDeployment); cd != "" {
-		base.ConfiguredName = stripTypePrefix(cd)
+		base.ConfiguredName, base.ConfiguredType = stripTypePrefix(cd), configuredType(cd)
 	}
 
 	// 2. Fully qualified --deployment needs no project context.

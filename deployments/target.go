@@ -40,6 +40,9 @@ type Target struct {
 	Reference string // deployment reference (e.g. "production", "dev/james"), when known
 	IsDefault bool   // the project's default deployment of its type
 
+	// ConfiguredType is the type CONVEX_DEPLOYMENT's prefix gives ("" when
+	// none), for naming the configured deployment.
+	ConfiguredType string
 	// ConfiguredName is the deployment named by CONVEX_DEPLOYMENT (deploy
 	// uses it to warn when pushing somewhere else).
 	ConfiguredName string
