@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	convexsync "github.com/convex-go/convex/backend/sync"
 )
 
 // vectorModule has a table with a vector index and an action that searches
@@ -100,4 +102,59 @@ func newSiteServer(t *testing.T, e *testEnv) string {
 	hs := httptest.NewServer(e.srv.SiteHandler())
 	t.Cleanup(hs.Close)
 	return hs.URL
+}
+
+const pagerModule = `
+function reg(kind, handler) {
+  const fn = async () => {};
+  fn["is" + kind] = true;
+  fn.isPublic = true;
+  fn.exportArgs = () => '{"type":"any"}';
+  fn.exportReturns = () => "null";
+  const inv = async (argsJson) => JSON.stringify((await handler(JSON.parse(argsJson)[0])) ?? null);
+  fn.invokeQuery = inv;
+  fn.invokeMutation = inv;
+  return fn;
+}
+const sys = (op, args) => Convex.asyncSyscall(op, JSON.stringify(args)).then(JSON.parse);
+export const add = reg("Mutation", async ({ n }) => (await sys("1.0/insert", { table: "rows", value: { n } }))._id);
+export const page = reg("Query", async () => {
+  const query = { source: { type: "FullTableScan", tableName: "rows", order: "desc" }, operators: [] };
+  const r = await sys("1.0/queryPage", { query, cursor: null, pageSize: 2 });
+  return r.page.map((d) => d.n);
+});
+`
+
+// The sync adapter hands a subscription's journal to the query's
+// transaction and returns the new one: the page keeps its end.
+func TestSyncQueryJournal(t *testing.T) {
+	e := newTestEnv(t)
+	e.push(pushRequest(e.key, []map[string]any{{"path": "rows.js", "source": pagerModule, "environment": "isolate"}}, nil, nil))
+	for _, n := range []int{1, 2, 3} {
+		e.call("mutation", "rows:add", map[string]any{"n": n}, nil)
+	}
+	b := syncBackend{e.srv}
+	run := func(journal *string) convexsync.QueryResult {
+		t.Helper()
+		r, err := b.RunQuery(t.Context(), convexsync.Request{Path: "rows:page", Args: []byte(`{}`), Journal: journal})
+		if err != nil || r.Error != nil {
+			t.Fatalf("rows:page: %v %+v", err, r.Error)
+		}
+		return r
+	}
+	first := run(nil)
+	if string(first.Value) != "[3,2]" || first.Journal == nil {
+		t.Fatalf("first run: %s, journal %v", first.Value, first.Journal)
+	}
+	e.call("mutation", "rows:add", map[string]any{"n": 4}, nil)
+	if r := run(first.Journal); string(r.Value) != "[4,3,2]" || r.Journal == nil || *r.Journal != *first.Journal {
+		t.Errorf("re-run with the journal: %s, journal %v", r.Value, r.Journal)
+	}
+	if r := run(nil); string(r.Value) != "[4,3]" {
+		t.Errorf("run without a journal: %s", r.Value)
+	}
+	bad := "not a journal"
+	if r := run(&bad); string(r.Value) != "[4,3]" {
+		t.Errorf("run with a foreign journal: %s", r.Value)
+	}
 }

@@ -79,7 +79,7 @@ func (b syncBackend) call(ctx context.Context, kind string, req convexsync.Reque
 	if len(si.User) > 0 {
 		identity = si.User
 	}
-	return b.s.run(ctx, udfCall{Kind: kind, Path: req.Path, Args: args, Internal: si.Admin, Identity: identity, Caller: "SyncWorker"})
+	return b.s.run(ctx, udfCall{Kind: kind, Path: req.Path, Args: args, Internal: si.Admin, Identity: identity, Caller: "SyncWorker", journal: req.Journal})
 }
 
 func syncError(out udfOutcome) *convexsync.FunctionError {
@@ -102,7 +102,7 @@ func logStrings(ls []runtime.LogLine) []string {
 
 func (b syncBackend) RunQuery(ctx context.Context, req convexsync.Request) (convexsync.QueryResult, error) {
 	out := b.call(ctx, runtime.KindQuery, req)
-	res := convexsync.QueryResult{Value: out.Value, Error: syncError(out), LogLines: logStrings(out.Logs), TS: out.TS}
+	res := convexsync.QueryResult{Value: out.Value, Error: syncError(out), LogLines: logStrings(out.Logs), TS: out.TS, Journal: out.Journal}
 	if out.systemFn && len(out.sysTables) > 0 && !out.sysAll {
 		res.Reads = convexsync.ReadSet{Tables: out.sysTables}
 		return res, nil

@@ -20,13 +20,14 @@ const maxLoggedResult = 4 << 10
 
 // udfCall is one top-level function invocation.
 type udfCall struct {
-	Kind     string // runtime.Kind*; "" = whatever the function is
-	Path     string // as the client wrote it
-	Args     []byte // Convex-encoded args object (or one-element array)
-	Internal bool   // may call internal functions
-	Identity []byte // user identity JSON or nil
-	Caller   string // log label: HttpApi, Scheduler, Cron, Action, HttpAction
-	jobID    string // scheduled function being run, if any
+	Kind     string  // runtime.Kind*; "" = whatever the function is
+	Path     string  // as the client wrote it
+	Args     []byte  // Convex-encoded args object (or one-element array)
+	Internal bool    // may call internal functions
+	Identity []byte  // user identity JSON or nil
+	Caller   string  // log label: HttpApi, Scheduler, Cron, Action, HttpAction
+	jobID    string  // scheduled function being run, if any
+	journal  *string // a query subscription's journal from its last run
 }
 
 // udfOutcome is a finished invocation.
@@ -42,6 +43,7 @@ type udfOutcome struct {
 	systemFn  bool     // served natively by runSystem
 	sysTables []string // what a system function read (with sysAll: anything)
 	sysAll    bool
+	Journal   *string // a query's journal for its next run (see store.Tx.Journal)
 
 	// exported caches Value in clean JSON export form; the log entry and
 	// a "json" response both need it, and decoding is not free.
@@ -169,6 +171,9 @@ func (s *Server) run(ctx context.Context, c udfCall) (out udfOutcome) {
 		if write && c.jobID != "" {
 			tx.SetCurrentJob(c.jobID)
 		}
+		if !write && c.journal != nil {
+			tx.SetJournal(*c.journal)
+		}
 		res = dep.mods.Run(ctx, req)
 		if write && res.Err == nil {
 			if c.jobID != "" {
@@ -186,7 +191,7 @@ func (s *Server) run(ctx context.Context, c udfCall) (out udfOutcome) {
 			}
 		} else {
 			if !write {
-				out.Reads, out.TS = tx.Reads(), tx.TS()
+				out.Reads, out.TS, out.Journal = tx.Reads(), tx.TS(), tx.Journal()
 			}
 			tx.Rollback()
 		}

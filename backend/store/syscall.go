@@ -554,8 +554,18 @@ func (t *Tx) sysQueryPage(a args) ([]byte, error) {
 	}
 	var endKey []byte
 	endIsEnd := false
-	if c, ok := a.str("endCursor"); ok {
-		end, key, err := decodeCursor(c, indexID)
+	first := !t.pagedOnce
+	t.pagedOnce = true
+	endCursor, hasEnd := a.str("endCursor")
+	if !hasEnd && first && t.journalIn != "" {
+		// A journal from another query shape (say, after a push changed
+		// the index) is not an error: the page is then unpinned.
+		if _, _, err := decodeCursor(t.journalIn, indexID); err == nil {
+			endCursor, hasEnd = t.journalIn, true
+		}
+	}
+	if hasEnd {
+		end, key, err := decodeCursor(endCursor, indexID)
 		if err != nil {
 			return nil, err
 		}
@@ -599,6 +609,9 @@ func (t *Tx) sysQueryPage(a args) ([]byte, error) {
 		cont = encodeCursor(indexID, true, nil)
 	default:
 		cont = encodeCursor(indexID, false, qs.sc.after)
+	}
+	if first {
+		t.journalOut = &cont
 	}
 	return encodeResult(map[string]any{
 		"page":           page,

@@ -54,6 +54,9 @@ type Tx struct {
 	lazy         bool   // not begun yet (BeginLazy)
 	beginErr     error  // why a lazy transaction could not begin
 	jobsDirty    bool   // this transaction wrote _scheduled_functions
+	journalIn    string // end cursor pinned by a subscription's journal
+	journalOut   *string
+	pagedOnce    bool // the journal applies to the first paginated query only
 
 	stmts map[*sql.Stmt]*sql.Stmt // store statements bound to this transaction
 }
@@ -275,6 +278,16 @@ func (t *Tx) RollbackTo(sp int) {
 // SetCurrentJob records the id of the scheduled function this transaction
 // runs, so that the function cannot cancel itself.
 func (t *Tx) SetCurrentJob(id string) { t.currentJobID = id }
+
+// SetJournal passes the journal of an earlier run of the same query
+// subscription. Its first paginated query then ends where that run's page
+// ended, so a subscribed page grows or shrinks instead of shifting.
+func (t *Tx) SetJournal(journal string) { t.journalIn = journal }
+
+// Journal is what a query subscription keeps for its next run: the end of
+// the page its first paginated query returned, or nil when it paginated
+// nothing.
+func (t *Tx) Journal() *string { return t.journalOut }
 
 func (t *Tx) check() error {
 	if t.done {

@@ -686,6 +686,11 @@ func (c *conn) update() error {
 		s.pendingAdd, s.have = false, true
 		s.epoch, s.reads, s.hash = e.epoch, e.reads, e.hash
 		s.ts = e.ts
+		if e.res.Error == nil {
+			// The next run of this subscription keeps the page end the
+			// journal pins (paginated queries), as the client expects.
+			s.req.Journal = e.res.Journal
+		}
 		if !stale[id] {
 			s.ts = T
 		}

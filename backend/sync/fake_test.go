@@ -23,6 +23,7 @@ import (
 //
 //	messages:list        query, reads "messages"
 //	messages:send        mutation {author, body}, writes "messages"
+//	messages:page        query, reads "messages", keeps a journal
 //	counter:get          query, reads "counter", logs a line
 //	counter:inc          mutation, writes "counter"
 //	both:inc             mutation writing "counter" and "messages" atomically
@@ -88,6 +89,16 @@ func (f *fakeBackend) query(req Request) (QueryResult, error) {
 	switch req.Path {
 	case "messages:list":
 		res.Value = mustJSON(f.messagesCopy())
+		res.Reads = ReadSet{Tables: []string{"messages"}}
+	case "messages:page":
+		// Like a paginated query: the first run pins its end in the
+		// journal, later runs report the journal they were given.
+		pinned := fmt.Sprintf("end@%d", len(f.messages))
+		if req.Journal != nil {
+			pinned = *req.Journal
+		}
+		res.Value = mustJSON(map[string]any{"given": req.Journal, "n": len(f.messages)})
+		res.Journal = &pinned
 		res.Reads = ReadSet{Tables: []string{"messages"}}
 	case "counter:get":
 		res.Value = mustJSON(f.counter)

@@ -725,3 +725,25 @@ func TestCLIOneShotAndWatch(t *testing.T) {
 		t.Fatalf("%s", raw)
 	}
 }
+
+// A subscription's re-runs get the journal of its previous result, so a
+// paginated query keeps the page end it first had.
+func TestRerunKeepsJournal(t *testing.T) {
+	s := newTestServer(t, Options{})
+	c := s.dial()
+	c.connect("pager")
+	c.send(addQuery(0, 0, "messages:page", map[string]any{}))
+	tr, raw := c.expect("Transition")
+	first := modsOf(t, tr)[0]
+	if first.str("journal") != "end@0" || !strings.Contains(string(raw), `"given":null`) {
+		t.Fatalf("first run: %s", raw)
+	}
+	_, _, mods := c.mutate(0, "messages:send", map[string]any{"author": "a", "body": "b"})
+	if len(mods) != 1 {
+		t.Fatalf("no update after a write: %v", mods)
+	}
+	b, _ := json.Marshal(mods[0])
+	if !strings.Contains(string(b), `"given":"end@0"`) || mods[0].str("journal") != "end@0" {
+		t.Errorf("re-run did not get the journal: %s", b)
+	}
+}
