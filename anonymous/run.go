@@ -419,6 +419,11 @@ func movedMessage(name string, saved, now Ports, occ occupancy) string {
 		why = fmt.Sprintf("Port %d is serving another local deployment, %s. ", saved.Cloud, occ.name)
 	case otherProgram:
 		why = fmt.Sprintf("Port %d is taken by another program. ", saved.Cloud)
+	case nobody:
+		// Nothing answered over HTTP, but something may still hold it.
+		if now.Cloud != saved.Cloud && !portFree(saved.Cloud) {
+			why = fmt.Sprintf("Port %d is taken by another program. ", saved.Cloud)
+		}
 	}
 	return fmt.Sprintf("%sServing %s on ports %d (API) and %d (HTTP actions) instead of %d and %d.", why, name, now.Cloud, now.Site, saved.Cloud, saved.Site)
 }

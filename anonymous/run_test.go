@@ -2,6 +2,7 @@ package anonymous
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -288,5 +289,34 @@ func TestNamesakeOnSavedPort(t *testing.T) {
 	// The deployment itself running is still refused a second backend.
 	if _, err := EnsureAnonymous(ctx, Options{ProjectDir: a, Out: io.Discard}); err == nil || !strings.Contains(err.Error(), "already running") {
 		t.Errorf("second dev in a: %v", err)
+	}
+}
+
+// dev says why it left the saved ports, whatever holds them.
+func TestMovedMessage(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	held := l.Addr().(*net.TCPAddr).Port
+	free, _ := freePorts(t)
+	now := Ports{Cloud: 4000, Site: 4001}
+	for _, c := range []struct {
+		saved Ports
+		occ   occupancy
+		want  string
+	}{
+		{Ports{held, held + 1}, occupancy{kind: namesake, name: "anonymous-todos"}, "also named anonymous-todos (from another project folder with the same name)"},
+		{Ports{held, held + 1}, occupancy{kind: otherBackend, name: "anonymous-chat"}, "another local deployment, anonymous-chat"},
+		{Ports{held, held + 1}, occupancy{kind: otherProgram}, "taken by another program"},
+		{Ports{held, held + 1}, occupancy{kind: nobody}, "taken by another program"},
+		{Ports{free, free + 1}, occupancy{kind: nobody}, ""},
+	} {
+		got := movedMessage("anonymous-todos", c.saved, now, c.occ)
+		tail := fmt.Sprintf("Serving anonymous-todos on ports 4000 (API) and 4001 (HTTP actions) instead of %d and %d.", c.saved.Cloud, c.saved.Site)
+		if !strings.HasSuffix(got, tail) || !strings.Contains(got, c.want) || (c.want == "" && got != tail) {
+			t.Errorf("%+v: %q", c.occ, got)
+		}
 	}
 }
