@@ -1,0 +1,39 @@
+import { v } from "convex/values";
+import { api, internal } from "./_generated/api";
+import { action, internalAction, internalMutation, internalQuery } from "./_generated/server";
+
+export const count = internalQuery({
+  args: { category: v.string() },
+  handler: async (ctx, { category }) =>
+    (await ctx.db.query("items").withIndex("by_category_rank", (q) => q.eq("category", category)).collect()).length,
+});
+
+export const bump = internalMutation({
+  args: { category: v.string() },
+  handler: async (ctx, { category }) => {
+    await ctx.db.insert("items", { category, rank: 1000, name: `${category}-bumped`, status: "open" });
+  },
+});
+
+export const double = internalAction({
+  args: { n: v.number() },
+  handler: async (_ctx, { n }) => n * 2,
+});
+
+// run calls a query, a mutation, the query again and an internal action.
+export const run = action({
+  args: { category: v.string() },
+  handler: async (ctx, { category }) => {
+    const before: number = await ctx.runQuery(internal.chain.count, { category });
+    await ctx.runMutation(internal.chain.bump, { category });
+    const after: number = await ctx.runQuery(internal.chain.count, { category });
+    const doubled: number = await ctx.runAction(internal.chain.double, { n: after });
+    const firstPage = await ctx.runQuery(api.items.page, {
+      category,
+      above: 0,
+      upTo: 10000,
+      paginationOpts: { numItems: 1, cursor: null },
+    });
+    return { before, after, doubled, top: firstPage.page[0] };
+  },
+});

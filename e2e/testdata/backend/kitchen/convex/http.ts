@@ -1,0 +1,59 @@
+import { httpRouter } from "convex/server";
+import { api } from "./_generated/api";
+import { httpAction } from "./_generated/server";
+
+const cors = {
+  "Access-Control-Allow-Origin": "*",
+  "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+  "Access-Control-Allow-Headers": "Content-Type",
+};
+
+const http = httpRouter();
+
+// GET /items/<name> -> the item, or 404.
+http.route({
+  pathPrefix: "/items/",
+  method: "GET",
+  handler: httpAction(async (ctx, request) => {
+    const name = decodeURIComponent(new URL(request.url).pathname.slice("/items/".length));
+    const item = await ctx.runQuery(api.items.byName, { name });
+    if (item === null) return new Response("no such item", { status: 404, headers: cors });
+    return new Response(JSON.stringify({ name: item.name, rank: item.rank }), {
+      status: 200,
+      headers: { ...cors, "Content-Type": "application/json", "X-Item-Rank": String(item.rank) },
+    });
+  }),
+});
+
+// POST /notes/<anything> with JSON {author, body} -> 201 {id, path}.
+http.route({
+  pathPrefix: "/notes/",
+  method: "POST",
+  handler: httpAction(async (ctx, request) => {
+    let payload: { author?: unknown; body?: unknown };
+    try {
+      payload = await request.json();
+    } catch {
+      return new Response(JSON.stringify({ error: "BAD_JSON" }), { status: 400, headers: cors });
+    }
+    if (typeof payload.author !== "string" || typeof payload.body !== "string") {
+      return new Response(JSON.stringify({ error: "BAD_REQUEST" }), { status: 400, headers: cors });
+    }
+    const id = await ctx.runMutation(api.notes.add, { author: payload.author, body: payload.body });
+    return new Response(JSON.stringify({ id, path: new URL(request.url).pathname }), {
+      status: 201,
+      headers: { ...cors, "Content-Type": "application/json" },
+    });
+  }),
+});
+
+// CORS preflight for both prefixes.
+for (const pathPrefix of ["/items/", "/notes/"]) {
+  http.route({
+    pathPrefix,
+    method: "OPTIONS",
+    handler: httpAction(async () => new Response(null, { status: 204, headers: { ...cors, "Access-Control-Max-Age": "86400" } })),
+  });
+}
+
+export default http;

@@ -1,0 +1,59 @@
+import { v } from "convex/values";
+import { internal } from "./_generated/api";
+import { action, internalMutation, mutation, query } from "./_generated/server";
+
+export const record = internalMutation({
+  args: { label: v.string() },
+  handler: async (ctx, { label }) => {
+    await ctx.db.insert("runs", { label, at: Date.now() });
+  },
+});
+
+// plan schedules "now" right away, "later" in an hour, and "cancelled" in a
+// minute then cancels it. It returns the three job ids.
+export const plan = mutation({
+  args: { prefix: v.string() },
+  handler: async (ctx, { prefix }) => {
+    const now = await ctx.scheduler.runAfter(0, internal.jobs.record, { label: prefix + "now" });
+    const later = await ctx.scheduler.runAt(Date.now() + 3600_000, internal.jobs.record, { label: prefix + "later" });
+    const cancelled = await ctx.scheduler.runAfter(60_000, internal.jobs.record, { label: prefix + "cancelled" });
+    await ctx.scheduler.cancel(cancelled);
+    return { now, later, cancelled };
+  },
+});
+
+// scheduled lists jobs from the _scheduled_functions system table.
+export const scheduled = query({
+  args: {},
+  handler: async (ctx) => {
+    const jobs = await ctx.db.system.query("_scheduled_functions").collect();
+    return jobs.map((j) => ({
+      id: j._id,
+      name: j.name,
+      args: j.args,
+      state: j.state.kind,
+      future: j.scheduledTime > j._creationTime,
+    }));
+  },
+});
+
+export const cancel = mutation({
+  args: { id: v.id("_scheduled_functions") },
+  handler: async (ctx, { id }) => {
+    await ctx.scheduler.cancel(id);
+    return (await ctx.db.system.get(id))?.state.kind ?? null;
+  },
+});
+
+export const runs = query({
+  args: {},
+  handler: async (ctx) => (await ctx.db.query("runs").collect()).map((r) => r.label),
+});
+
+// fromAction schedules from an action, with runAt given a Date.
+export const fromAction = action({
+  args: { label: v.string() },
+  handler: async (ctx, { label }) => {
+    return await ctx.scheduler.runAt(new Date(Date.now() + 50), internal.jobs.record, { label });
+  },
+});
