@@ -23,12 +23,12 @@ export const double = internalAction({
 // run calls a query, a mutation, the query again and an internal action.
 export const run = action({
   args: { category: v.string() },
-  handler: async (ctx, { category }) => {
+  handler: async (ctx, { category }): Promise<{ before: number; after: number; doubled: number; top: number }> => {
     const before: number = await ctx.runQuery(internal.chain.count, { category });
     await ctx.runMutation(internal.chain.bump, { category });
     const after: number = await ctx.runQuery(internal.chain.count, { category });
     const doubled: number = await ctx.runAction(internal.chain.double, { n: after });
-    const firstPage = await ctx.runQuery(api.items.page, {
+    const firstPage: { page: number[] } = await ctx.runQuery(api.items.page, {
       category,
       above: 0,
       upTo: 10000,

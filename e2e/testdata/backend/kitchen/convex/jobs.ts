@@ -1,3 +1,4 @@
+import { Id } from "./_generated/dataModel";
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { action, internalMutation, mutation, query } from "./_generated/server";
@@ -13,10 +14,10 @@ export const record = internalMutation({
 // minute then cancels it. It returns the three job ids.
 export const plan = mutation({
   args: { prefix: v.string() },
-  handler: async (ctx, { prefix }) => {
-    const now = await ctx.scheduler.runAfter(0, internal.jobs.record, { label: prefix + "now" });
-    const later = await ctx.scheduler.runAt(Date.now() + 3600_000, internal.jobs.record, { label: prefix + "later" });
-    const cancelled = await ctx.scheduler.runAfter(60_000, internal.jobs.record, { label: prefix + "cancelled" });
+  handler: async (ctx, { prefix }): Promise<Record<"now" | "later" | "cancelled", Id<"_scheduled_functions">>> => {
+    const now: Id<"_scheduled_functions"> = await ctx.scheduler.runAfter(0, internal.jobs.record, { label: prefix + "now" });
+    const later: Id<"_scheduled_functions"> = await ctx.scheduler.runAt(Date.now() + 3600_000, internal.jobs.record, { label: prefix + "later" });
+    const cancelled: Id<"_scheduled_functions"> = await ctx.scheduler.runAfter(60_000, internal.jobs.record, { label: prefix + "cancelled" });
     await ctx.scheduler.cancel(cancelled);
     return { now, later, cancelled };
   },
@@ -53,7 +54,7 @@ export const runs = query({
 // fromAction schedules from an action, with runAt given a Date.
 export const fromAction = action({
   args: { label: v.string() },
-  handler: async (ctx, { label }) => {
+  handler: async (ctx, { label }): Promise<Id<"_scheduled_functions">> => {
     return await ctx.scheduler.runAt(new Date(Date.now() + 50), internal.jobs.record, { label });
   },
 });
