@@ -152,7 +152,10 @@ func (d *Deps) deploy(c *cli.Context) error {
 	d.announceTarget("Deploying code to deployment:", t)
 	d.Out.Message("Deploying to %s", t.Describe())
 	d.usageWarning(c, t)
-	if t.ConfiguredName != "" && t.ConfiguredName != t.Name && !c.Bool("yes") && t.Kind == deployments.KindProd {
+	// Only a logged-in user is asked: a deploy key names its deployment
+	// itself, so CONVEX_DEPLOYMENT (say, a stale .env.local) cannot make it
+	// push somewhere unexpected, and build pipelines are never stopped.
+	if t.ConfiguredName != "" && t.ConfiguredName != t.Name && !c.Bool("yes") && t.Kind == deployments.KindProd && t.DeployKeyVar == "" {
 		configured := firstNonEmpty(t.ConfiguredType, "dev")
 		d.Out.Message("You're currently developing against your %s deployment\n\n  %s (set in CONVEX_DEPLOYMENT)\n", configured, t.ConfiguredName)
 		// As NAME=value, with the variable your frontend reads it from.
