@@ -536,21 +536,30 @@ func (sc *scanner) fill() error {
 	return nil
 }
 
-// fillSearch implements search sources naively: every document whose search
-// field contains all query words (the last one as a prefix) and matches the
-// equality filters, best matches first, at most 1024.
+// fillSearch implements search sources by scanning the table: a document
+// matches when its search field has any of the query's terms (the last one
+// also as a prefix) and it passes the equality filters. Matches are ranked
+// by BM25 over the filtered documents, at most 1024 of them. Each entry's
+// key is its rank key (score descending, then creation order), so the
+// scanner's cursor positions (after, end) page through the ranking.
 func (sc *scanner) fillSearch() error {
 	sc.exhausted = true
 	spec := sc.q.search
-	words := tokenize(spec.text)
-	if len(words) == 0 {
+	terms := tokenize(spec.text)
+	if len(terms) > maxSearchTerms {
+		terms = terms[:maxSearchTerms]
+	}
+	if len(terms) == 0 {
 		return nil
 	}
 	type hit struct {
-		e     entry
-		score int
+		e      entry
+		tf     []int
+		length int
 	}
 	var hits []hit
+	df := make([]int, len(terms))
+	docs, totalLen := 0, 0
 	err := sc.t.scanTable(sc.q.table.number, func(_ []byte, doc Document) error {
 		for _, f := range spec.filters {
 			if values.Compare(fieldValue(doc, f.FieldPath), f.Value) != 0 {
@@ -559,40 +568,68 @@ func (sc *scanner) fillSearch() error {
 		}
 		text, _ := fieldValue(doc, spec.field).(string)
 		toks := tokenize(text)
-		score := 0
-		for i, w := range words {
-			found := false
+		docs++
+		totalLen += len(toks)
+		tf := make([]int, len(terms))
+		matched := false
+		for i, w := range terms {
 			for _, tok := range toks {
-				if tok == w || (i == len(words)-1 && strings.HasPrefix(tok, w)) {
-					found = true
-					score++
+				if tok == w || (i == len(terms)-1 && strings.HasPrefix(tok, w)) {
+					tf[i]++
 				}
 			}
-			if !found {
-				return nil
+			if tf[i] > 0 {
+				df[i]++
+				matched = true
 			}
 		}
+		if !matched {
+			return nil
+		}
 		enc, _ := values.Encode(doc)
-		hits = append(hits, hit{entry{key: indexKeyOf(sc.q.index, doc), doc: doc, raw: len(enc)}, score})
+		hits = append(hits, hit{entry{key: indexKeyOf(sc.q.index, doc), doc: doc, raw: len(enc)}, tf, len(toks)})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	sort.SliceStable(hits, func(i, j int) bool {
-		if hits[i].score != hits[j].score {
-			return hits[i].score > hits[j].score
+	const k1, b = 1.2, 0.75
+	avgLen := float64(totalLen) / float64(max(docs, 1))
+	for i := range hits {
+		h := &hits[i]
+		score := 0.0
+		for j, n := range h.tf {
+			if n == 0 {
+				continue
+			}
+			idf := math.Log(1 + (float64(docs)-float64(df[j])+0.5)/(float64(df[j])+0.5))
+			norm := k1 * (1 - b + b*float64(h.length)/math.Max(avgLen, 1))
+			score += idf * float64(n) * (k1 + 1) / (float64(n) + norm)
 		}
-		return bytes.Compare(hits[i].e.key, hits[j].e.key) < 0
-	})
-	if len(hits) > 1024 {
-		hits = hits[:1024]
+		// IndexKey orders numbers ascending, so the negated score puts the
+		// best match first; the creation-order key breaks ties.
+		h.e.key = append(values.IndexKey(-score), h.e.key...)
+	}
+	sort.Slice(hits, func(i, j int) bool { return bytes.Compare(hits[i].e.key, hits[j].e.key) < 0 })
+	if len(hits) > maxSearchResults {
+		hits = hits[:maxSearchResults]
 	}
 	for _, h := range hits {
+		if sc.after != nil && bytes.Compare(h.e.key, sc.after) <= 0 {
+			continue
+		}
+		if sc.end != nil && bytes.Compare(h.e.key, sc.end) > 0 {
+			break
+		}
 		sc.buf = append(sc.buf, h.e)
 	}
 	return nil
 }
+
+const (
+	maxSearchTerms   = 16
+	maxSearchResults = 1024
+)
 
 func tokenize(s string) []string {
 	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {

@@ -279,7 +279,9 @@ func TestSearch(t *testing.T) {
 	seed(t, s)
 	tx := begin(t, s, false)
 	q := `{"source":{"type":"Search","indexName":"messages.search_body","filters":[{"type":"Search","fieldPath":"body","value":"hello 3"},{"type":"Eq","fieldPath":"channel","value":"x"}]},"operators":[]}`
-	if got := ns(collect(t, tx, q)); !reflect.DeepEqual(got, fl(3)) {
+	// Any term matches; the document with both ranks first, the rest in
+	// creation order (equal scores).
+	if got := ns(collect(t, tx, q)); !reflect.DeepEqual(got, fl(3, 0, 6, 9)) {
 		t.Errorf("search: %v", got)
 	}
 	q = `{"source":{"type":"Search","indexName":"messages.search_body","filters":[{"type":"Search","fieldPath":"body","value":"wor"}]},"operators":[{"limit":2}]}`

@@ -523,9 +523,6 @@ func (t *Tx) sysQueryPage(a args) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if q.search != nil {
-		return nil, userErrorf("InvalidQuery", "Search queries cannot be paginated with cursors in this backend; use take() instead.")
-	}
 	pageSize, ok := a.number("pageSize")
 	if !ok || pageSize < 0 || pageSize != math.Trunc(pageSize) {
 		return nil, userErrorf("InvalidArgument", "1.0/queryPage: pageSize must be a non-negative integer")
