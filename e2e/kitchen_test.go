@@ -139,6 +139,13 @@ func TestKitchen(t *testing.T) {
 	k.equal("searchByAuthor", `["a quick lunch"]`)
 	k.equal("searchPrefix", `["a quick lunch","the quick brown fox"]`)
 	k.equal("searchNone", `[]`)
+	var ranked []string
+	k.decode("searchRanked", &ranked)
+	if len(ranked) != 3 || ranked[2] != "one zebra" || !slices.Contains(ranked[:2], "zebra stripes") ||
+		!slices.Contains(ranked[:2], "stripes and more stripes on a zebra") {
+		t.Errorf("search for two terms: %q, want notes with both terms before the one with only one", ranked)
+	}
+	k.equal("searchPages", `[2,1]`)
 	k.equal("searchAfterHttp", `["posted quick"]`)
 
 	// Vector search in an action, with and without a filter.

@@ -169,6 +169,24 @@ await http.mutation(api.notes.add, { author: "ann", body: "slow and steady" });
 await call("search", () => http.query(api.notes.search, { text: "quick" }));
 await call("searchByAuthor", () => http.query(api.notes.search, { text: "quick", author: "bob" }));
 await call("searchPrefix", async () => (await http.query(api.notes.search, { text: "qui" })).sort());
+// Several terms: a note with any of them matches, the best match first.
+await call("searchRanked", async () => {
+  for (const body of ["zebra stripes", "stripes and more stripes on a zebra", "a plain horse", "one zebra"]) {
+    await http.mutation(api.notes.add, { author: "zoo", body });
+  }
+  return await http.query(api.notes.search, { text: "zebra stripes" });
+});
+await call("searchPages", async () => {
+  const pages = [];
+  let cursor = null;
+  for (let i = 0; i < 5; i++) {
+    const r = await http.query(api.notes.searchPage, { text: "zebra", paginationOpts: { numItems: 2, cursor } });
+    pages.push(r.page.length);
+    if (r.isDone) break;
+    cursor = r.continueCursor;
+  }
+  return pages;
+});
 await call("searchNone", () => http.query(api.notes.search, { text: "elephant" }));
 
 // --- vector search.
