@@ -207,6 +207,20 @@ func TestKitchen(t *testing.T) {
 		t.Errorf("scheduler: %+v", sched)
 	}
 	k.equal("scheduleFromAction", `{"ran":true,"state":"success"}`)
+	var more struct {
+		Action, Failing struct {
+			State struct {
+				Kind, Error string
+			}
+			Completed bool
+		}
+		Ran bool
+	}
+	k.decode("scheduleMore", &more)
+	if !more.Ran || more.Action.State.Kind != "success" || !more.Action.Completed ||
+		more.Failing.State.Kind != "failed" || !strings.Contains(more.Failing.State.Error, "scheduled failure") || !more.Failing.Completed {
+		t.Errorf("scheduled action and failing mutation: %+v", more)
+	}
 
 	// Actions calling queries, mutations and actions.
 	k.equal("chain", `{"before":1,"after":2,"doubled":4,"top":1000}`)
@@ -235,6 +249,15 @@ func TestKitchen(t *testing.T) {
 			Methods, MaxAge string
 		}
 		NoRoute int
+		Upload  struct {
+			Status int
+			Size   float64
+			Type   string
+		}
+		File struct {
+			Status          int
+			CT, Size, Bytes string
+		}
 	}
 	k.decode("httpRoutes", &hr)
 	if hr.Get.Status != 200 || hr.Get.Body["name"] != "a-1" || hr.Get.Rank != "1" || hr.Get.CT != "application/json" || hr.Get.ACAO != "*" {
@@ -256,6 +279,14 @@ func TestKitchen(t *testing.T) {
 	if hr.NoRoute != 404 {
 		t.Errorf("unrouted path: %d", hr.NoRoute)
 	}
+	// storage.store of request.blob() in an HTTP action, and a Response
+	// built from storage.get.
+	if hr.Upload.Status != 200 || hr.Upload.Size != 4 || hr.Upload.Type != "image/png" {
+		t.Errorf("POST /upload: %+v", hr.Upload)
+	}
+	if hr.File.Status != 200 || hr.File.CT != "image/png" || hr.File.Size != "4" || hr.File.Bytes != "89504e47" {
+		t.Errorf("GET /file: %+v", hr.File)
+	}
 
 	// Live subscriptions: a page sees inserts; a pinned page grows.
 	k.equal("live", `[[],[2,1],[2,1,1]]`)
@@ -264,7 +295,7 @@ func TestKitchen(t *testing.T) {
 	if _, ok := res["timedOut"]; ok {
 		t.Errorf("the scenario script timed out")
 	}
-	if t.Failed() {
+	if t.Failed() || testing.Verbose() {
 		for name, v := range res {
 			t.Logf("%s: %s", name, v)
 		}

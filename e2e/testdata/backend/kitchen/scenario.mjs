@@ -252,6 +252,19 @@ await call("scheduleFromAction", async () => {
   return { ran: runs.includes("from-action"), state: jobs.find((j) => j.id === id)?.state ?? null };
 });
 
+await call("scheduleMore", async () => {
+  const ids = await http.mutation(api.jobs.planMore, {});
+  let a = null, f = null;
+  for (let i = 0; i < 50; i++) {
+    await sleep(100);
+    a = await http.query(api.jobs.job, { id: ids.action });
+    f = await http.query(api.jobs.job, { id: ids.failing });
+    if (a?.state.kind === "success" && f?.state.kind === "failed") break;
+  }
+  const runs = await http.query(api.jobs.runs, {});
+  return { action: a, failing: f, ran: runs.includes("via-action") };
+});
+
 // --- actions calling queries, mutations and actions.
 await call("chain", () => http.action(api.chain.run, { category: "c" }));
 await call("internalFromClient", () => http.query(api.chain.count, { category: "c" }));
@@ -268,6 +281,10 @@ await call("httpRoutes", async () => {
     method: "OPTIONS", headers: { Origin: "http://example.test", "Access-Control-Request-Method": "GET" },
   });
   const noRoute = await fetch(siteUrl + "/elsewhere");
+  const up = await fetch(siteUrl + "/upload", { method: "POST", headers: { "Content-Type": "image/png" }, body: new Uint8Array([137, 80, 78, 71]) });
+  const upJson = await up.json();
+  const file = await fetch(siteUrl + "/file?id=" + upJson.storageId);
+  const fileBytes = Buffer.from(await file.arrayBuffer()).toString("hex");
   return {
     get: { status: get.status, body: await get.json(), rank: get.headers.get("x-item-rank"), ct: get.headers.get("content-type"), acao: get.headers.get("access-control-allow-origin") },
     missing: { status: missing.status, body: await missing.text() },
@@ -275,6 +292,8 @@ await call("httpRoutes", async () => {
     bad: { status: bad.status, body: await bad.json() },
     preflight: { status: pre.status, methods: pre.headers.get("access-control-allow-methods"), maxAge: pre.headers.get("access-control-max-age") },
     noRoute: noRoute.status,
+    upload: { status: up.status, size: upJson.size, type: upJson.type },
+    file: { status: file.status, ct: file.headers.get("content-type"), size: file.headers.get("x-size"), bytes: fileBytes },
   };
 });
 await call("searchAfterHttp", () => http.query(api.notes.search, { text: "posted", author: "web" }));

@@ -1,5 +1,6 @@
 import { httpRouter } from "convex/server";
 import { api } from "./_generated/api";
+import { Id } from "./_generated/dataModel";
 import { httpAction } from "./_generated/server";
 
 const cors = {
@@ -44,6 +45,27 @@ http.route({
       status: 201,
       headers: { ...cors, "Content-Type": "application/json" },
     });
+  }),
+});
+
+// POST /upload stores the request body; GET /file?id= serves it back.
+http.route({
+  path: "/upload",
+  method: "POST",
+  handler: httpAction(async (ctx, request) => {
+    const blob = await request.blob();
+    const storageId = await ctx.storage.store(blob);
+    return Response.json({ storageId, size: blob.size, type: blob.type }, { status: 200, headers: cors });
+  }),
+});
+http.route({
+  path: "/file",
+  method: "GET",
+  handler: httpAction(async (ctx, request) => {
+    const id = new URL(request.url).searchParams.get("id") ?? "";
+    const blob = await ctx.storage.get(id as Id<"_storage">);
+    if (blob === null) return new Response("gone", { status: 404 });
+    return new Response(blob, { headers: { "Content-Type": blob.type, "X-Size": String(blob.size) } });
   }),
 });
 

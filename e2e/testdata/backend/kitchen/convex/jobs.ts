@@ -1,7 +1,7 @@
 import { Id } from "./_generated/dataModel";
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
-import { action, internalMutation, mutation, query } from "./_generated/server";
+import { action, internalAction, internalMutation, mutation, query } from "./_generated/server";
 
 export const record = internalMutation({
   args: { label: v.string() },
@@ -56,5 +56,38 @@ export const fromAction = action({
   args: { label: v.string() },
   handler: async (ctx, { label }): Promise<Id<"_scheduled_functions">> => {
     return await ctx.scheduler.runAt(new Date(Date.now() + 50), internal.jobs.record, { label });
+  },
+});
+
+export const explode = internalMutation({
+  args: {},
+  handler: async () => {
+    throw new Error("scheduled failure");
+  },
+});
+
+// viaAction records through a mutation from a scheduled action.
+export const viaAction = internalAction({
+  args: { label: v.string() },
+  handler: async (ctx, { label }) => {
+    await ctx.runMutation(internal.jobs.record, { label });
+  },
+});
+
+// planMore schedules an action and a mutation that fails.
+export const planMore = mutation({
+  args: {},
+  handler: async (ctx): Promise<{ action: Id<"_scheduled_functions">; failing: Id<"_scheduled_functions"> }> => {
+    const action: Id<"_scheduled_functions"> = await ctx.scheduler.runAfter(0, internal.jobs.viaAction, { label: "via-action" });
+    const failing: Id<"_scheduled_functions"> = await ctx.scheduler.runAfter(0, internal.jobs.explode, {});
+    return { action, failing };
+  },
+});
+
+export const job = query({
+  args: { id: v.id("_scheduled_functions") },
+  handler: async (ctx, { id }) => {
+    const j = await ctx.db.system.get(id);
+    return j === null ? null : { state: j.state, completed: j.completedTime !== undefined };
   },
 });
