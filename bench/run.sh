@@ -9,7 +9,7 @@
 #
 # Knobs (environment): RUNS (CLI runs per measurement, default 5),
 # TC_RUNS (dev --once with tsc, default 3), STARTUP_RUNS (start-up runs of
-# ours, default 30; the reference gets half as many), BACKEND_DURATION
+# ours, default 60; the reference gets half as many), BACKEND_DURATION
 # (default 10s), SYNC_N (mutations per subscriber count, default 300),
 # APP (default /work/shared/fixtures/apps/chat, else e2e/testdata/backend/chat),
 # REV (a git revision: build and benchmark that commit, exported with
@@ -21,7 +21,7 @@ REV=${REV:-}
 
 RUNS=${RUNS:-5}
 TC_RUNS=${TC_RUNS:-3}
-STARTUP_RUNS=${STARTUP_RUNS:-30}
+STARTUP_RUNS=${STARTUP_RUNS:-60}
 BACKEND_DURATION=${BACKEND_DURATION:-10s}
 SYNC_N=${SYNC_N:-300}
 DOC=${DOC:-$ROOT/docs/benchmarks.md}
