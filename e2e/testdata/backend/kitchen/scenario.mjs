@@ -90,6 +90,17 @@ await call("endCursor", async () => {
   const both = await http.query(api.items.page, { ...args, paginationOpts: { numItems: 1, cursor: null, endCursor: p2.continueCursor } });
   return { page: both.page, continueIsP2: both.continueCursor === p2.continueCursor };
 });
+// A cursor stays valid when the document it points at is deleted.
+await call("pageAfterDelete", async () => {
+  await http.mutation(api.items.seed, { category: "del", count: 6 });
+  const args = { category: "del", above: 0, upTo: 100 };
+  const p1 = await http.query(api.items.page, { ...args, paginationOpts: { numItems: 3, cursor: null } });
+  const last = await http.query(api.items.byName, { name: "del-" + p1.page[2] });
+  await http.mutation(api.items.remove, { id: last._id });
+  const p2 = await http.query(api.items.page, { ...args, paginationOpts: { numItems: 3, cursor: p1.continueCursor } });
+  return [p1.page, p2.page, p2.isDone];
+});
+await call("misc", () => http.query(api.items.misc, { category: "del" }));
 await call("pageBadOpts", () =>
   http.query(api.items.page, { category: "a", above: 0, upTo: 5, paginationOpts: { numItems: "4", cursor: null } }));
 

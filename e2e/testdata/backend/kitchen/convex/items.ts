@@ -201,3 +201,40 @@ export const add = mutation({
   handler: async (ctx, { category, rank }) =>
     await ctx.db.insert("items", { category, rank, name: `${category}-${rank}`, status: "open" }),
 });
+
+// misc covers the built-in by_creation_time index, arithmetic and array equality in filters.
+export const misc = query({
+  args: { category: v.string() },
+  handler: async (ctx, { category }) => {
+    const all = await ctx.db
+      .query("items")
+      .withIndex("by_category_rank", (q) => q.eq("category", category))
+      .collect();
+    const third = all[2];
+    const newer = await ctx.db
+      .query("items")
+      .withIndex("by_creation_time", (q) => q.gt("_creationTime", third._creationTime))
+      .filter((q) => q.eq(q.field("category"), category))
+      .collect();
+    const fives = await ctx.db
+      .query("items")
+      .withIndex("by_category_rank", (q) => q.eq("category", category))
+      .filter((q) => q.eq(q.mod(q.field("rank"), 5), 0))
+      .collect();
+    const even = await ctx.db
+      .query("items")
+      .withIndex("by_category_rank", (q) => q.eq("category", category).lte("rank", 6))
+      .filter((q) => q.eq(q.field("tags"), ["even"]))
+      .collect();
+    const exact = await ctx.db
+      .query("items")
+      .withIndex("by_category_rank", (q) => q.eq("category", category).eq("rank", 3))
+      .unique();
+    return {
+      newer: newer.map((d) => d.rank),
+      fives: fives.map((d) => d.rank),
+      even: even.map((d) => d.rank),
+      exact: exact?.name ?? null,
+    };
+  },
+});
