@@ -294,6 +294,10 @@ func TestKitchen(t *testing.T) {
 	k.equal("live", `[[],[2,1],[2,1,1]]`)
 	k.equal("liveGrow", `[{"page":[5,4],"isDone":false},{"page":[9,5,4],"isDone":false}]`)
 
+	k.equal("kindsOverSocket", `{"anything":[null,true,1.25,"s",{"k":[]}],"big":{"$bigint":"-4611686018427387904"},"bytes":{"$bytes":"0908"},"nothing":null,"parts":[]}`)
+	k.convexError("socketConvexError", `{"code":"SOCKET","detail":{"n":1,"list":[1,"two"]}}`)
+	k.failed("socketArgError", "ArgumentValidationError", "Path: .category")
+
 	if _, ok := res["timedOut"]; ok {
 		t.Errorf("the scenario script timed out")
 	}

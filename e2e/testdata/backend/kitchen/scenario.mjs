@@ -340,6 +340,17 @@ await call("liveGrow", async () => {
   unsub();
   return seen;
 });
+// Every value kind over the WebSocket too.
+await call("kindsOverSocket", () =>
+  live.mutation(api.kinds.put, {
+    bytes: new Uint8Array([9, 8]).buffer,
+    big: -(2n ** 62n),
+    anything: [null, true, 1.25, "s", { k: [] }],
+    nothing: null,
+    parts: [],
+  }));
+await call("socketConvexError", () => live.mutation(api.items.fail, { code: "SOCKET" }));
+await call("socketArgError", () => live.query(api.items.ranks, { category: 1, above: 0, upTo: 1 }));
 await live.close();
 
 console.log(JSON.stringify(out));
