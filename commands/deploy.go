@@ -169,6 +169,13 @@ func (d *Deps) deploy(c *cli.Context) error {
 			return &ui.Error{Code: ui.ExitError}
 		}
 	}
+	// As the npm CLI: for cloud deployments, except those of a preview
+	// deploy key (which names a branch, not a deployment).
+	var vc *versionCheck
+	if t.Cloud() && t.PreviewName == "" {
+		vc = d.startVersionCheck(ctx)
+	}
+	defer vc.stop()
 	if c.IsSet("cmd") {
 		if err := d.runBuildCommand(c, t.URL, t.AdminKey, dryRun); err != nil {
 			return err
@@ -214,10 +221,12 @@ func (d *Deps) deploy(c *cli.Context) error {
 		return d.pushErr(err)
 	}
 	if res.Stopped {
+		vc.wait()
 		return nil
 	}
 	if dryRun {
 		d.Out.Success("Would have deployed Convex functions to %s", t.URL)
+		vc.wait()
 		return nil
 	}
 	d.Out.Success("Deployed Convex functions to %s", t.URL)
@@ -227,6 +236,7 @@ func (d *Deps) deploy(c *cli.Context) error {
 		}
 		d.Out.Success("Finished running function %q", fn)
 	}
+	vc.wait()
 	return nil
 }
 

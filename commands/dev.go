@@ -141,7 +141,13 @@ func (d *Deps) dev(c *cli.Context) error {
 	}
 	d.announceTarget("Developing against deployment:", t)
 	d.usageWarning(c, t)
+	var vc *versionCheck
+	if hasDeploymentFields(t) {
+		vc = d.startVersionCheck(ctx)
+	}
+	defer vc.stop()
 	if c.Bool("skip-push") {
+		vc.wait()
 		return nil
 	}
 
@@ -214,6 +220,11 @@ func (d *Deps) dev(c *cli.Context) error {
 	opts.OnWait = spin.stop
 	err = push.Dev(ctx, opts)
 	spin.stop()
+	if err == nil {
+		// A watching dev printed the check's lines as they came; one that
+		// ends gives it a moment more, not the whole HTTP timeout.
+		vc.wait()
+	}
 	if child != nil {
 		if opts.Once || opts.UntilSuccess {
 			if err == nil {

@@ -38,6 +38,9 @@ func (d *Deps) initProject(c *cli.Context) error {
 		return err
 	}
 	d.announceTarget("Project configured with deployment:", t)
+	if hasDeploymentFields(t) {
+		d.startVersionCheck(c.Context).wait()
+	}
 	d.Out.Success("Your Convex project is set up. Run `convex dev` to push your functions and keep them in sync.")
 	return nil
 }
