@@ -109,6 +109,9 @@ func TestKitchen(t *testing.T) {
 
 	// ConvexError data and argument/return validation.
 	k.convexError("convexError", `{"code":"TEAPOT","detail":{"n":1,"list":[1,"two"]}}`)
+	k.convexError("convexErrorString", `"just a string"`)
+	k.convexError("convexErrorViaAction", `{"code":"NESTED","detail":{"n":1,"list":[1,"two"]}}`)
+	k.equal("convexErrorCaught", `{"caught":{"code":"CAUGHT","detail":{"n":1,"list":[1,"two"]}}}`)
 	k.failed("argWrongType", "ArgumentValidationError", "Path: .count")
 	k.failed("argMissing", "ArgumentValidationError", "missing the required field `count`")
 	k.failed("argExtra", "ArgumentValidationError", "extra field `extra`")

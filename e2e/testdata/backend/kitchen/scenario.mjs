@@ -148,6 +148,9 @@ await call("random", async () => [await http.query(api.items.random, {}), await 
 
 // --- errors and argument validation.
 await call("convexError", () => http.mutation(api.items.fail, { code: "TEAPOT" }));
+await call("convexErrorString", () => http.mutation(api.items.fail, { code: "" }));
+await call("convexErrorViaAction", () => http.action(api.chain.failVia, { code: "NESTED" }));
+await call("convexErrorCaught", () => http.action(api.chain.catchVia, { code: "CAUGHT" }));
 await call("argWrongType", () => http.mutation(api.items.seed, { category: "x", count: "3" }));
 await call("argMissing", () => http.mutation(api.items.seed, { category: "x" }));
 await call("argExtra", () => http.mutation(api.items.seed, { category: "x", count: 0, extra: true }));

@@ -1,4 +1,4 @@
-import { v } from "convex/values";
+import { ConvexError, v } from "convex/values";
 import { api, internal } from "./_generated/api";
 import { action, internalAction, internalMutation, internalQuery } from "./_generated/server";
 
@@ -35,5 +35,27 @@ export const run = action({
       paginationOpts: { numItems: 1, cursor: null },
     });
     return { before, after, doubled, top: firstPage.page[0] };
+  },
+});
+
+// failVia lets a ConvexError from a nested mutation escape the action.
+export const failVia = action({
+  args: { code: v.string() },
+  handler: async (ctx, { code }): Promise<null> => {
+    await ctx.runMutation(api.items.fail, { code });
+    return null;
+  },
+});
+
+// catchVia catches it and returns its data.
+export const catchVia = action({
+  args: { code: v.string() },
+  handler: async (ctx, { code }): Promise<unknown> => {
+    try {
+      await ctx.runMutation(api.items.fail, { code });
+      return null;
+    } catch (e) {
+      return e instanceof ConvexError ? { caught: e.data } : { other: String(e) };
+    }
   },
 });

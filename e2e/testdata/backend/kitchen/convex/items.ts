@@ -153,6 +153,7 @@ export const random = query({
 export const fail = mutation({
   args: { code: v.string() },
   handler: async (_ctx, { code }) => {
+    if (code === "") throw new ConvexError("just a string");
     throw new ConvexError({ code, detail: { n: 1, list: [1, "two"] } });
   },
 });
