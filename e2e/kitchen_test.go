@@ -68,6 +68,7 @@ func TestKitchen(t *testing.T) {
 	k.equal("endCursor", `{"page":[22,21,20,19,18,17,16,15],"continueIsP2":true}`)
 	k.equal("openPages", `[[1,2,4,5,7],[8,10,11,13,14],[16,17,19,20,22],[23,25]]`)
 	k.equal("pageAfterDelete", `[[6,5,4],[3,2,1],false]`)
+	k.equal("iterate", `{"seen":[1,2,3],"total":25}`)
 	k.equal("misc", `{"newer":[5,6],"fives":[5],"even":[2,6],"exact":"del-3"}`)
 	k.failed("pageBadOpts", "ArgumentValidationError", "paginationOpts.numItems")
 

@@ -100,6 +100,7 @@ await call("pageAfterDelete", async () => {
   const p2 = await http.query(api.items.page, { ...args, paginationOpts: { numItems: 3, cursor: p1.continueCursor } });
   return [p1.page, p2.page, p2.isDone];
 });
+await call("iterate", () => http.query(api.items.iterate, { category: "a" }));
 await call("misc", () => http.query(api.items.misc, { category: "del" }));
 await call("pageBadOpts", () =>
   http.query(api.items.page, { category: "a", above: 0, upTo: 5, paginationOpts: { numItems: "4", cursor: null } }));

@@ -239,3 +239,18 @@ export const misc = query({
     };
   },
 });
+
+// iterate reads with for await, stopping early, then counts with a second stream.
+export const iterate = query({
+  args: { category: v.string() },
+  handler: async (ctx, { category }) => {
+    const seen: number[] = [];
+    for await (const doc of ctx.db.query("items").withIndex("by_category_rank", (q) => q.eq("category", category))) {
+      seen.push(doc.rank);
+      if (seen.length === 3) break;
+    }
+    let total = 0;
+    for await (const _ of ctx.db.query("items").withIndex("by_category_rank", (q) => q.eq("category", category))) total++;
+    return { seen, total };
+  },
+});
