@@ -168,6 +168,14 @@ func TestKitchen(t *testing.T) {
 		t.Errorf("filtered vector search: %+v", vec)
 	}
 
+	var anyKind []string
+	k.decode("vectorOr", &anyKind)
+	if len(anyKind) != 4 || anyKind[0] != "z" {
+		t.Errorf("vector search with q.or filter: %v", anyKind)
+	}
+	k.failed("vectorBadDims", "2 dimensions", "3")
+	k.failed("vectorBadLimit", "limit")
+
 	// File storage.
 	var up struct {
 		Status              int

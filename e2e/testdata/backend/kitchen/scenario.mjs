@@ -213,6 +213,10 @@ for (const [label, kind, embedding] of [
 await call("vector", () => http.action(api.vectors.nearest, { vector: [1, 0.1, 0], limit: 2 }));
 await call("vectorFiltered", () => http.action(api.vectors.nearest, { vector: [0.6, 0.8, 0], limit: 3, kind: "axis" }));
 
+await call("vectorOr", () => http.action(api.vectors.nearestOf, { vector: [0, 0, 1], kinds: ["mix", "axis"] }));
+await call("vectorBadDims", () => http.action(api.vectors.nearest, { vector: [1, 0], limit: 2 }));
+await call("vectorBadLimit", () => http.action(api.vectors.nearest, { vector: [1, 0, 0], limit: 1000 }));
+
 // --- file storage: upload URL, POST, metadata, URL, delete.
 await call("upload", async () => {
   const url = await http.mutation(api.files.uploadUrl, {});

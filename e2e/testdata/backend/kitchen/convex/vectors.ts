@@ -32,3 +32,16 @@ export const nearest = action({
     return { labels, scores: results.map((r) => r._score) };
   },
 });
+
+// nearestOf filters on any of several kinds with q.or.
+export const nearestOf = action({
+  args: { vector: v.array(v.float64()), kinds: v.array(v.string()) },
+  handler: async (ctx, { vector, kinds }): Promise<string[]> => {
+    const results = await ctx.vectorSearch("vectors", "by_embedding", {
+      vector,
+      limit: 256,
+      filter: (q) => q.or(...kinds.map((k) => q.eq("kind", k))),
+    });
+    return await ctx.runQuery(internal.vectors.labels, { ids: results.map((r) => r._id) });
+  },
+});
