@@ -90,6 +90,8 @@ func TestKitchen(t *testing.T) {
 		"sameCreationTime":true,"normalized":true,"normalizedOtherTable":null,"normalizedGarbage":null}`)
 	k.convexError("editMissing", `{"code":"NOT_FOUND","name":"nope"}`)
 	k.failed("editBadLiteral", "ArgumentValidationError", `v.literal("dropped")`)
+	k.failed("schemaViolation", "does not match the schema", "Path: .status")
+	k.equal("afterViolation", `"open"`)
 	k.equal("remove", `{"existed":true,"after":null}`)
 	k.failed("removeAgain", "Delete on nonexistent document ID")
 	k.failed("removeWrongTable", "ArgumentValidationError", `v.id("items")`)

@@ -254,3 +254,14 @@ export const iterate = query({
     return { seen, total };
   },
 });
+
+// corrupt writes a document that breaks the schema; the write must fail.
+export const corrupt = mutation({
+  args: { name: v.string() },
+  handler: async (ctx, { name }) => {
+    const doc = await ctx.db.query("items").withIndex("by_name", (q) => q.eq("name", name)).unique();
+    if (doc === null) return null;
+    await ctx.db.patch(doc._id, { status: "bogus" as "open" });
+    return "written";
+  },
+});
