@@ -119,6 +119,8 @@ func TestKitchen(t *testing.T) {
 	k.failed("argMissing", "ArgumentValidationError", "missing the required field `count`")
 	k.failed("argExtra", "ArgumentValidationError", "extra field `extra`")
 	k.failed("badReturn", "ReturnsValidationError")
+	k.equal("nestedRollback", `["nested failure","tx1-outer"]`)
+	k.equal("outerRollback", `{"failed":true,"left":[]}`)
 	k.failed("internalFromClient", "Could not find public function for 'chain:count'")
 
 	// Every validator kind round-trips: bytes, int64, any, null, array of objects, id.

@@ -288,6 +288,16 @@ await call("scheduleMore", async () => {
 
 // --- actions calling queries, mutations and actions.
 await call("chain", () => http.action(api.chain.run, { category: "c" }));
+await call("nestedRollback", () => http.mutation(api.chain.nestedRollback, { category: "tx1", failAtEnd: false }));
+await call("outerRollback", async () => {
+  let err = null;
+  try {
+    await http.mutation(api.chain.nestedRollback, { category: "tx2", failAtEnd: true });
+  } catch (e) {
+    err = String(e.message);
+  }
+  return { failed: err !== null && err.includes("outer failure"), left: await http.query(api.items.ranks, { category: "tx2", above: -1, upTo: 10 }) };
+});
 await call("internalFromClient", () => http.query(api.chain.count, { category: "c" }));
 
 // --- HTTP actions on the site URL.

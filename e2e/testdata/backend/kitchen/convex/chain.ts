@@ -1,6 +1,6 @@
 import { ConvexError, v } from "convex/values";
 import { api, internal } from "./_generated/api";
-import { action, internalAction, internalMutation, internalQuery } from "./_generated/server";
+import { action, internalAction, internalMutation, internalQuery, mutation } from "./_generated/server";
 
 export const count = internalQuery({
   args: { category: v.string() },
@@ -57,5 +57,33 @@ export const catchVia = action({
     } catch (e) {
       return e instanceof ConvexError ? { caught: e.data } : { other: String(e) };
     }
+  },
+});
+
+export const bumpThenFail = internalMutation({
+  args: { category: v.string() },
+  handler: async (ctx, { category }) => {
+    await ctx.db.insert("items", { category, rank: 1, name: `${category}-nested`, status: "open" });
+    throw new ConvexError("nested failure");
+  },
+});
+
+// nestedRollback: a failing nested mutation is rolled back, the caller's own
+// write stays, and a throwing top-level mutation writes nothing.
+export const nestedRollback = mutation({
+  args: { category: v.string(), failAtEnd: v.boolean() },
+  handler: async (ctx, { category, failAtEnd }): Promise<string[]> => {
+    await ctx.db.insert("items", { category, rank: 0, name: `${category}-outer`, status: "open" });
+    let caught = "";
+    try {
+      await ctx.runMutation(internal.chain.bumpThenFail, { category });
+    } catch (e) {
+      caught = e instanceof ConvexError ? String(e.data) : "other";
+    }
+    const names = (
+      await ctx.db.query("items").withIndex("by_category_rank", (q) => q.eq("category", category)).collect()
+    ).map((d) => d.name);
+    if (failAtEnd) throw new Error("outer failure");
+    return [caught, ...names];
   },
 });
