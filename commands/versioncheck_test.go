@@ -337,18 +337,30 @@ func TestHasDeploymentFields(t *testing.T) {
 	}
 }
 
-func TestInitSelfHostedSkipsVersionCheck(t *testing.T) {
+func TestSelfHostedAndURLSkipVersionCheck(t *testing.T) {
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"convexCloudUrl":"http://cloud.example","convexSiteUrl":"http://site.example"}`))
 	}))
 	defer backend.Close()
 	api := &versionAPI{status: 200, body: `{"message":"should not be shown"}`}
 	env := config.MapEnv{"CONVEX_SELF_HOSTED_URL": backend.URL, "CONVEX_SELF_HOSTED_ADMIN_KEY": "self-hosted|key", aifiles.OriginEnv: api.start(t)}
-	r := runInitIn(t, projectDir(t, ""), env, "init")
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	for _, args := range [][]string{{"init"}, {"dev", "--skip-push"}} {
+		r := runInitIn(t, projectDir(t, ""), env, args...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, r.code, r.stderr)
+		}
+		if api.count() != 0 || strings.Contains(r.stderr, "should not be shown") || strings.Contains(r.stderr, "AI files") {
+			t.Errorf("%v: version API called %d times for a self-hosted deployment\n%s", args, api.count(), r.stderr)
+		}
 	}
-	if api.count() != 0 || strings.Contains(r.stderr, "should not be shown") || strings.Contains(r.stderr, "AI files") {
-		t.Errorf("version API called %d times for a self-hosted deployment\n%s", api.count(), r.stderr)
+	// --url and --admin-key: no deployment name either.
+	delete(env, "CONVEX_SELF_HOSTED_URL")
+	delete(env, "CONVEX_SELF_HOSTED_ADMIN_KEY")
+	r := runInitIn(t, projectDir(t, ""), env, "dev", "--skip-push", "--url", backend.URL, "--admin-key", "self-hosted|key")
+	if r.code != 0 {
+		t.Fatalf("dev --url: exit %d\n%s", r.code, r.stderr)
+	}
+	if api.count() != 0 {
+		t.Errorf("dev --url: version API called %d times\n%s", api.count(), r.stderr)
 	}
 }
