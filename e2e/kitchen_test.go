@@ -267,7 +267,11 @@ func TestKitchen(t *testing.T) {
 			Methods, MaxAge string
 		}
 		NoRoute int
-		Upload  struct {
+		Head    struct {
+			Status     int
+			Rank, Body string
+		}
+		Upload struct {
 			Status int
 			Size   float64
 			Type   string
@@ -296,6 +300,9 @@ func TestKitchen(t *testing.T) {
 	}
 	if hr.NoRoute != 404 {
 		t.Errorf("unrouted path: %d", hr.NoRoute)
+	}
+	if hr.Head.Status != 200 || hr.Head.Rank != "1" || hr.Head.Body != "" {
+		t.Errorf("HEAD /items/a-1 (served by the GET route, without a body): %+v", hr.Head)
 	}
 	// storage.store of request.blob() in an HTTP action, and a Response
 	// built from storage.get.

@@ -311,6 +311,8 @@ await call("httpRoutes", async () => {
   const pre = await fetch(siteUrl + "/items/a-1", {
     method: "OPTIONS", headers: { Origin: "http://example.test", "Access-Control-Request-Method": "GET" },
   });
+  const head = await fetch(siteUrl + "/items/a-1", { method: "HEAD" });
+  const headBody = await head.text();
   const noRoute = await fetch(siteUrl + "/elsewhere");
   const up = await fetch(siteUrl + "/upload", { method: "POST", headers: { "Content-Type": "image/png" }, body: new Uint8Array([137, 80, 78, 71]) });
   const upJson = await up.json();
@@ -323,6 +325,7 @@ await call("httpRoutes", async () => {
     bad: { status: bad.status, body: await bad.json() },
     preflight: { status: pre.status, methods: pre.headers.get("access-control-allow-methods"), maxAge: pre.headers.get("access-control-max-age") },
     noRoute: noRoute.status,
+    head: { status: head.status, rank: head.headers.get("x-item-rank"), body: headBody },
     upload: { status: up.status, size: upJson.size, type: upJson.type },
     file: { status: file.status, ct: file.headers.get("content-type"), size: file.headers.get("x-size"), bytes: fileBytes },
   };
