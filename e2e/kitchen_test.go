@@ -313,6 +313,19 @@ func TestKitchen(t *testing.T) {
 		t.Errorf("GET /file: %+v", hr.File)
 	}
 
+	// Web APIs in an action (timers, fetch, crypto, base64, structuredClone,
+	// URL, process.env) and in a mutation (no fetch).
+	k.equal("globals", `{"waited":true,"fetchStatus":200,"fetchRank":"1","uuid":true,"b64":"aGk=hi","sha":"ba7816bf",
+		"clone":{"a":[1,{"b":2}]},"url":"1","cloudUrl":"string","siteUrlEnv":true}`)
+	var inMut struct {
+		FetchError, ISO string
+		UUID            int
+	}
+	k.decode("inMutation", &inMut)
+	if !strings.Contains(inMut.FetchError, "fetch() in queries and mutations") || inMut.ISO != "1970-01-01T00:00:00.000Z" || inMut.UUID != 36 {
+		t.Errorf("globals in a mutation: %+v", inMut)
+	}
+
 	// Live subscriptions: a page sees inserts; a pinned page grows.
 	k.equal("live", `[[],[2,1],[2,1,1]]`)
 	k.equal("liveGrow", `[{"page":[5,4],"isDone":false},{"page":[9,5,4],"isDone":false}]`)

@@ -332,6 +332,9 @@ await call("httpRoutes", async () => {
 });
 await call("searchAfterHttp", () => http.query(api.notes.search, { text: "posted", author: "web" }));
 
+await call("globals", () => http.action(api.env.globals, { siteUrl }));
+await call("inMutation", () => http.mutation(api.env.inMutation, {}));
+
 // --- reactive: the subscription sees items inserted into its index range.
 await call("live", async () => {
   await waitLive((p) => Array.isArray(p) && p.length === 0, 10000);
