@@ -137,7 +137,9 @@ func runAtTerminal(t *testing.T, dir string, env []string, answers []answer, arg
 
 func freshEnv(t *testing.T, extra ...string) []string {
 	home := t.TempDir()
-	env := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "NO_COLOR=1"}
+	env := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "NO_COLOR=1",
+		// Keep the version check of dev off the network (TestMain sets it).
+		"CONVEX_VERSION_API_ORIGIN=" + os.Getenv("CONVEX_VERSION_API_ORIGIN")}
 	return append(env, extra...)
 }
 
