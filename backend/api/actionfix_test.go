@@ -9,9 +9,9 @@ import (
 	convexsync "github.com/convex-go/convex/backend/sync"
 )
 
-// vectorModule has a table with a vector index and an action that searches
-// it through the action syscall, as ctx.vectorSearch does.
-const vectorModule = `
+// registerPrelude defines reg(kind, handler), a registered function of the
+// shape the convex npm package exports, and sys(op, args), an async syscall.
+const registerPrelude = `
 function reg(kind, handler) {
   const fn = async () => {};
   fn["is" + kind] = true;
@@ -19,12 +19,17 @@ function reg(kind, handler) {
   fn.exportArgs = () => '{"type":"any"}';
   fn.exportReturns = () => "null";
   const inv = async (argsJson) => JSON.stringify((await handler(JSON.parse(argsJson)[0])) ?? null);
+  fn.invokeQuery = inv;
   fn.invokeMutation = inv;
   fn.invokeAction = (requestId, a) => inv(a);
   return fn;
 }
 const sys = (op, args) => Convex.asyncSyscall(op, JSON.stringify(args)).then(JSON.parse);
-export const add = reg("Mutation", async (value) => (await sys("1.0/insert", { table: "vecs", value }))._id);
+`
+
+// vectorModule has a table with a vector index and an action that searches
+// it through the action syscall, as ctx.vectorSearch does.
+const vectorModule = registerPrelude + `export const add = reg("Mutation", async (value) => (await sys("1.0/insert", { table: "vecs", value }))._id);
 export const nearest = reg("Action", async ({ vector, kind }) => {
   const expressions = kind === undefined ? null : { $eq: [{ $field: "kind" }, { $literal: kind }] };
   const r = await sys("1.0/actions/vectorSearch", { query: { indexName: "vecs.by_emb", vector, limit: 2, expressions } });
@@ -104,20 +109,7 @@ func newSiteServer(t *testing.T, e *testEnv) string {
 	return hs.URL
 }
 
-const pagerModule = `
-function reg(kind, handler) {
-  const fn = async () => {};
-  fn["is" + kind] = true;
-  fn.isPublic = true;
-  fn.exportArgs = () => '{"type":"any"}';
-  fn.exportReturns = () => "null";
-  const inv = async (argsJson) => JSON.stringify((await handler(JSON.parse(argsJson)[0])) ?? null);
-  fn.invokeQuery = inv;
-  fn.invokeMutation = inv;
-  return fn;
-}
-const sys = (op, args) => Convex.asyncSyscall(op, JSON.stringify(args)).then(JSON.parse);
-export const add = reg("Mutation", async ({ n }) => (await sys("1.0/insert", { table: "rows", value: { n } }))._id);
+const pagerModule = registerPrelude + `export const add = reg("Mutation", async ({ n }) => (await sys("1.0/insert", { table: "rows", value: { n } }))._id);
 export const page = reg("Query", async () => {
   const query = { source: { type: "FullTableScan", tableName: "rows", order: "desc" }, operators: [] };
   const r = await sys("1.0/queryPage", { query, cursor: null, pageSize: 2 });

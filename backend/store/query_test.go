@@ -295,16 +295,7 @@ func TestQueryPage(t *testing.T) {
 	seed(t, s)
 	page := func(query, cursor, endCursor string, size int) map[string]any {
 		t.Helper()
-		tx := begin(t, s, false)
-		defer tx.Rollback()
-		c, e := "null", "null"
-		if cursor != "" {
-			c = `"` + cursor + `"`
-		}
-		if endCursor != "" {
-			e = `"` + endCursor + `"`
-		}
-		return sys(t, tx, "1.0/queryPage", fmt.Sprintf(`{"query":%s,"cursor":%s,"endCursor":%s,"pageSize":%d,"version":"1.48.0"}`, query, c, e, size)).(map[string]any)
+		return queryPage(t, s, query, cursor, endCursor, size)
 	}
 	docsOf := func(p map[string]any) []float64 {
 		var out []float64
@@ -473,4 +464,20 @@ func TestStreamedDocumentsAreCanonical(t *testing.T) {
 	if string(got) != `{"done":false,"value":`+string(want)+`}` {
 		t.Fatalf("streamed %s\nget      %s", got, want)
 	}
+}
+
+// queryPage runs one 1.0/queryPage in a read transaction of its own; an
+// empty cursor or endCursor is sent as null.
+func queryPage(t *testing.T, s *Store, query, cursor, endCursor string, size int) map[string]any {
+	t.Helper()
+	tx := begin(t, s, false)
+	defer tx.Rollback()
+	c, e := "null", "null"
+	if cursor != "" {
+		c = `"` + cursor + `"`
+	}
+	if endCursor != "" {
+		e = `"` + endCursor + `"`
+	}
+	return sys(t, tx, "1.0/queryPage", fmt.Sprintf(`{"query":%s,"cursor":%s,"endCursor":%s,"pageSize":%d,"version":"1.48.0"}`, query, c, e, size)).(map[string]any)
 }

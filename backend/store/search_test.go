@@ -72,16 +72,7 @@ func TestSearchPagination(t *testing.T) {
 	seedBodies(t, s, bodies...)
 	page := func(cursor, endCursor string, size int) ([]float64, bool, string) {
 		t.Helper()
-		tx := begin(t, s, false)
-		defer tx.Rollback()
-		c, e := "null", "null"
-		if cursor != "" {
-			c = `"` + cursor + `"`
-		}
-		if endCursor != "" {
-			e = `"` + endCursor + `"`
-		}
-		res := sys(t, tx, "1.0/queryPage", fmt.Sprintf(`{"query":%s,"cursor":%s,"endCursor":%s,"pageSize":%d}`, searchQuery("word"), c, e, size)).(map[string]any)
+		res := queryPage(t, s, searchQuery("word"), cursor, endCursor, size)
 		var got []float64
 		for _, d := range res["page"].([]any) {
 			got = append(got, d.(map[string]any)["n"].(float64))
