@@ -72,7 +72,7 @@ else
   SRC=$ROOT
   GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   SRC_DESC="working tree at $GIT_REV"
-  if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  if [ -n "$(git status --porcelain --untracked-files=no -- . ":(exclude)docs/benchmarks.md" 2>/dev/null)" ]; then
     SRC_DESC="$SRC_DESC, with uncommitted changes"
   fi
 fi
