@@ -95,7 +95,8 @@ func Bundle(o Options) (*Result, error) {
 		if err != nil {
 			why = "No such directory"
 		}
-		return nil, &Error{Kind: InvalidFiles, Msg: "Invalid component root directory (" + why + "): " + o.FunctionsDir}
+		return nil, &Error{Kind: InvalidFiles, Msg: "Invalid component root directory (" + why + "): " + o.FunctionsDir,
+			Advice: `Create that directory, or set "functions" in convex.json to the directory that holds your Convex functions (the default is convex/).`}
 	}
 	res := &Result{}
 	inputs := map[string]bool{}

@@ -297,7 +297,14 @@ func TestAuthConfigAndDefinition(t *testing.T) {
 func TestNotADirectory(t *testing.T) {
 	dir := t.TempDir()
 	_, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
-	if err == nil || !strings.Contains(err.Error(), "Invalid component root directory") {
+	var be *Error
+	if !asError(err, &be) || !strings.Contains(be.Msg, "Invalid component root directory (No such directory)") ||
+		!strings.Contains(be.Advice, "convex.json") {
+		t.Errorf("err = %v", err)
+	}
+	write(t, filepath.Join(dir, "backend"), "a file\n")
+	_, err = Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "backend")})
+	if !asError(err, &be) || !strings.Contains(be.Msg, "(Not a directory): "+filepath.Join(dir, "backend")) {
 		t.Errorf("err = %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/convex-go/convex/bundler"
+	"github.com/convex-go/convex/ui"
 )
 
 // Options says where and how to generate.
@@ -237,7 +238,13 @@ func Final(o Options, a *ComponentAnalysis) error {
 		if err := w("server.ts", serverTS(true, vars)); err != nil {
 			return err
 		}
-		if err := w("api.ts", apiTS(mods, children)); err != nil {
+		api := apiTS(mods, children)
+		if o.StaticAPI && a != nil {
+			if api, err = staticAPITS(a, children); err != nil {
+				return err
+			}
+		}
+		if err := w("api.ts", api); err != nil {
 			return err
 		}
 	} else {
@@ -271,6 +278,9 @@ func Final(o Options, a *ComponentAnalysis) error {
 // InitFolder writes convex/README.md (only when the functions directory did
 // not exist before) and convex/tsconfig.json (only when absent).
 func InitFolder(o Options) error {
+	if st, err := os.Stat(o.FunctionsDir); err == nil && !st.IsDir() {
+		return notADirectory(o.FunctionsDir)
+	}
 	existed := exists(o.FunctionsDir)
 	if !o.DryRun && !o.Debug {
 		if err := os.MkdirAll(o.FunctionsDir, 0o755); err != nil {
@@ -289,6 +299,13 @@ func InitFolder(o Options) error {
 		}
 	}
 	return nil
+}
+
+// notADirectory is the error for a functions directory path that names a
+// file (a convex.json "functions" typo, or a file where convex/ belongs).
+func notADirectory(dir string) error {
+	return (&ui.Error{Msg: "The functions directory " + dir + " is a file, not a directory", Code: ui.ExitError}).
+		WithHint("Point \"functions\" in convex.json at the directory that holds your Convex functions (the default is convex/), or move the file out of the way.")
 }
 
 func exists(p string) bool {

@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"github.com/convex-go/convex/internal/testapp"
+	"github.com/convex-go/convex/ui"
 
 	"bytes"
 	"encoding/json"
@@ -221,6 +222,14 @@ func TestInitFolder(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(fn2, "tsconfig.json")); string(b) != "{}" {
 		t.Error("tsconfig overwritten")
 	}
+	// A functions path naming a file is refused with what to do about it.
+	file := filepath.Join(dir, "notes.txt")
+	os.WriteFile(file, []byte("hi"), 0o644)
+	err := InitFolder(Options{FunctionsDir: file})
+	if err == nil || !strings.Contains(err.Error(), file+" is a file, not a directory") ||
+		!strings.Contains(ui.HintOf(err), "convex.json") {
+		t.Errorf("InitFolder(file) = %v (hint %q)", err, ui.HintOf(err))
+	}
 }
 
 func TestModuleIdentifier(t *testing.T) {
@@ -242,6 +251,7 @@ func TestValidatorTypes(t *testing.T) {
 		`{"type":"union","value":[{"type":"literal","value":"a"},{"type":"null"}]}`: `"a" | null`,
 		`{"type":"array","value":{"type":"number"}}`:                                "Array<number>",
 		`{"type":"object","value":{"b":{"fieldType":{"type":"boolean"},"optional":true},"a":{"fieldType":{"type":"id","tableName":"t"},"optional":false}}}`: `{ b?: boolean, a: string }`,
+		`{"type":"object","value":{}}`:                                                                      "{}",
 		`{"type":"literal","value":{"$integer":"AQAAAAAAAAA="}}`:                                            "1n",
 		`{"type":"record","keys":{"type":"string"},"values":{"fieldType":{"type":"any"},"optional":false}}`: "Record<string, any>",
 	}
@@ -323,4 +333,75 @@ func mustRead(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// usesStaticAPI reads the typed references of staticAnalysis.
+const usesStaticAPI = `import { api, internal } from "./_generated/api";
+import type { FunctionArgs, FunctionReference, FunctionReturnType } from "convex/server";
+
+const list: FunctionReference<"query", "public", {}, Array<string>> = api.admin.users.list;
+const args: FunctionArgs<typeof api.items.add> = { name: "bolt", qty: 1 };
+const secret: FunctionReturnType<typeof internal.items.secret> = "x";
+const dashed = api["my-mod"].f;
+export const all = [list, args, secret, dashed];
+`
+
+const staticAnalysis = `{"definition":{"path":"","definitionType":{"type":"app"},"childComponents":[]},
+ "functions":{
+  "admin/users.js":{"functions":[{"name":"list","udfType":"Query","visibility":{"kind":"public"},"args":"{\"type\":\"object\",\"value\":{}}","returns":"{\"type\":\"array\",\"value\":{\"type\":\"string\"}}"}]},
+  "items.js":{"functions":[
+   {"name":"add","udfType":"Mutation","visibility":{"kind":"public"},"args":"{\"type\":\"object\",\"value\":{\"name\":{\"fieldType\":{\"type\":\"string\"},\"optional\":false},\"qty\":{\"fieldType\":{\"type\":\"number\"},\"optional\":false}}}","returns":"{\"type\":\"id\",\"tableName\":\"items\"}"},
+   {"name":"secret","udfType":"Query","visibility":{"kind":"internal"},"args":"{\"type\":\"object\",\"value\":{}}","returns":"{\"type\":\"string\"}"}]},
+  "my-mod.js":{"functions":[{"name":"f","udfType":"Action","visibility":{"kind":"public"},"args":"{\"type\":\"any\"}","returns":"null"}]},
+  "_deps/ABC.js":{"functions":[]}
+ }}`
+
+// TestStaticAPI checks codegen.staticApi for both file types: the api is
+// nested by module path, keys are quoted only where TypeScript needs it,
+// and tsc accepts right and refuses wrong uses of the references.
+func TestStaticAPI(t *testing.T) {
+	for _, ts := range []bool{false, true} {
+		dir := chatProject(t)
+		fn := filepath.Join(dir, "convex")
+		mods, _ := filepath.Glob(filepath.Join(fn, "*.ts"))
+		for _, m := range mods {
+			if filepath.Base(m) != "schema.ts" {
+				os.Remove(m)
+			}
+		}
+		os.WriteFile(filepath.Join(fn, "uses.ts"), []byte(usesStaticAPI), 0o644)
+		var a ComponentAnalysis
+		if err := json.Unmarshal([]byte(staticAnalysis), &a); err != nil {
+			t.Fatal(err)
+		}
+		o := Options{FunctionsDir: fn, TypeScript: ts, StaticAPI: true}
+		if err := Final(o, &a); err != nil {
+			t.Fatal(err)
+		}
+		name := "api.d.ts"
+		if ts {
+			name = "api.ts"
+		}
+		api, _ := os.ReadFile(filepath.Join(fn, "_generated", name))
+		for _, want := range []string{
+			"  admin: {\n    users: {\n      list: FunctionReference<\"query\", \"public\", {}, Array<string>>;",
+			`"my-mod": {`,
+			`secret: FunctionReference<"query", "internal", {}, string>;`,
+		} {
+			if !strings.Contains(string(api), want) {
+				t.Errorf("%s lacks %q:\n%s", name, want, api)
+			}
+		}
+		if strings.Contains(string(api), "_deps") || strings.Contains(string(api), "ApiFromModules") {
+			t.Errorf("%s is not the static api:\n%s", name, api)
+		}
+		if out, err := tsc(t, dir); err != nil {
+			t.Fatalf("tsc (%s): %v\n%s", name, err, out)
+		}
+		bad := strings.Replace(usesStaticAPI, `name: "bolt"`, `name: 1`, 1)
+		os.WriteFile(filepath.Join(fn, "uses.ts"), []byte(bad), 0o644)
+		if out, err := tsc(t, dir); err == nil {
+			t.Errorf("tsc (%s) accepted a wrong argument type:\n%s", name, out)
+		}
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -86,7 +85,7 @@ func writeAPITree(b *strings.Builder, n *apiNode, visibility, indent string) err
 	b.WriteString("{\n")
 	for _, name := range names {
 		c := n.children[name]
-		b.WriteString(indent + "  " + strconv.Quote(name) + ": ")
+		b.WriteString(indent + "  " + propertyKey(name) + ": ")
 		if c.fn != nil {
 			ref, err := functionReference(c.fn, visibility)
 			if err != nil {
@@ -106,25 +105,47 @@ func writeAPITree(b *strings.Builder, n *apiNode, visibility, indent string) err
 // (convex.json codegen.staticApi): the function types do not depend on
 // TypeScript reading the modules.
 func staticAPIDTS(a *ComponentAnalysis, children []ChildComponent) (string, error) {
+	return staticAPI(a, children, false)
+}
+
+// staticAPITS is the same typed api as api.ts (codegen.fileType "ts"): the
+// values are the untyped runtime references, cast to the static types.
+func staticAPITS(a *ComponentAnalysis, children []ChildComponent) (string, error) {
+	return staticAPI(a, children, true)
+}
+
+func staticAPI(a *ComponentAnalysis, children []ChildComponent, ts bool) (string, error) {
 	var b strings.Builder
 	b.WriteString(header("Generated `api` utility."))
 	b.WriteString("import type { FunctionReference } from \"convex/server\";\n")
-	b.WriteString("import type { GenericId as Id } from \"convex/values\";\n\n")
+	b.WriteString("import type { GenericId as Id } from \"convex/values\";\n")
+	if ts {
+		b.WriteString("import { anyApi, componentsGeneric } from \"convex/server\";\n")
+	}
+	b.WriteString("\n")
+	decl, value := "export declare const ", ";\n"
+	if ts {
+		decl, value = "export const ", " = anyApi as any;\n"
+	}
 	for _, vis := range []string{"public", "internal"} {
 		tree, err := buildAPITree(a.Functions, vis)
 		if err != nil {
 			return "", err
 		}
 		if vis == "public" {
-			b.WriteString(apiDoc + "export declare const api: ")
+			b.WriteString(apiDoc + decl + "api: ")
 		} else {
-			b.WriteString("\n" + internalDoc + "export declare const internal: ")
+			b.WriteString("\n" + internalDoc + decl + "internal: ")
 		}
 		if err := writeAPITree(&b, tree, vis, ""); err != nil {
 			return "", err
 		}
-		b.WriteString(";\n")
+		b.WriteString(value)
 	}
-	b.WriteString("\nexport declare const components: " + componentsType(children) + ";\n")
+	if ts {
+		b.WriteString("\nexport const components = componentsGeneric() as unknown as " + componentsType(children) + ";\n")
+	} else {
+		b.WriteString("\nexport declare const components: " + componentsType(children) + ";\n")
+	}
 	return b.String(), nil
 }

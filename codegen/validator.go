@@ -85,6 +85,9 @@ func (v Validator) tsType(useID bool) string {
 			}
 			parts = append(parts, propertyName(f.name)+opt+": "+f.v.FieldType.tsType(useID))
 		}
+		if len(parts) == 0 {
+			return "{}" // as Prettier prints an empty type literal
+		}
 		return "{ " + strings.Join(parts, ", ") + " }"
 	}
 	return "unknown"

@@ -1,0 +1,529 @@
+//go:build linux || darwin
+
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Real projects are not all "package.json + convex/ at the root". Each
+// subtest writes one small project of a shape seen in the wild, pushes it
+// to a fresh local deployment with the built program (dev --once), calls a
+// function through `convex run`, regenerates the bindings with `convex
+// codegen`, and checks what the generated api names.
+
+// shapeApp is one project under test and the environment it runs in.
+type shapeApp struct {
+	t    *testing.T
+	bin  string
+	root string // where the files are written
+	dir  string // where commands run
+	env  []string
+}
+
+// newShape writes files (path → content, relative to the project root) into
+// a temporary directory, links the shared node_modules at modulesAt
+// (relative to the root) and runs commands in workDir (relative too).
+func newShape(t *testing.T, files map[string]string, modulesAt, workDir string) *shapeApp {
+	t.Helper()
+	nm, err := filepath.Abs(filepath.Join("node", "node_modules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(nm, "convex", "package.json")); err != nil {
+		t.Skip("e2e/node/node_modules is missing: run `npm ci` in e2e/node (scripts/test.sh does)")
+	}
+	bin, err := buildConvex()
+	if err != nil {
+		t.Fatalf("building convex: %v", err)
+	}
+	root := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(nm, filepath.Join(root, filepath.FromSlash(modulesAt), "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	return &shapeApp{
+		t: t, bin: bin, root: root, dir: filepath.Join(root, filepath.FromSlash(workDir)),
+		env: freshEnv(t, "CONVEX_AGENT_MODE=anonymous", "CI=1"),
+	}
+}
+
+// convex runs the program and returns its output and exit code.
+func (a *shapeApp) convex(args ...string) (stdout, stderr string, code int) {
+	a.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, a.bin, args...)
+	cmd.Dir, cmd.Env = a.dir, a.env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	default:
+		a.t.Fatalf("convex %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// must runs the program and fails the test unless it exits 0.
+func (a *shapeApp) must(args ...string) (stdout, stderr string) {
+	a.t.Helper()
+	out, errs, code := a.convex(args...)
+	if code != 0 {
+		a.t.Fatalf("convex %s exited %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out, errs
+}
+
+// devOnce pushes the project to its local deployment.
+func (a *shapeApp) devOnce(extra ...string) string {
+	a.t.Helper()
+	args := append([]string{"dev", "--once", "--typecheck", "disable"}, freePortArgs(a.t)...)
+	args = append(args, extra...)
+	_, stderr := a.must(args...)
+	if !strings.Contains(stderr, "Convex functions ready!") {
+		a.t.Fatalf("dev --once did not report a finished push:\n%s", stderr)
+	}
+	return stderr
+}
+
+// run calls a function and returns its printed result without spaces.
+func (a *shapeApp) run(fn string, args ...string) string {
+	a.t.Helper()
+	out, _ := a.must(append([]string{"run", fn}, args...)...)
+	return strings.Join(strings.Fields(out), "")
+}
+
+// read returns a project file (relative to the project root).
+func (a *shapeApp) read(name string) string {
+	a.t.Helper()
+	b, err := os.ReadFile(filepath.Join(a.root, filepath.FromSlash(name)))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return string(b)
+}
+
+func (a *shapeApp) exists(name string) bool {
+	_, err := os.Stat(filepath.Join(a.root, filepath.FromSlash(name)))
+	return err == nil
+}
+
+// apiNames checks that the generated api.d.ts (relative to the root)
+// imports each module and does not import the excluded ones.
+func (a *shapeApp) apiNames(apiPath string, modules []string, excluded []string) {
+	a.t.Helper()
+	api := a.read(apiPath)
+	for _, m := range modules {
+		if !strings.Contains(api, `from "../`+m+`.js";`) {
+			a.t.Errorf("%s does not import module %s:\n%s", apiPath, m, api)
+		}
+	}
+	for _, m := range excluded {
+		if strings.Contains(api, `"../`+m) {
+			a.t.Errorf("%s imports %s, which is not an entry point:\n%s", apiPath, m, api)
+		}
+	}
+}
+
+// codegen deletes api.d.ts and checks `convex codegen` writes it again.
+func (a *shapeApp) codegen(apiPath string, modules []string) {
+	a.t.Helper()
+	if err := os.Remove(filepath.Join(a.root, filepath.FromSlash(apiPath))); err != nil {
+		a.t.Fatal(err)
+	}
+	a.must("codegen", "--typecheck", "disable")
+	a.apiNames(apiPath, modules, nil)
+}
+
+const shapePackageJSON = `{ "name": "shape", "private": true, "dependencies": { "convex": "1.48.0" } }
+`
+
+// convexTsconfig is what `codegen --init` writes, plus the project's own
+// compiler options.
+func convexTsconfig(extra string) string {
+	return `{
+  /* Type-checks the Convex functions. */
+  "compilerOptions": {
+    "allowJs": true,
+    "strict": true,
+    "moduleResolution": "Bundler",
+    "jsx": "react-jsx",
+    "skipLibCheck": true,
+    "allowSyntheticDefaultImports": true,
+    "target": "ESNext",
+    "lib": ["ES2023", "dom"],
+    "forceConsistentCasingInFileNames": true,
+    "module": "ESNext",
+    "isolatedModules": true,
+    "noEmit": true` + extra + `
+  },
+  "include": ["./**/*"],
+  "exclude": ["./_generated"]
+}
+`
+}
+
+func TestShapes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the program and pushes several apps")
+	}
+
+	t.Run("functions_dir_elsewhere", func(t *testing.T) {
+		a := newShape(t, map[string]string{
+			"package.json": shapePackageJSON,
+			"convex.json":  `{ "functions": "src/backend/" }`,
+			"src/backend/messages.ts": `import { query } from "./_generated/server";
+export const hello = query({ args: {}, handler: async () => "hello from src/backend" });
+`,
+		}, ".", ".")
+		a.devOnce()
+		if got := a.run("messages:hello"); got != `"hellofromsrc/backend"` {
+			t.Errorf("messages:hello printed %s", got)
+		}
+		a.apiNames("src/backend/_generated/api.d.ts", []string{"messages"}, nil)
+		if a.exists("convex") {
+			t.Errorf("a convex/ directory was created although convex.json names src/backend/")
+		}
+		a.codegen("src/backend/_generated/api.d.ts", []string{"messages"})
+	})
+
+	t.Run("functions_dir_created", func(t *testing.T) {
+		// A new deployment sets up the functions directory convex.json
+		// names when it does not exist yet.
+		a := newShape(t, map[string]string{
+			"package.json": shapePackageJSON,
+			"convex.json":  `{ "functions": "server/convex/" }`,
+		}, ".", ".")
+		a.devOnce()
+		for _, f := range []string{"server/convex/README.md", "server/convex/tsconfig.json", "server/convex/_generated/api.d.ts"} {
+			if !a.exists(f) {
+				t.Errorf("dev --once did not write %s", f)
+			}
+		}
+		if a.exists("convex") {
+			t.Errorf("a convex/ directory was created although convex.json names server/convex/")
+		}
+	})
+
+	t.Run("monorepo_workspace", func(t *testing.T) {
+		a := newShape(t, map[string]string{
+			"package.json":           `{ "name": "repo", "private": true, "workspaces": ["apps/*"] }` + "\n",
+			"apps/web/package.json":  `{ "name": "web", "private": true, "dependencies": { "convex": "1.48.0" } }` + "\n",
+			"apps/web/convex/todo.ts": `import { mutation, query } from "./_generated/server";
+import { v } from "convex/values";
+export const add = mutation({ args: { text: v.string() }, handler: (ctx, { text }) => ctx.db.insert("todos", { text }) });
+export const texts = query({ args: {}, handler: async (ctx) => (await ctx.db.query("todos").collect()).map((t) => t.text) });
+`,
+		}, ".", "apps/web")
+		a.devOnce()
+		a.run("todo:add", `{"text":"from apps/web"}`)
+		if got := a.run("todo:texts"); got != `["fromapps/web"]` {
+			t.Errorf("todo:texts printed %s", got)
+		}
+		a.apiNames("apps/web/convex/_generated/api.d.ts", []string{"todo"}, nil)
+		if !strings.Contains(a.read("apps/web/.env.local"), "CONVEX_DEPLOYMENT=anonymous:") {
+			t.Errorf("apps/web/.env.local does not name the deployment:\n%s", a.read("apps/web/.env.local"))
+		}
+		if a.exists(".env.local") {
+			t.Errorf("the repository root got a .env.local; the app is apps/web")
+		}
+		a.codegen("apps/web/convex/_generated/api.d.ts", []string{"todo"})
+	})
+
+	t.Run("imports_outside_functions_dir", func(t *testing.T) {
+		a := newShape(t, map[string]string{
+			"package.json": shapePackageJSON,
+			"lib/format.ts": `export function shout(s: string): string {
+  return s.toUpperCase() + "!";
+}
+`,
+			"convex/greet.ts": `import { z } from "zod";
+import { v } from "convex/values";
+import { query } from "./_generated/server";
+import { shout } from "../lib/format";
+
+const Name = z.string().min(2, "a name has at least two letters");
+
+export const hello = query({
+  args: { name: v.string() },
+  handler: async (_ctx, { name }) => shout(Name.parse(name)),
+});
+`,
+		}, ".", ".")
+		a.devOnce()
+		if got := a.run("greet:hello", `{"name":"ann"}`); got != `"ANN!"` {
+			t.Errorf("greet:hello printed %s", got)
+		}
+		_, stderr, code := a.convex("run", "greet:hello", `{"name":"x"}`)
+		if code == 0 || !strings.Contains(stderr, "a name has at least two letters") {
+			t.Errorf("zod's refusal did not reach run (exit %d):\n%s", code, stderr)
+		}
+		a.apiNames("convex/_generated/api.d.ts", []string{"greet"}, []string{"lib/format", "../lib"})
+		a.codegen("convex/_generated/api.d.ts", []string{"greet"})
+	})
+
+	t.Run("typescript_and_javascript", func(t *testing.T) {
+		a := newShape(t, map[string]string{
+			"package.json":  shapePackageJSON,
+			"lib/math.ts":   "export const double = (n: number): number => n * 2;\n",
+			"convex/tsconfig.json": convexTsconfig(`,
+    "paths": { "@lib/*": ["../lib/*"] }`),
+			"convex/features.ts": `import { query } from "./_generated/server";
+import { double } from "@lib/math";
+
+enum Color { Red = "red", Green = "green" }
+const Shade = { Light: 1, Dark: 2 } as const;
+type Palette = { primary: Color; level: number };
+const palette = { primary: Color.Green, level: Shade.Dark } satisfies Palette;
+
+class Counter {
+  #n = 0;
+  constructor(private readonly step: number) {}
+  next(): number { this.#n += this.step; return this.#n; }
+}
+
+export const describe = query({
+  args: {},
+  handler: async () => {
+    const c = new Counter(double(palette.level));
+    c.next();
+    return { color: palette.primary, count: c.next(), missing: (palette as any).other?.x ?? "none" };
+  },
+});
+`,
+			"convex/plain.js": `import { query } from "./_generated/server";
+export const hello = query({ args: {}, handler: async () => "from js" });
+`,
+			"convex/esm.mjs": `import { queryGeneric } from "convex/server";
+export const hello = queryGeneric({ args: {}, handler: async () => "from mjs" });
+`,
+		}, ".", ".")
+		a.devOnce()
+		if got := a.run("features:describe"); got != `{"color":"green","count":8,"missing":"none"}` {
+			t.Errorf("features:describe printed %s", got)
+		}
+		if got := a.run("plain:hello"); got != `"fromjs"` {
+			t.Errorf("plain:hello printed %s", got)
+		}
+		if got := a.run("esm:hello"); got != `"frommjs"` {
+			t.Errorf("esm:hello printed %s", got)
+		}
+		a.apiNames("convex/_generated/api.d.ts", []string{"features", "plain", "esm"}, []string{"lib/math"})
+		a.codegen("convex/_generated/api.d.ts", []string{"features", "plain", "esm"})
+	})
+
+	t.Run("entry_point_rules", func(t *testing.T) {
+		a := newShape(t, map[string]string{
+			"package.json":     shapePackageJSON,
+			"convex/README.md": "# Functions\n",
+			"convex/notes.txt": "not code\n",
+			// Would fail to bundle (vitest is not installed) if it were an entry point.
+			"convex/tasks.test.ts": `import { test } from "vitest";
+test("nothing", () => {});
+`,
+			"convex/my.module.ts": `import { query } from "./_generated/server";
+export const hidden = query({ args: {}, handler: async () => "never pushed" });
+`,
+			"convex/with space.ts": `import { query } from "./_generated/server";
+export const hidden = query({ args: {}, handler: async () => "never pushed" });
+`,
+			"convex/.hidden.ts": `export const x = 1;
+`,
+			"convex/types.ts": "// only a comment, no import or export\n",
+			"convex/lib/strings.ts": `export const title = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+`,
+			"convex/_private/secret.ts": `import { internalQuery } from "../_generated/server";
+export const get = internalQuery({ args: {}, handler: async () => "private" });
+`,
+			"convex/admin/users.ts": `import { query } from "../_generated/server";
+import { title } from "../lib/strings";
+export const list = query({ args: {}, handler: async () => [title("ada"), title("grace")] });
+`,
+		}, ".", ".")
+		a.devOnce()
+		if got := a.run("admin/users:list"); got != `["Ada","Grace"]` {
+			t.Errorf("admin/users:list printed %s", got)
+		}
+		if got := a.run("_private/secret:get"); got != `"private"` {
+			t.Errorf("_private/secret:get printed %s", got)
+		}
+		// A file with two dots is not a module (like *.test.ts and
+		// auth.config.ts), so its function does not exist.
+		_, stderr, code := a.convex("run", "my.module:hidden")
+		if code == 0 || !strings.Contains(stderr, "my.module:hidden") {
+			t.Errorf("my.module:hidden should not exist (exit %d):\n%s", code, stderr)
+		}
+		a.apiNames("convex/_generated/api.d.ts", []string{"admin/users", "lib/strings", "_private/secret"},
+			[]string{"tasks.test", "my.module", "with space", ".hidden", "types", "README"})
+		api := a.read("convex/_generated/api.d.ts")
+		if !strings.Contains(api, `"admin/users": typeof admin_users;`) {
+			t.Errorf("api.d.ts does not map admin/users:\n%s", api)
+		}
+		a.codegen("convex/_generated/api.d.ts", []string{"admin/users", "lib/strings"})
+	})
+
+	t.Run("rejected_shapes", func(t *testing.T) {
+		cases := []struct {
+			name  string
+			files map[string]string
+			want  []string
+		}{
+			{"deps_dir", map[string]string{
+				"convex/_deps/util.ts": "export const x = 1;\n",
+			}, []string{`_deps`, "reserved for dependencies", "move your code to another directory"}},
+			{"actions_without_use_node", map[string]string{
+				"convex/actions/send.ts": `import { action } from "../_generated/server";
+export const send = action({ args: {}, handler: async () => null });
+`,
+			}, []string{"actions/send.ts", `"use node"`}},
+			{"use_node_in_crons", map[string]string{
+				"convex/crons.ts": `"use node";
+import { cronJobs } from "convex/server";
+export default cronJobs();
+`,
+			}, []string{`"use node" directive is not allowed for crons.ts`}},
+			{"functions_dir_is_a_file", map[string]string{
+				"convex.json": `{ "functions": "notes.txt" }`,
+				"notes.txt":   "not a directory\n",
+			}, []string{"notes.txt is a file, not a directory", `"functions" in convex.json`}},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				files := map[string]string{"package.json": shapePackageJSON}
+				for k, v := range c.files {
+					files[k] = v
+				}
+				a := newShape(t, files, ".", ".")
+				args := append([]string{"dev", "--once", "--typecheck", "disable"}, freePortArgs(t)...)
+				_, stderr, code := a.convex(args...)
+				if code == 0 {
+					t.Fatalf("dev --once accepted the project:\n%s", stderr)
+				}
+				for _, w := range c.want {
+					if !strings.Contains(stderr, w) {
+						t.Errorf("the error does not say %q:\n%s", w, stderr)
+					}
+				}
+			})
+		}
+	})
+
+	t.Run("use_node_next_to_isolate", func(t *testing.T) {
+		if _, err := exec.LookPath("node"); err != nil {
+			t.Skip("node is not on PATH")
+		}
+		a := newShape(t, map[string]string{
+			"package.json": shapePackageJSON,
+			"convex/digest.ts": `"use node";
+import { createHash } from "node:crypto";
+import { v } from "convex/values";
+import { action } from "./_generated/server";
+import { internal } from "./_generated/api";
+
+export const store = action({
+  args: { text: v.string() },
+  handler: async (ctx, { text }): Promise<string> => {
+    const digest = createHash("sha256").update(text).digest("hex");
+    await ctx.runMutation(internal.notes.add, { digest });
+    return digest;
+  },
+});
+`,
+			"convex/notes.ts": `import { v } from "convex/values";
+import { internalMutation, query } from "./_generated/server";
+
+export const add = internalMutation({ args: { digest: v.string() }, handler: (ctx, a) => ctx.db.insert("notes", a) });
+export const list = query({ args: {}, handler: async (ctx) => (await ctx.db.query("notes").collect()).map((n) => n.digest) });
+`,
+		}, ".", ".")
+		a.devOnce()
+		const sum = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+		if got := a.run("digest:store", `{"text":"abc"}`); got != `"`+sum+`"` {
+			t.Errorf("digest:store printed %s", got)
+		}
+		if got := a.run("notes:list"); got != `["`+sum+`"]` {
+			t.Errorf("notes:list printed %s", got)
+		}
+		a.apiNames("convex/_generated/api.d.ts", []string{"digest", "notes"}, nil)
+		a.codegen("convex/_generated/api.d.ts", []string{"digest", "notes"})
+	})
+
+	t.Run("static_api_typechecked", func(t *testing.T) {
+		a := newShape(t, map[string]string{
+			"package.json":         shapePackageJSON,
+			"convex.json":          `{ "codegen": { "staticApi": true } }`,
+			"convex/tsconfig.json": convexTsconfig(""),
+			"convex/schema.ts": `import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+export default defineSchema({ items: defineTable({ name: v.string(), qty: v.number() }) });
+`,
+			"convex/items.ts": `import { v } from "convex/values";
+import { mutation, query } from "./_generated/server";
+import { api } from "./_generated/api";
+import type { Id } from "./_generated/dataModel";
+
+export const add = mutation({
+  args: { name: v.string(), qty: v.number() },
+  returns: v.id("items"),
+  handler: async (ctx, args): Promise<Id<"items">> => ctx.db.insert("items", args),
+});
+
+export const total = query({
+  args: {},
+  returns: v.number(),
+  handler: async (ctx) => (await ctx.db.query("items").collect()).reduce((n, i) => n + i.qty, 0),
+});
+
+// The static api must type this reference.
+export const totalRef = api.items.total;
+`,
+		}, ".", ".")
+		args := append([]string{"dev", "--once", "--typecheck", "enable"}, freePortArgs(t)...)
+		_, stderr := a.must(args...)
+		if !strings.Contains(stderr, "Convex functions ready!") {
+			t.Fatalf("dev --once did not report a finished push:\n%s", stderr)
+		}
+		a.run("items:add", `{"name":"bolt","qty":3}`)
+		a.run("items:add", `{"name":"nut","qty":4}`)
+		if got := a.run("items:total"); got != "7" {
+			t.Errorf("items:total printed %s", got)
+		}
+		api := a.read("convex/_generated/api.d.ts")
+		for _, want := range []string{
+			`total: FunctionReference<"query", "public", {}, number>;`,
+			`add: FunctionReference<"mutation", "public", { name: string, qty: number }, Id<"items">>;`,
+		} {
+			if !strings.Contains(api, want) {
+				t.Errorf("static api.d.ts lacks %q:\n%s", want, api)
+			}
+		}
+		if strings.Contains(api, "ApiFromModules") {
+			t.Errorf("static api.d.ts still derives the api from the modules:\n%s", api)
+		}
+		a.must("codegen", "--typecheck", "enable")
+		if !strings.Contains(a.read("convex/_generated/api.d.ts"), "total: FunctionReference<") {
+			t.Errorf("codegen lost the static api")
+		}
+	})
+}
