@@ -1,0 +1,258 @@
+// Drives the authapp with the npm clients and prints one JSON object:
+// scenario name -> what came back (or {error} when the call threw).
+// Tokens come from the Go test's stand-in identity provider: POST <idp>/sign
+// with {kind: "oidc"|"custom"|"es"|"badsig", claims} answers a signed JWT.
+// The Go test (e2e/auth_e2e_test.go) asserts on the output.
+// Usage: node scenario.mjs <cloudUrl> <siteUrl> <idpUrl>   (CONVEX_NODE_MODULES = node_modules)
+import { createRequire } from "node:module";
+
+const require = createRequire(process.env.CONVEX_NODE_MODULES + "/");
+const { ConvexClient, ConvexHttpClient } = require("convex/browser");
+const { anyApi } = require("convex/server");
+const WebSocket = require("ws");
+
+const [cloudUrl, siteUrl, idpUrl] = process.argv.slice(2);
+const api = anyApi;
+const out = {};
+setTimeout(() => {
+  console.log(JSON.stringify({ ...out, timedOut: true }));
+  process.exit(1);
+}, 50000).unref();
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function call(name, fn) {
+  try {
+    out[name] = (await fn()) ?? null;
+  } catch (e) {
+    out[name] = { error: String(e.message ?? e) };
+  }
+  return out[name];
+}
+async function sign(kind, claims = {}) {
+  const r = await fetch(idpUrl + "/sign", { method: "POST", body: JSON.stringify({ kind, claims }) });
+  if (!r.ok) throw new Error(`sign ${kind}: ${r.status} ${await r.text()}`);
+  return await r.text();
+}
+const now = () => Math.floor(Date.now() / 1000);
+
+// A logger that keeps what the client would print.
+function recorder() {
+  const lines = [];
+  const keep = (level) => (...args) => lines.push(level + ": " + args.map(String).join(" "));
+  return { lines, logger: { log: keep("log"), warn: keep("warn"), error: keep("error"), logVerbose: keep("verbose") } };
+}
+function wsClient(logger) {
+  return new ConvexClient(cloudUrl, { webSocketConstructor: WebSocket, unsavedChangesWarning: false, logger });
+}
+// waitFor polls pred until it holds or ms pass; returns whether it held.
+async function waitFor(pred, ms) {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- HTTP client
+const anon = new ConvexHttpClient(cloudUrl);
+await call("httpAnon", () => anon.query(api.who.whoami, {}));
+await call("httpAnonMutation", () => anon.mutation(api.who.addNote, { text: "anonymous" }));
+await call("httpAnonAction", () => anon.action(api.who.viaAction, {}));
+
+const oidcToken = await sign("oidc", {
+  sub: "user-1", name: "Ada Lovelace", email: "ada@example.com", email_verified: true,
+  given_name: "Ada", org: "analytical", jti: "j-1", nbf: now() - 60,
+  plan: { tier: "gold", seats: 3 },
+});
+const signedIn = new ConvexHttpClient(cloudUrl);
+signedIn.setAuth(oidcToken);
+await call("httpOidc", () => signedIn.query(api.who.whoami, {}));
+await call("httpOidcMutation", () => signedIn.mutation(api.who.addNote, { text: "from http" }));
+await call("httpOidcNotes", () => signedIn.query(api.who.myNotes, {}));
+await call("httpOidcAction", () => signedIn.action(api.who.viaAction, {}));
+
+async function withToken(name, token, fn = (c) => c.query(api.who.whoami, {})) {
+  const c = new ConvexHttpClient(cloudUrl);
+  c.setAuth(token);
+  return call(name, () => fn(c));
+}
+await withToken("httpCustom", await sign("custom", { sub: "user-2", role: "admin" }));
+await withToken("httpES", await sign("es", { sub: "user-3", aud: "anything-goes" }));
+await withToken("httpWrongAudience", await sign("oidc", { sub: "user-1", aud: "other-app" }));
+await withToken("httpWrongIssuer", await sign("oidc", { sub: "user-1", iss: "http://127.0.0.1:1/elsewhere" }));
+await withToken("httpBadSignature", await sign("badsig", { sub: "user-1" }));
+await withToken("httpExpired", await sign("oidc", { sub: "user-1", iat: now() - 7200, exp: now() - 3600 }));
+await withToken("httpCustomWrongAudience", await sign("custom", { sub: "user-2", aud: "convex-app" }));
+await withToken("httpNotAJwt", "not-a-jwt");
+await withToken("httpBadMutation", await sign("oidc", { sub: "user-1", aud: "other-app" }), (c) =>
+  c.mutation(api.who.addNote, { text: "never" }));
+
+// ------------------------------------------------------------- HTTP actions
+async function httpAction(name, token) {
+  return call(name, async () => {
+    const r = await fetch(siteUrl + "/whoami", { headers: token ? { Authorization: "Bearer " + token } : {} });
+    return { status: r.status, body: await r.json() };
+  });
+}
+await httpAction("httpActionAnon", null);
+await httpAction("httpActionOidc", oidcToken);
+
+// -------------------------------------------------- raw WebSocket protocol
+// What the server answers to Authenticate, frame by frame.
+async function raw(name, token) {
+  return call(name, () => new Promise((resolve, reject) => {
+    const ws = new WebSocket(cloudUrl.replace(/^http/, "ws") + "/api/1.48.0/sync");
+    const got = [];
+    const finish = () => { try { ws.close(); } catch {} resolve(got); };
+    const timer = setTimeout(finish, 3000);
+    ws.on("open", () => {
+      ws.send(JSON.stringify({ type: "Connect", sessionId: crypto.randomUUID(), connectionCount: 0, lastCloseReason: "InitialConnect", clientTs: Date.now() }));
+      ws.send(JSON.stringify(token === null
+        ? { type: "Authenticate", tokenType: "None", baseVersion: 0 }
+        : { type: "Authenticate", tokenType: "User", value: token, baseVersion: 0 }));
+      ws.send(JSON.stringify({ type: "ModifyQuerySet", baseVersion: 0, newVersion: 1, modifications: [{ type: "Add", queryId: 0, udfPath: "who:whoami", args: [{}] }] }));
+    });
+    ws.on("message", (data) => {
+      const m = JSON.parse(String(data));
+      if (m.type === "Ping") return;
+      if (m.type === "Transition") {
+        got.push({ type: m.type, startIdentity: m.startVersion.identity, endIdentity: m.endVersion.identity,
+          querySet: m.endVersion.querySet, values: m.modifications.map((x) => x.value?.subject ?? x.value ?? x.errorMessage ?? null) });
+        if (m.endVersion.querySet >= 1) { clearTimeout(timer); finish(); }
+      } else {
+        got.push(m);
+      }
+    });
+    ws.on("close", (code) => { got.push({ closed: code }); clearTimeout(timer); resolve(got); });
+    ws.on("error", reject);
+  }));
+}
+await raw("rawValid", await sign("oidc", { sub: "raw-user" }));
+await raw("rawNone", null);
+await raw("rawExpired", await sign("oidc", { sub: "raw-user", iat: now() - 7200, exp: now() - 3600 }));
+await raw("rawWrongAudience", await sign("oidc", { sub: "raw-user", aud: "other-app" }));
+
+// ----------------------------------------------------------- ConvexClient
+// No auth: the subscription sees null and the mutation is refused.
+await call("wsAnon", async () => {
+  const { logger } = recorder();
+  const c = wsClient(logger);
+  try {
+    const id = await c.query(api.who.whoami, {});
+    let mutation;
+    try {
+      await c.mutation(api.who.addNote, { text: "ws anonymous" });
+      mutation = "succeeded";
+    } catch (e) {
+      mutation = { error: String(e.message ?? e) };
+    }
+    return { identity: id, mutation };
+  } finally {
+    await c.close();
+  }
+});
+
+// A valid token that the client refreshes: fetchToken hands out a new
+// short-lived token on every call, and the subscription stays alive.
+await call("wsRefresh", async () => {
+  const { lines, logger } = recorder();
+  const c = wsClient(logger);
+  const fetches = [];
+  const changes = [];
+  let n = 0;
+  c.setAuth(async ({ forceRefreshToken }) => {
+    n++;
+    fetches.push(forceRefreshToken);
+    // Lifetime 13 s with the client's default 10 s leeway: it refreshes after ~3 s.
+    return await sign("oidc", { sub: "ws-user", name: "Token " + n, iat: now(), exp: now() + 13 });
+  }, (ok) => changes.push(ok));
+  const names = [];
+  const errors = [];
+  const unsub = c.onUpdate(api.who.whoami, {}, (id) => names.push(id === null ? null : id.name), (e) => errors.push(String(e)));
+  const notes = [];
+  const unsubNotes = c.onUpdate(api.who.myNotes, {}, (r) => notes.push(r));
+  try {
+    await waitFor(() => changes.includes(true), 10000);
+    // Wait for the scheduled refresh (a third token) to be confirmed.
+    await waitFor(() => n >= 3 && names.includes("Token " + n), 12000);
+    const subject = await c.mutation(api.who.addNote, { text: "after refresh" });
+    await waitFor(() => notes.some((r) => r.notes.includes("after refresh")), 5000);
+    const action = await c.action(api.who.viaAction, {});
+    return {
+      fetches: fetches.slice(0, 3), changes, errors, subject, action,
+      sawTokens: names.filter((x) => x !== null).length >= 2,
+      lastName: names.at(-1), expectedLast: "Token " + n,
+      lastNotes: notes.at(-1),
+      problems: lines.filter((l) => !l.startsWith("log:") && !l.startsWith("verbose:")),
+      trace: process.env.AUTH_TRACE ? lines : undefined,
+    };
+  } finally {
+    unsub();
+    unsubNotes();
+    await c.close();
+  }
+});
+
+// A token the server rejects for good: the client retries with
+// forceRefreshToken, then reports onChange(false) and goes on unauthenticated.
+async function rejected(name, makeToken) {
+  return call(name, async () => {
+    const { lines, logger } = recorder();
+    const c = wsClient(logger);
+    const fetches = [];
+    const changes = [];
+    c.setAuth(async ({ forceRefreshToken }) => {
+      fetches.push(forceRefreshToken);
+      return await makeToken(fetches.length);
+    }, (ok) => changes.push(ok));
+    const ids = [];
+    const unsub = c.onUpdate(api.who.whoami, {}, (id) => ids.push(id), () => {});
+    try {
+      await waitFor(() => changes.length > 0, 15000);
+      await waitFor(() => ids.length > 0, 5000);
+      let mutation;
+      try {
+        await c.mutation(api.who.addNote, { text: "rejected" });
+        mutation = "succeeded";
+      } catch (e) {
+        mutation = { error: String(e.message ?? e) };
+      }
+      return { fetches, changes, identity: ids.length > 0 ? ids.at(-1) : "none", mutation, errors: lines.filter((l) => l.startsWith("error:")) };
+    } finally {
+      unsub();
+      await c.close();
+    }
+  });
+}
+await rejected("wsWrongAudience", (i) => sign("oidc", { sub: "ws-user", aud: "other-app", jti: "a" + i }));
+await rejected("wsWrongIssuer", (i) => sign("oidc", { sub: "ws-user", iss: "http://127.0.0.1:1/elsewhere", jti: "i" + i }));
+await rejected("wsBadSignature", (i) => sign("badsig", { sub: "ws-user", jti: "s" + i }));
+await rejected("wsExpired", (i) => sign("oidc", { sub: "ws-user", iat: now() - 7200, exp: now() - 3600, jti: "e" + i }));
+
+// An expired cached token, then a good one when the client forces a refresh.
+await call("wsExpiredThenFresh", async () => {
+  const { lines, logger } = recorder();
+  const c = wsClient(logger);
+  const fetches = [];
+  const changes = [];
+  c.setAuth(async ({ forceRefreshToken }) => {
+    fetches.push(forceRefreshToken);
+    return forceRefreshToken
+      ? await sign("custom", { sub: "fresh-user" })
+      : await sign("custom", { sub: "stale-user", iat: now() - 7200, exp: now() - 3600 });
+  }, (ok) => changes.push(ok));
+  const ids = [];
+  const unsub = c.onUpdate(api.who.whoami, {}, (id) => ids.push(id?.subject ?? null), () => {});
+  try {
+    await waitFor(() => ids.includes("fresh-user"), 10000);
+    await waitFor(() => changes.length > 0, 2000);
+    return { firstFetches: fetches.slice(0, 2), changes, subjects: ids, errors: lines.filter((l) => l.startsWith("error:")) };
+  } finally {
+    unsub();
+    await c.close();
+  }
+});
+
+console.log(JSON.stringify(out));
+process.exit(0);
