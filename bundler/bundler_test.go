@@ -162,13 +162,14 @@ func TestEnvironmentRules(t *testing.T) {
 		t.Fatalf("isolate=%v node=%v err=%v", isolate, node, err)
 	}
 	write(t, filepath.Join(dir, "http.ts"), "\"use node\";\nexport default 1;\n")
-	if _, _, err := EntryPointsByEnvironment(dir, nil); err == nil || !strings.Contains(err.Error(), `"use node" directive is not allowed for http.ts.`) {
+	var be *Error
+	if _, _, err := EntryPointsByEnvironment(dir, nil); !asError(err, &be) || be.Msg != `"use node" directive is not allowed for http.ts.` ||
+		!strings.Contains(be.Advice, "Remove the directive") {
 		t.Errorf("http with use node: %v", err)
 	}
 	os.Remove(filepath.Join(dir, "http.ts"))
 	write(t, filepath.Join(dir, "actions", "x.ts"), "export const a = 1;\n")
 	_, _, err = EntryPointsByEnvironment(dir, nil)
-	var be *Error
 	if err == nil || !strings.Contains(err.Error(), "actions/x.ts is in /actions subfolder") {
 		t.Errorf("actions without use node: %v", err)
 	} else if !asError(err, &be) || be.Kind != InvalidFiles {
@@ -211,6 +212,35 @@ func TestNodeBuiltinInIsolateAdvice(t *testing.T) {
 	var be *Error
 	if err == nil || !asError(err, &be) || !strings.Contains(be.Advice, "use node") {
 		t.Fatalf("err = %v", err)
+	}
+	// esbuild's note names its own Go option, which a project cannot set.
+	if strings.Contains(be.Formatted, "api.PlatformNode") || !strings.Contains(be.Formatted, "built into node") {
+		t.Errorf("formatted diagnostics:\n%s", be.Formatted)
+	}
+}
+
+func TestUnresolvedPackageAdvice(t *testing.T) {
+	dir := chatProject(t)
+	write(t, filepath.Join(dir, "convex", "deps.ts"), `import { nanoid } from "nanoid";
+import sub from "@scope/pkg/sub";
+import again from "nanoid/non-secure";
+import local from "./missing";
+export const all = [nanoid, sub, again, local];
+`)
+	_, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
+	var be *Error
+	if !asError(err, &be) {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(be.Advice, "Not installed: nanoid, @scope/pkg.") || !strings.Contains(be.Advice, "`npm install nanoid @scope/pkg`") {
+		t.Errorf("advice = %q", be.Advice)
+	}
+	if strings.Contains(be.Advice, "missing") {
+		t.Errorf("a relative import is not a package: %q", be.Advice)
+	}
+	// Marking packages external is not something a Convex project does.
+	if strings.Contains(be.Formatted, "mark the path") || !strings.Contains(be.Formatted, `Could not resolve "nanoid"`) {
+		t.Errorf("formatted diagnostics:\n%s", be.Formatted)
 	}
 }
 

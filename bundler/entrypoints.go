@@ -137,7 +137,8 @@ func DetermineEnvironment(dir, path string) (Environment, error) {
 	}
 	if HasUseNodeDirective(string(src)) {
 		if mustBeIsolate(rel) {
-			return "", &Error{Kind: InvalidFiles, Msg: `"use node" directive is not allowed for ` + rel + "."}
+			return "", &Error{Kind: InvalidFiles, Msg: `"use node" directive is not allowed for ` + rel + ".",
+				Advice: rel + ` is loaded by the Convex runtime itself, not by Node.js. Remove the directive, and move the code that needs Node.js into actions in a separate "use node" file that ` + rel + " refers to."}
 		}
 		return Node, nil
 	}

@@ -2,9 +2,12 @@ package bundler
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/evanw/esbuild/pkg/api"
+
+	"github.com/convex-go/convex/internal/lazy"
 )
 
 // ErrorKind tells the dev loop how to react to a failure.
@@ -69,15 +72,52 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// nodeBuiltin reports whether esbuild failed on a Node.js built-in module
+// (its note says the package "is built into node").
+func nodeBuiltin(m api.Message) bool {
+	for _, n := range m.Notes {
+		if strings.Contains(n.Text, "built into node") {
+			return true
+		}
+	}
+	return false
+}
+
 const useNodeAdvice = "\nIt looks like you are using Node APIs from a file without the \"use node\" directive.\n" +
 	"Move the actions that need Node.js APIs into their own file that starts with \"use node\" " +
 	"so they run in the Node.js runtime.\n" +
 	"For more information see https://docs.convex.dev/functions/runtimes#nodejs-runtime\n"
 
+// unresolvedPackage finds the bare package name in esbuild's
+// `Could not resolve "<spec>"`, or "" for relative and absolute paths.
+var unresolvedPackage = lazy.Regexp(`^Could not resolve "((?:@[^/"]+/)?[^./"][^/"]*)(?:/[^"]*)?"$`)
+
+// esbuildOnlyNote drops the parts of esbuild's notes that speak of build
+// options a Convex project cannot set (its Go API names, "mark as external").
+func esbuildOnlyNote(text string) string {
+	if strings.HasPrefix(text, "You can mark the path ") {
+		return ""
+	}
+	if i := strings.Index(text, ` You can use "Platform: api.PlatformNode"`); i >= 0 {
+		return text[:i]
+	}
+	return text
+}
+
 // buildError converts esbuild messages into an Error.
 func buildError(msgs []api.Message, platform api.Platform, prefix string) *Error {
 	e := &Error{Kind: InvalidFiles}
 	recommendNode := false
+	msgs = append([]api.Message(nil), msgs...)
+	for i := range msgs {
+		notes := msgs[i].Notes[:0:0]
+		for _, n := range msgs[i].Notes {
+			if n.Text = esbuildOnlyNote(n.Text); n.Text != "" {
+				notes = append(notes, n)
+			}
+		}
+		msgs[i].Notes = notes
+	}
 	for _, m := range msgs {
 		d := Diagnostic{Text: m.Text}
 		if prefix != "" {
@@ -95,10 +135,19 @@ func buildError(msgs []api.Message, platform api.Platform, prefix string) *Error
 		e.Diagnostics = append(e.Diagnostics, d)
 	}
 	e.Formatted = strings.Join(api.FormatMessages(msgs, api.FormatMessagesOptions{Kind: api.ErrorMessage}), "")
+	var missing []string
 	for _, m := range msgs {
 		if strings.HasPrefix(m.Text, `Could not resolve "convex/`) || m.Text == `Could not resolve "convex"` {
 			e.Advice = "The `convex` npm package is not installed here. Run `npm install` (or your package manager's install) in the project directory."
+			break
 		}
+		if sub := unresolvedPackage.Get().FindStringSubmatch(m.Text); sub != nil && !slices.Contains(missing, sub[1]) && !nodeBuiltin(m) {
+			missing = append(missing, sub[1])
+		}
+	}
+	if e.Advice == "" && len(missing) > 0 {
+		e.Advice = "Not installed: " + strings.Join(missing, ", ") + ". Add the package to package.json and install it " +
+			"(`npm install " + strings.Join(missing, " ") + "` or your package manager's equivalent), or fix the import."
 	}
 	if recommendNode {
 		e.Advice = useNodeAdvice

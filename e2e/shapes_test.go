@@ -31,7 +31,8 @@ type shapeApp struct {
 
 // newShape writes files (path → content, relative to the project root) into
 // a temporary directory, links the shared node_modules at modulesAt
-// (relative to the root) and runs commands in workDir (relative too).
+// (relative to the root; "" makes a real node_modules at the root holding
+// links to the shared packages) and runs commands in workDir (relative too).
 func newShape(t *testing.T, files map[string]string, modulesAt, workDir string) *shapeApp {
 	t.Helper()
 	nm, err := filepath.Abs(filepath.Join("node", "node_modules"))
@@ -55,12 +56,41 @@ func newShape(t *testing.T, files map[string]string, modulesAt, workDir string) 
 			t.Fatal(err)
 		}
 	}
-	if err := os.Symlink(nm, filepath.Join(root, filepath.FromSlash(modulesAt), "node_modules")); err != nil {
+	if modulesAt == "" {
+		// A node_modules of its own (so workspace packages can be linked
+		// into it) whose entries are the shared packages.
+		own := filepath.Join(root, "node_modules")
+		entries, err := os.ReadDir(nm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(own, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if err := os.Symlink(filepath.Join(nm, e.Name()), filepath.Join(own, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	} else if err := os.Symlink(nm, filepath.Join(root, filepath.FromSlash(modulesAt), "node_modules")); err != nil {
 		t.Fatal(err)
 	}
 	return &shapeApp{
 		t: t, bin: bin, root: root, dir: filepath.Join(root, filepath.FromSlash(workDir)),
 		env: freshEnv(t, "CONVEX_AGENT_MODE=anonymous", "CI=1"),
+	}
+}
+
+// linkWorkspacePackage links the root's node_modules/<name> to dir (relative
+// to the root), as npm and pnpm do for workspace packages.
+func (a *shapeApp) linkWorkspacePackage(name, dir string) {
+	a.t.Helper()
+	link := filepath.Join(a.root, "node_modules", filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		a.t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(a.root, filepath.FromSlash(dir)), link); err != nil {
+		a.t.Fatal(err)
 	}
 }
 
@@ -227,17 +257,25 @@ export const hello = query({ args: {}, handler: async () => "hello from src/back
 	})
 
 	t.Run("monorepo_workspace", func(t *testing.T) {
+		// npm/pnpm workspaces: packages hoisted to the root node_modules,
+		// a workspace package linked there and shipped as TypeScript source.
 		a := newShape(t, map[string]string{
-			"package.json":           `{ "name": "repo", "private": true, "workspaces": ["apps/*"] }` + "\n",
-			"apps/web/package.json":  `{ "name": "web", "private": true, "dependencies": { "convex": "1.48.0" } }` + "\n",
+			"package.json":          `{ "name": "repo", "private": true, "workspaces": ["apps/*", "packages/*"] }` + "\n",
+			"apps/web/package.json": `{ "name": "web", "private": true, "dependencies": { "convex": "1.48.0", "@repo/shared": "*" } }` + "\n",
+			"packages/shared/package.json": `{ "name": "@repo/shared", "private": true, "type": "module",
+  "exports": { ".": "./src/index.ts" } }` + "\n",
+			"packages/shared/src/index.ts": `export const normalize = (s: string): string => s.trim().toLowerCase();
+`,
 			"apps/web/convex/todo.ts": `import { mutation, query } from "./_generated/server";
 import { v } from "convex/values";
-export const add = mutation({ args: { text: v.string() }, handler: (ctx, { text }) => ctx.db.insert("todos", { text }) });
+import { normalize } from "@repo/shared";
+export const add = mutation({ args: { text: v.string() }, handler: (ctx, { text }) => ctx.db.insert("todos", { text: normalize(text) }) });
 export const texts = query({ args: {}, handler: async (ctx) => (await ctx.db.query("todos").collect()).map((t) => t.text) });
 `,
-		}, ".", "apps/web")
+		}, "", "apps/web")
+		a.linkWorkspacePackage("@repo/shared", "packages/shared")
 		a.devOnce()
-		a.run("todo:add", `{"text":"from apps/web"}`)
+		a.run("todo:add", `{"text":"  From APPS/web "}`)
 		if got := a.run("todo:texts"); got != `["fromapps/web"]` {
 			t.Errorf("todo:texts printed %s", got)
 		}
@@ -262,6 +300,7 @@ export const texts = query({ args: {}, handler: async (ctx) => (await ctx.db.que
 import { v } from "convex/values";
 import { query } from "./_generated/server";
 import { shout } from "../lib/format";
+import greetings from "../data/greetings.json";
 
 const Name = z.string().min(2, "a name has at least two letters");
 
@@ -269,11 +308,17 @@ export const hello = query({
   args: { name: v.string() },
   handler: async (_ctx, { name }) => shout(Name.parse(name)),
 });
+
+export const welcome = query({ args: {}, handler: async () => greetings.welcome });
 `,
+			"data/greetings.json": `{ "welcome": "hello from json" }`,
 		}, ".", ".")
 		a.devOnce()
 		if got := a.run("greet:hello", `{"name":"ann"}`); got != `"ANN!"` {
 			t.Errorf("greet:hello printed %s", got)
+		}
+		if got := a.run("greet:welcome"); got != `"hellofromjson"` {
+			t.Errorf("greet:welcome printed %s", got)
 		}
 		_, stderr, code := a.convex("run", "greet:hello", `{"name":"x"}`)
 		if code == 0 || !strings.Contains(stderr, "a name has at least two letters") {
@@ -285,8 +330,8 @@ export const hello = query({
 
 	t.Run("typescript_and_javascript", func(t *testing.T) {
 		a := newShape(t, map[string]string{
-			"package.json":  shapePackageJSON,
-			"lib/math.ts":   "export const double = (n: number): number => n * 2;\n",
+			"package.json": shapePackageJSON,
+			"lib/math.ts":  "export const double = (n: number): number => n * 2;\n",
 			"convex/tsconfig.json": convexTsconfig(`,
     "paths": { "@lib/*": ["../lib/*"] }`),
 			"convex/features.ts": `import { query } from "./_generated/server";
@@ -318,6 +363,13 @@ export const hello = query({ args: {}, handler: async () => "from js" });
 			"convex/esm.mjs": `import { queryGeneric } from "convex/server";
 export const hello = queryGeneric({ args: {}, handler: async () => "from mjs" });
 `,
+			"convex/typed.mts": `import { queryGeneric } from "convex/server";
+export const hello = queryGeneric({ args: {}, handler: async (): Promise<string> => "from mts" });
+`,
+			"convex/view.tsx": `import { query } from "./_generated/server";
+const label = <T extends string>(s: T) => s;
+export const hello = query({ args: {}, handler: async () => label("from tsx") });
+`,
 		}, ".", ".")
 		a.devOnce()
 		if got := a.run("features:describe"); got != `{"color":"green","count":8,"missing":"none"}` {
@@ -329,8 +381,14 @@ export const hello = queryGeneric({ args: {}, handler: async () => "from mjs" })
 		if got := a.run("esm:hello"); got != `"frommjs"` {
 			t.Errorf("esm:hello printed %s", got)
 		}
-		a.apiNames("convex/_generated/api.d.ts", []string{"features", "plain", "esm"}, []string{"lib/math"})
-		a.codegen("convex/_generated/api.d.ts", []string{"features", "plain", "esm"})
+		for fn, want := range map[string]string{"typed:hello": `"frommts"`, "view:hello": `"fromtsx"`} {
+			if got := a.run(fn); got != want {
+				t.Errorf("%s printed %s", fn, got)
+			}
+		}
+		mods := []string{"features", "plain", "esm", "typed", "view"}
+		a.apiNames("convex/_generated/api.d.ts", mods, []string{"lib/math"})
+		a.codegen("convex/_generated/api.d.ts", mods)
 	})
 
 	t.Run("entry_point_rules", func(t *testing.T) {
@@ -356,6 +414,12 @@ export const hidden = query({ args: {}, handler: async () => "never pushed" });
 			"convex/_private/secret.ts": `import { internalQuery } from "../_generated/server";
 export const get = internalQuery({ args: {}, handler: async () => "private" });
 `,
+			"convex/defaults.ts": `import { query } from "./_generated/server";
+export default query({ args: {}, handler: async () => "the default export" });
+`,
+			"convex/my-dir/some-file.ts": `import { query } from "../_generated/server";
+export const get = query({ args: {}, handler: async () => "dashed" });
+`,
 			"convex/admin/users.ts": `import { query } from "../_generated/server";
 import { title } from "../lib/strings";
 export const list = query({ args: {}, handler: async () => [title("ada"), title("grace")] });
@@ -368,6 +432,12 @@ export const list = query({ args: {}, handler: async () => [title("ada"), title(
 		if got := a.run("_private/secret:get"); got != `"private"` {
 			t.Errorf("_private/secret:get printed %s", got)
 		}
+		if got := a.run("defaults"); got != `"thedefaultexport"` {
+			t.Errorf("defaults printed %s", got)
+		}
+		if got := a.run("my-dir/some-file:get"); got != `"dashed"` {
+			t.Errorf("my-dir/some-file:get printed %s", got)
+		}
 		// A file with two dots is not a module (like *.test.ts and
 		// auth.config.ts), so its function does not exist.
 		_, stderr, code := a.convex("run", "my.module:hidden")
@@ -377,8 +447,10 @@ export const list = query({ args: {}, handler: async () => [title("ada"), title(
 		a.apiNames("convex/_generated/api.d.ts", []string{"admin/users", "lib/strings", "_private/secret"},
 			[]string{"tasks.test", "my.module", "with space", ".hidden", "types", "README"})
 		api := a.read("convex/_generated/api.d.ts")
-		if !strings.Contains(api, `"admin/users": typeof admin_users;`) {
-			t.Errorf("api.d.ts does not map admin/users:\n%s", api)
+		for _, want := range []string{`"admin/users": typeof admin_users;`, `"my-dir/some-file": typeof my_dir_some_file;`} {
+			if !strings.Contains(api, want) {
+				t.Errorf("api.d.ts lacks %s:\n%s", want, api)
+			}
 		}
 		a.codegen("convex/_generated/api.d.ts", []string{"admin/users", "lib/strings"})
 	})
@@ -402,17 +474,43 @@ export const send = action({ args: {}, handler: async () => null });
 import { cronJobs } from "convex/server";
 export default cronJobs();
 `,
-			}, []string{`"use node" directive is not allowed for crons.ts`}},
+			}, []string{`"use node" directive is not allowed for crons.ts`, "Remove the directive"}},
 			{"functions_dir_is_a_file", map[string]string{
 				"convex.json": `{ "functions": "notes.txt" }`,
 				"notes.txt":   "not a directory\n",
 			}, []string{"notes.txt is a file, not a directory", `"functions" in convex.json`}},
 		}
+		cases = append(cases, []struct {
+			name  string
+			files map[string]string
+			want  []string
+		}{
+			{"syntax_error", map[string]string{
+				"convex/broken.ts": "import { v } from \"convex/values\";\nexport const x = ;\n",
+			}, []string{"convex/broken.ts:2:", "Unexpected"}},
+			{"missing_package", map[string]string{
+				"convex/uses.ts": "import { nanoid } from \"nanoid\";\nexport const id = nanoid();\n",
+			}, []string{`Could not resolve "nanoid"`, "convex/uses.ts", "`npm install nanoid`"}},
+			{"node_api_without_use_node", map[string]string{
+				"convex/files.ts": "import { readFileSync } from \"fs\";\nexport const f = () => readFileSync(\"x\");\n",
+			}, []string{`"fs"`, `"use node"`}},
+			{"convex_not_a_dependency", map[string]string{
+				"package.json": `{ "name": "x", "private": true }`,
+				"convex/a.ts":  "export const a = 1;\n",
+			}, []string{"add `convex` to your package.json dependencies"}},
+			{"no_package_json", map[string]string{
+				"package.json": "",
+				"convex/a.ts":  "export const a = 1;\n",
+			}, []string{"package.json", "root directory"}},
+		}...)
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				files := map[string]string{"package.json": shapePackageJSON}
 				for k, v := range c.files {
 					files[k] = v
+					if v == "" {
+						delete(files, k)
+					}
 				}
 				a := newShape(t, files, ".", ".")
 				args := append([]string{"dev", "--once", "--typecheck", "disable"}, freePortArgs(t)...)
@@ -420,10 +518,18 @@ export default cronJobs();
 				if code == 0 {
 					t.Fatalf("dev --once accepted the project:\n%s", stderr)
 				}
+				t.Logf("exit %d:\n%s", code, stderr)
 				for _, w := range c.want {
 					if !strings.Contains(stderr, w) {
 						t.Errorf("the error does not say %q:\n%s", w, stderr)
 					}
+				}
+				seen := map[string]bool{}
+				for _, line := range strings.Split(stderr, "\n") {
+					if line = strings.TrimSpace(line); len(line) > 20 && seen[line] {
+						t.Errorf("the error repeats %q", line)
+					}
+					seen[line] = true
 				}
 			})
 		}

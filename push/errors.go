@@ -94,11 +94,10 @@ func fromBundler(err error) error {
 	if !errors.As(err, &be) {
 		return err
 	}
-	e := &Error{Kind: KindOf(err), Msg: be.Error(), Detail: be.Formatted, detailFirst: true}
-	if be.Advice != "" {
-		e.Hint = be.Advice
-	}
-	return e
+	// The advice becomes the hint, printed once below the message.
+	msg := *be
+	msg.Advice = ""
+	return &Error{Kind: KindOf(err), Msg: msg.Error(), Detail: be.Formatted, Hint: be.Advice, detailFirst: true}
 }
 
 // DetailFirst reports whether Detail is esbuild's rendering of the errors,

@@ -405,6 +405,14 @@ func TestBundleErrorKinds(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Kind != InvalidFiles || !strings.Contains(pe.Msg, "convex/bad.ts:1:18") || pe.Detail == "" {
 		t.Errorf("err = %#v", err)
 	}
+	// Advice is shown once, as the hint, not also inside the message.
+	os.Remove(filepath.Join(dir, "convex", "bad.ts"))
+	os.WriteFile(filepath.Join(dir, "convex", "crons.ts"), []byte("\"use node\";\nexport default 1;\n"), 0o644)
+	_, err = Run(context.Background(), Options{Dir: dir, NoCodegen: true, URL: "http://127.0.0.1:1"})
+	if !errors.As(err, &pe) || pe.Msg != `"use node" directive is not allowed for crons.ts.` || !strings.Contains(pe.Hint, "Remove the directive") {
+		t.Errorf("err = %#v", err)
+	}
+	os.Remove(filepath.Join(dir, "convex", "crons.ts"))
 	os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"dependencies":{}}`), 0o644)
 	_, err = Run(context.Background(), Options{Dir: dir, NoCodegen: true})
 	if err == nil || !strings.Contains(err.Error(), "In order to push, add `convex` to your package.json dependencies.") {
