@@ -323,9 +323,28 @@ func standardClaim(claim string) (string, bool) {
 	return "", false
 }
 
+// userToken is a verified token: the identity JSON a function sees and
+// when the token stops being valid.
+type userToken struct {
+	identity []byte
+	expires  time.Time
+}
+
+// tokenLeeway is the clock skew allowed on exp and nbf.
+const tokenLeeway = 30 * time.Second
+
+// expired reports whether the token's validity ended before now.
+func (u userToken) expired(now time.Time) bool { return now.After(u.expires.Add(tokenLeeway)) }
+
 // verifyJWT checks token against the deployment's providers and returns
 // the user identity JSON a function sees.
 func (s *Server) verifyJWT(ctx context.Context, token string) ([]byte, error) {
+	u, err := s.verifyToken(ctx, token)
+	return u.identity, err
+}
+
+// verifyToken checks token against the deployment's providers.
+func (s *Server) verifyToken(ctx context.Context, token string) (userToken, error) {
 	dep := s.dep.Load()
 	var providers []authProvider
 	if dep != nil {
@@ -333,18 +352,18 @@ func (s *Server) verifyJWT(ctx context.Context, token string) ([]byte, error) {
 	}
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return nil, errors.New("the token is not a JWT")
+		return userToken{}, errors.New("the token is not a JWT")
 	}
 	hb, err1 := b64url(parts[0])
 	pb, err2 := b64url(parts[1])
 	sig, err3 := b64url(parts[2])
 	if err1 != nil || err2 != nil || err3 != nil {
-		return nil, errors.New("the token is not valid base64url")
+		return userToken{}, errors.New("the token is not valid base64url")
 	}
 	var header struct{ Alg, Kid string }
 	var claims map[string]any
 	if json.Unmarshal(hb, &header) != nil || json.Unmarshal(pb, &claims) != nil {
-		return nil, errors.New("the token is not valid JSON")
+		return userToken{}, errors.New("the token is not valid JSON")
 	}
 	iss, _ := claims["iss"].(string)
 	sub, _ := claims["sub"].(string)
@@ -371,17 +390,17 @@ func (s *Server) verifyJWT(ctx context.Context, token string) ([]byte, error) {
 		break
 	}
 	if provider == nil {
-		return nil, fmt.Errorf("no auth provider found matching the given token (issuer %q, audience %v); check auth.config.ts", iss, auds)
+		return userToken{}, fmt.Errorf("no auth provider found matching the given token (issuer %q, audience %v); check auth.config.ts", iss, auds)
 	}
 	if provider.Type == "customJwt" && header.Alg != provider.Algorithm {
-		return nil, fmt.Errorf("token algorithm %s does not match the provider's %s", header.Alg, provider.Algorithm)
+		return userToken{}, fmt.Errorf("token algorithm %s does not match the provider's %s", header.Alg, provider.Algorithm)
 	}
 	signed := []byte(parts[0] + "." + parts[1])
 	verified := false
 	for attempt := 0; attempt < 2 && !verified; attempt++ {
 		keys, err := s.jwks.keys(ctx, *provider, attempt == 1)
 		if err != nil {
-			return nil, err
+			return userToken{}, err
 		}
 		for _, k := range keys {
 			if header.Kid != "" && k.Kid != "" && k.Kid != header.Kid {
@@ -398,22 +417,27 @@ func (s *Server) verifyJWT(ctx context.Context, token string) ([]byte, error) {
 		}
 	}
 	if !verified {
-		return nil, errors.New("the token signature could not be verified")
+		return userToken{}, errors.New("the token signature could not be verified")
 	}
-	now := float64(time.Now().Unix())
-	if exp, ok := claims["exp"].(float64); ok && now > exp+30 {
-		return nil, errors.New("the token has expired")
+	// Convex requires exp: a token without one would never expire.
+	exp, ok := claims["exp"].(float64)
+	if !ok {
+		return userToken{}, errors.New("the token has no expiration time (exp)")
 	}
-	if nbf, ok := claims["nbf"].(float64); ok && now+30 < nbf {
-		return nil, errors.New("the token is not valid yet")
+	u := userToken{expires: time.Unix(int64(exp), 0)}
+	now := time.Now()
+	if u.expired(now) {
+		return userToken{}, errors.New("the token has expired")
+	}
+	if nbf, ok := claims["nbf"].(float64); ok && now.Add(tokenLeeway).Before(time.Unix(int64(nbf), 0)) {
+		return userToken{}, errors.New("the token is not valid yet")
 	}
 	if sub == "" {
-		return nil, errors.New("the token has no subject (sub)")
+		return userToken{}, errors.New("the token has no subject (sub)")
 	}
 	id := map[string]any{"tokenIdentifier": iss + "|" + sub, "issuer": iss, "subject": sub}
 	for k, v := range claims {
-		switch k {
-		case "iss", "sub", "jti", "nbf", "fva":
+		if droppedClaim(k) {
 			continue
 		}
 		if name, ok := standardClaim(k); ok {
@@ -422,7 +446,23 @@ func (s *Server) verifyJWT(ctx context.Context, token string) ([]byte, error) {
 		}
 		flatten(id, k, v)
 	}
-	return json.Marshal(id)
+	var err error
+	u.identity, err = json.Marshal(id)
+	return u, err
+}
+
+// droppedClaim reports the claims an identity leaves out: iss and sub
+// (they become issuer and subject), the OIDC ID-token claims that describe
+// the token rather than the user (audience, lifetime, nonce, hashes,
+// authentication context), and jti, nbf and Clerk's fva. What is left are
+// the user's attributes, standard and custom.
+func droppedClaim(k string) bool {
+	switch k {
+	case "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash",
+		"jti", "nbf", "fva":
+		return true
+	}
+	return false
 }
 
 func flatten(out map[string]any, prefix string, v any) {

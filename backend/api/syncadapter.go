@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/convex-go/convex/backend/adminkey"
 	"github.com/convex-go/convex/backend/runtime"
@@ -18,6 +19,9 @@ type syncBackend struct{ s *Server }
 type syncIdentity struct {
 	Admin bool            `json:"admin,omitempty"`
 	User  json.RawMessage `json:"user,omitempty"` // identity JSON a function sees
+	// Expires is when a user token stops being valid (Unix seconds; 0 for
+	// admins): later calls on the connection fail with an AuthError.
+	Expires int64 `json:"expires,omitempty"`
 }
 
 func decodeSyncIdentity(id convexsync.Identity) syncIdentity {
@@ -54,22 +58,28 @@ func (b syncBackend) Authenticate(ctx context.Context, auth convexsync.Auth) (co
 			si.User = u
 		}
 	case "User":
-		u, err := b.s.verifyJWT(ctx, auth.Token)
+		u, err := b.s.verifyToken(ctx, auth.Token)
 		if err != nil {
 			return nil, &convexsync.AuthError{Message: "Could not verify the auth token: " + err.Error()}
 		}
-		si.User = u
+		si.User, si.Expires = u.identity, u.expires.Unix()
 	default:
 		return nil, &convexsync.AuthError{Message: fmt.Sprintf("Unknown token type %q", auth.TokenType)}
 	}
 	return json.Marshal(si)
 }
 
-func (b syncBackend) call(ctx context.Context, kind string, req convexsync.Request) udfOutcome {
+// call runs a function for a connection. A user token that expired since
+// the connection authenticated is an AuthError (not attempted by an
+// Authenticate), so the client fetches a fresh token and reconnects.
+func (b syncBackend) call(ctx context.Context, kind string, req convexsync.Request) (udfOutcome, error) {
 	si := decodeSyncIdentity(req.Identity)
+	if si.Expires != 0 && (userToken{expires: time.Unix(si.Expires, 0)}).expired(time.Now()) {
+		return udfOutcome{}, &convexsync.AuthError{Message: "The auth token has expired: the client must authenticate with a new one"}
+	}
 	if req.ComponentPath != "" {
 		return udfOutcome{RequestID: newRequestID(), Err: &runtime.FunctionError{
-			Message: fmt.Sprintf("Components are not supported by this backend (componentPath %q)", req.ComponentPath)}}
+			Message: fmt.Sprintf("Components are not supported by this backend (componentPath %q)", req.ComponentPath)}}, nil
 	}
 	args := []byte(req.Args)
 	if len(args) == 0 {
@@ -79,7 +89,7 @@ func (b syncBackend) call(ctx context.Context, kind string, req convexsync.Reque
 	if len(si.User) > 0 {
 		identity = si.User
 	}
-	return b.s.run(ctx, udfCall{Kind: kind, Path: req.Path, Args: args, Internal: si.Admin, Identity: identity, Caller: "SyncWorker", journal: req.Journal})
+	return b.s.run(ctx, udfCall{Kind: kind, Path: req.Path, Args: args, Internal: si.Admin, Identity: identity, Caller: "SyncWorker", journal: req.Journal}), nil
 }
 
 func syncError(out udfOutcome) *convexsync.FunctionError {
@@ -101,7 +111,10 @@ func logStrings(ls []runtime.LogLine) []string {
 }
 
 func (b syncBackend) RunQuery(ctx context.Context, req convexsync.Request) (convexsync.QueryResult, error) {
-	out := b.call(ctx, runtime.KindQuery, req)
+	out, err := b.call(ctx, runtime.KindQuery, req)
+	if err != nil {
+		return convexsync.QueryResult{}, err
+	}
 	res := convexsync.QueryResult{Value: out.Value, Error: syncError(out), LogLines: logStrings(out.Logs), TS: out.TS, Journal: out.Journal}
 	if out.systemFn && len(out.sysTables) > 0 && !out.sysAll {
 		res.Reads = convexsync.ReadSet{Tables: out.sysTables}
@@ -125,7 +138,10 @@ func (b syncBackend) RunQuery(ctx context.Context, req convexsync.Request) (conv
 }
 
 func (b syncBackend) RunMutation(ctx context.Context, req convexsync.Request) (convexsync.MutationResult, error) {
-	out := b.call(ctx, runtime.KindMutation, req)
+	out, err := b.call(ctx, runtime.KindMutation, req)
+	if err != nil {
+		return convexsync.MutationResult{}, err
+	}
 	ts := out.TS
 	if ts == 0 {
 		latest, err := b.s.store.LatestTS()
@@ -138,6 +154,9 @@ func (b syncBackend) RunMutation(ctx context.Context, req convexsync.Request) (c
 }
 
 func (b syncBackend) RunAction(ctx context.Context, req convexsync.Request) (convexsync.ActionResult, error) {
-	out := b.call(ctx, runtime.KindAction, req)
+	out, err := b.call(ctx, runtime.KindAction, req)
+	if err != nil {
+		return convexsync.ActionResult{}, err
+	}
 	return convexsync.ActionResult{Value: out.Value, Error: syncError(out), LogLines: logStrings(out.Logs)}, nil
 }
