@@ -1,7 +1,8 @@
 // Drives the authapp with the npm clients and prints one JSON object:
 // scenario name -> what came back (or {error} when the call threw).
 // Tokens come from the Go test's stand-in identity provider: POST <idp>/sign
-// with {kind: "oidc"|"custom"|"es"|"badsig", claims} answers a signed JWT.
+// with {kind: "oidc"|"custom"|"es"|"badsig", claims} answers a signed JWT
+// (a null claim removes that default claim).
 // The Go test (e2e/auth_e2e_test.go) asserts on the output.
 // Usage: node scenario.mjs <cloudUrl> <siteUrl> <idpUrl>   (CONVEX_NODE_MODULES = node_modules)
 import { createRequire } from "node:module";
@@ -248,6 +249,34 @@ await call("wsExpiredThenFresh", async () => {
     await waitFor(() => ids.includes("fresh-user"), 10000);
     await waitFor(() => changes.length > 0, 2000);
     return { firstFetches: fetches.slice(0, 2), changes, subjects: ids, errors: lines.filter((l) => l.startsWith("error:")) };
+  } finally {
+    unsub();
+    await c.close();
+  }
+});
+
+// A token that expires while the socket is open (no iat, so the client
+// cannot schedule a refresh): the next call gets an AuthError, the client
+// fetches a new token with forceRefreshToken and the call goes through.
+await call("wsExpiresInSession", async () => {
+  const { lines, logger } = recorder();
+  const c = wsClient(logger);
+  // Past exp, but inside the backend's 30 s clock-skew leeway for a few seconds.
+  const stale = await sign("oidc", { sub: "stale-user", iat: null, exp: now() - 25 });
+  const fetches = [];
+  const changes = [];
+  c.setAuth(async ({ forceRefreshToken }) => {
+    fetches.push(forceRefreshToken);
+    return fetches.length <= 2 ? stale : await sign("oidc", { sub: "renewed-user" });
+  }, (ok) => changes.push(ok));
+  const ids = [];
+  const unsub = c.onUpdate(api.who.whoami, {}, (id) => ids.push(id?.subject ?? null), () => {});
+  try {
+    await waitFor(() => ids.includes("stale-user"), 10000);
+    await sleep(7000);
+    const subject = await c.mutation(api.who.addNote, { text: "after expiry" });
+    await waitFor(() => ids.includes("renewed-user"), 5000);
+    return { fetches, changes, subject, subjects: ids, errors: lines.filter((l) => l.startsWith("error:")) };
   } finally {
     unsub();
     await c.close();
