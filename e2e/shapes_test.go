@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/convex-go/convex/internal/syncbuf"
 )
 
 // Real projects are not all "package.json + convex/ at the root". Each
@@ -144,6 +146,67 @@ func (a *shapeApp) run(fn string, args ...string) string {
 	return strings.Join(strings.Fields(out), "")
 }
 
+// devProcess is a long-running `convex dev`.
+type devProcess struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stderr *syncbuf.Buffer
+	done   chan struct{}
+}
+
+// startDev starts `convex dev` (watching) on free ports; the test's
+// cleanup stops it.
+func (a *shapeApp) startDev() *devProcess {
+	a.t.Helper()
+	args := append([]string{"dev", "--typecheck", "disable", "--tail-logs", "disable"}, freePortArgs(a.t)...)
+	d := &devProcess{t: a.t, cmd: exec.Command(a.bin, args...), stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
+	d.cmd.Dir, d.cmd.Env, d.cmd.Stderr = a.dir, a.env, d.stderr
+	if err := d.cmd.Start(); err != nil {
+		a.t.Fatal(err)
+	}
+	go func() { d.cmd.Wait(); close(d.done) }()
+	a.t.Cleanup(d.stop)
+	return d
+}
+
+// waitReady waits until dev has finished n pushes.
+func (d *devProcess) waitReady(n int) {
+	d.t.Helper()
+	deadline := time.After(30 * time.Second)
+	for strings.Count(d.stderr.String(), "Convex functions ready!") < n {
+		select {
+		case <-d.done:
+			d.t.Fatalf("convex dev exited before push %d:\n%s", n, d.stderr.String())
+		case <-deadline:
+			d.t.Fatalf("convex dev did not finish push %d in 30s:\n%s", n, d.stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// stop interrupts dev and waits for it to exit.
+func (d *devProcess) stop() {
+	select {
+	case <-d.done:
+		return
+	default:
+	}
+	d.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-d.done:
+	case <-time.After(10 * time.Second):
+		d.cmd.Process.Kill()
+		<-d.done
+	}
+}
+
+func (a *shapeApp) write(name, content string) {
+	a.t.Helper()
+	if err := os.WriteFile(filepath.Join(a.root, filepath.FromSlash(name)), []byte(content), 0o644); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
 // read returns a project file (relative to the project root).
 func (a *shapeApp) read(name string) string {
 	a.t.Helper()
@@ -274,11 +337,22 @@ export const texts = query({ args: {}, handler: async (ctx) => (await ctx.db.que
 `,
 		}, "", "apps/web")
 		a.linkWorkspacePackage("@repo/shared", "packages/shared")
-		a.devOnce()
+		dev := a.startDev()
+		dev.waitReady(1)
 		a.run("todo:add", `{"text":"  From APPS/web "}`)
 		if got := a.run("todo:texts"); got != `["fromapps/web"]` {
 			t.Errorf("todo:texts printed %s", got)
 		}
+		// Editing the workspace package (reached through a symlink in
+		// node_modules) pushes again.
+		time.Sleep(100 * time.Millisecond)
+		a.write("packages/shared/src/index.ts", "export const normalize = (s: string): string => s.trim().toUpperCase();\n")
+		dev.waitReady(2)
+		a.run("todo:add", `{"text":" again "}`)
+		if got := a.run("todo:texts"); got != `["fromapps/web","AGAIN"]` {
+			t.Errorf("after editing the workspace package, todo:texts printed %s", got)
+		}
+		dev.stop()
 		a.apiNames("apps/web/convex/_generated/api.d.ts", []string{"todo"}, nil)
 		if !strings.Contains(a.read("apps/web/.env.local"), "CONVEX_DEPLOYMENT=anonymous:") {
 			t.Errorf("apps/web/.env.local does not name the deployment:\n%s", a.read("apps/web/.env.local"))
@@ -313,10 +387,23 @@ export const welcome = query({ args: {}, handler: async () => greetings.welcome 
 `,
 			"data/greetings.json": `{ "welcome": "hello from json" }`,
 		}, ".", ".")
-		a.devOnce()
+		// Watching: the helper outside convex/ is an input of the push, so
+		// editing it pushes again.
+		dev := a.startDev()
+		dev.waitReady(1)
 		if got := a.run("greet:hello", `{"name":"ann"}`); got != `"ANN!"` {
 			t.Errorf("greet:hello printed %s", got)
 		}
+		time.Sleep(100 * time.Millisecond) // a new mtime, whatever the clock's granularity
+		a.write("lib/format.ts", `export function shout(s: string): string {
+  return s.toUpperCase() + "?!";
+}
+`)
+		dev.waitReady(2)
+		if got := a.run("greet:hello", `{"name":"ann"}`); got != `"ANN?!"` {
+			t.Errorf("after editing lib/format.ts, greet:hello printed %s", got)
+		}
+		dev.stop()
 		if got := a.run("greet:welcome"); got != `"hellofromjson"` {
 			t.Errorf("greet:welcome printed %s", got)
 		}
