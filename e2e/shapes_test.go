@@ -662,6 +662,77 @@ export const list = query({ args: {}, handler: async (ctx) => (await ctx.db.quer
 		a.codegen("convex/_generated/api.d.ts", []string{"digest", "notes"})
 	})
 
+	t.Run("node_external_packages", func(t *testing.T) {
+		if _, err := exec.LookPath("node"); err != nil {
+			t.Skip("node is not on PATH")
+		}
+		// A "use node" file in a subdirectory, importing a package that
+		// convex.json asks to keep out of the bundle (for the deployment to
+		// install).
+		a := newShape(t, map[string]string{
+			"package.json": `{ "name": "shape", "private": true, "dependencies": { "convex": "1.48.0", "zod": "3.23.8" } }` + "\n",
+			"convex.json":  `{ "node": { "externalPackages": ["zod"] } }`,
+			"convex/node/check.ts": `"use node";
+import { z } from "zod";
+import { v } from "convex/values";
+import { action } from "../_generated/server";
+
+export const email = action({
+  args: { s: v.string() },
+  handler: async (_ctx, { s }) => z.string().email().safeParse(s).success,
+});
+`,
+		}, ".", ".")
+		// The built-in backend installs no packages: it refuses the push
+		// and says what to do.
+		args := append([]string{"dev", "--once", "--typecheck", "disable"}, freePortArgs(t)...)
+		_, stderr, code := a.convex(args...)
+		if code == 0 || !strings.Contains(stderr, "node.externalPackages") || !strings.Contains(stderr, "bundle them instead") {
+			t.Errorf("dev --once with external packages (exit %d):\n%s", code, stderr)
+		}
+		// Bundled instead, the same code runs.
+		a.write("convex.json", `{ "node": { "externalPackages": [] } }`)
+		a.devOnce()
+		if got := a.run("node/check:email", `{"s":"ann@example.com"}`); got != "true" {
+			t.Errorf("node/check:email printed %s", got)
+		}
+		if got := a.run("node/check:email", `{"s":"nope"}`); got != "false" {
+			t.Errorf("node/check:email printed %s", got)
+		}
+		a.apiNames("convex/_generated/api.d.ts", []string{"node/check"}, nil)
+	})
+
+	t.Run("typescript_codegen_files", func(t *testing.T) {
+		a := newShape(t, map[string]string{
+			"package.json":         shapePackageJSON,
+			"convex.json":          `{ "codegen": { "fileType": "ts", "staticApi": true } }`,
+			"convex/tsconfig.json": convexTsconfig(""),
+			"convex/count.ts": `import { query } from "./_generated/server";
+import { api } from "./_generated/api";
+export const three = query({ args: {}, returns: v.number(), handler: async () => 3 });
+import { v } from "convex/values";
+export const ref = api.count.three;
+`,
+		}, ".", ".")
+		args := append([]string{"dev", "--once", "--typecheck", "enable"}, freePortArgs(t)...)
+		a.must(args...)
+		if got := a.run("count:three"); got != "3" {
+			t.Errorf("count:three printed %s", got)
+		}
+		for _, f := range []string{"api.ts", "server.ts", "dataModel.ts"} {
+			if !a.exists("convex/_generated/" + f) {
+				t.Errorf("_generated/%s is missing", f)
+			}
+		}
+		if a.exists("convex/_generated/api.d.ts") || a.exists("convex/_generated/api.js") {
+			t.Errorf("_generated still has the js/dts files")
+		}
+		if api := a.read("convex/_generated/api.ts"); !strings.Contains(api, `three: FunctionReference<"query", "public", {}, number>;`) {
+			t.Errorf("api.ts is not the static api:\n%s", api)
+		}
+		a.must("codegen", "--typecheck", "enable")
+	})
+
 	t.Run("static_api_typechecked", func(t *testing.T) {
 		a := newShape(t, map[string]string{
 			"package.json":         shapePackageJSON,
