@@ -211,6 +211,10 @@ func TestAuthE2E(t *testing.T) {
 	k.equal("httpOidcMutation", `"user-1"`)
 	k.equal("httpOidcNotes", `{"subject":"user-1","notes":["from http"]}`)
 	k.equal("httpOidcAction", `{"own":"`+iss+`|user-1","nested":"`+iss+`|user-1"}`)
+	k.equal("httpOidcNodeAction", `{"own":"`+iss+`|user-1","nested":"`+iss+`|user-1","runtime":"string"}`)
+	k.equal("httpAnonNodeAction", `{"own":null,"nested":null,"runtime":"string"}`)
+	// Scheduled functions run as nobody, whoever scheduled them.
+	k.equal("scheduledJob", `{"ranAs":null}`)
 
 	k.equal("httpCustom", `{"tokenIdentifier":"`+iss+`/custom|user-2","issuer":"`+iss+`/custom","subject":"user-2","role":"admin"}`)
 	// ES256, no applicationID: any audience.
@@ -273,7 +277,8 @@ func TestAuthE2E(t *testing.T) {
 
 	// Token refresh: the cached token, then a forced refresh right after the
 	// server confirmed it, then the scheduled refresh before expiry; the
-	// subscription follows each token and stays alive. (ConvexClient calls
+	// subscription follows each token and stays alive. Then clearAuth signs
+	// out (Authenticate None). (ConvexClient calls
 	// onChange(true) again on every confirmed refresh.)
 	var refresh struct {
 		Fetches, Changes       []bool
@@ -283,12 +288,17 @@ func TestAuthE2E(t *testing.T) {
 		SawTokens              bool
 		LastName, ExpectedLast string
 		LastNotes              map[string]any
+		AfterSignOut           struct {
+			Last     any
+			Mutation struct{ Error string }
+		}
 	}
 	k.decode("wsRefresh", &refresh)
 	if fmt.Sprint(refresh.Fetches) != "[false true true]" || len(refresh.Changes) == 0 || slices.Contains(refresh.Changes, false) ||
 		len(refresh.Errors) != 0 || len(refresh.Problems) != 0 || !refresh.SawTokens || refresh.LastName != refresh.ExpectedLast ||
 		refresh.Subject != "ws-user" || refresh.Action["own"] != iss+"|ws-user" || refresh.Action["nested"] != iss+"|ws-user" ||
-		fmt.Sprint(refresh.LastNotes["notes"]) != "[after refresh]" {
+		fmt.Sprint(refresh.LastNotes["notes"]) != "[after refresh]" ||
+		refresh.AfterSignOut.Last != nil || !strings.Contains(refresh.AfterSignOut.Mutation.Error, "not signed in") {
 		t.Errorf("ConvexClient token refresh: %+v", refresh)
 	}
 

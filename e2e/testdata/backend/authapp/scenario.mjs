@@ -72,6 +72,17 @@ await call("httpOidc", () => signedIn.query(api.who.whoami, {}));
 await call("httpOidcMutation", () => signedIn.mutation(api.who.addNote, { text: "from http" }));
 await call("httpOidcNotes", () => signedIn.query(api.who.myNotes, {}));
 await call("httpOidcAction", () => signedIn.action(api.who.viaAction, {}));
+await call("httpOidcNodeAction", () => signedIn.action(api.nodeWho.viaNode, {}));
+await call("httpAnonNodeAction", () => anon.action(api.nodeWho.viaNode, {}));
+await call("scheduledJob", async () => {
+  await signedIn.mutation(api.who.scheduleJob, { label: "j1" });
+  for (let i = 0; i < 50; i++) {
+    const j = await anon.query(api.who.job, { label: "j1" });
+    if (j !== "pending") return j;
+    await sleep(100);
+  }
+  return "never ran";
+});
 
 async function withToken(name, token, fn = (c) => c.query(api.who.whoami, {})) {
   const c = new ConvexHttpClient(cloudUrl);
@@ -180,12 +191,25 @@ await call("wsRefresh", async () => {
     const subject = await c.mutation(api.who.addNote, { text: "after refresh" });
     await waitFor(() => notes.some((r) => r.notes.includes("after refresh")), 5000);
     const action = await c.action(api.who.viaAction, {});
+    const lastName = names.at(-1);
+    const lastNotes = notes.at(-1);
+    const problems = lines.filter((l) => !l.startsWith("log:") && !l.startsWith("verbose:"));
+    // Signing out: Authenticate None; the subscription goes back to null.
+    c.client.clearAuth();
+    await waitFor(() => names.at(-1) === null, 5000);
+    let signedOut;
+    try {
+      await c.mutation(api.who.addNote, { text: "signed out" });
+      signedOut = "succeeded";
+    } catch (e) {
+      signedOut = { error: String(e.message ?? e) };
+    }
     return {
+      afterSignOut: { last: names.at(-1), mutation: signedOut },
       fetches: fetches.slice(0, 3), changes, errors, subject, action,
       sawTokens: names.filter((x) => x !== null).length >= 2,
-      lastName: names.at(-1), expectedLast: "Token " + n,
-      lastNotes: notes.at(-1),
-      problems: lines.filter((l) => !l.startsWith("log:") && !l.startsWith("verbose:")),
+      lastName, expectedLast: "Token " + n, lastNotes,
+      problems,
       trace: process.env.AUTH_TRACE ? lines : undefined,
     };
   } finally {

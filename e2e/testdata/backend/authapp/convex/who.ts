@@ -1,6 +1,6 @@
 import { v } from "convex/values";
-import { api } from "./_generated/api";
-import { action, mutation, query } from "./_generated/server";
+import { api, internal } from "./_generated/api";
+import { action, internalMutation, mutation, query } from "./_generated/server";
 
 // The caller's identity exactly as the backend built it, or null.
 export const whoami = query({
@@ -43,5 +43,30 @@ export const viaAction = action({
     const own = await ctx.auth.getUserIdentity();
     const nested = await ctx.runQuery(api.who.whoami, {});
     return { own: own?.tokenIdentifier ?? null, nested: nested?.tokenIdentifier ?? null };
+  },
+});
+
+// A signed-in mutation schedules a job; the job runs as nobody.
+export const scheduleJob = mutation({
+  args: { label: v.string() },
+  handler: async (ctx, { label }) => {
+    await ctx.scheduler.runAfter(0, internal.who.recordJob, { label });
+  },
+});
+
+export const recordJob = internalMutation({
+  args: { label: v.string() },
+  handler: async (ctx, { label }) => {
+    const identity = await ctx.auth.getUserIdentity();
+    await ctx.db.insert("jobs", { label, ranAs: identity?.tokenIdentifier ?? null });
+  },
+});
+
+export const job = query({
+  args: { label: v.string() },
+  handler: async (ctx, { label }) => {
+    const jobs = await ctx.db.query("jobs").collect();
+    const j = jobs.find((x) => x.label === label);
+    return j === undefined ? "pending" : { ranAs: j.ranAs };
   },
 });
