@@ -662,6 +662,26 @@ export const list = query({ args: {}, handler: async (ctx) => (await ctx.db.quer
 		a.codegen("convex/_generated/api.d.ts", []string{"digest", "notes"})
 	})
 
+	t.Run("path_with_spaces", func(t *testing.T) {
+		// Projects live in "~/My Drive/…" too: spaces and non-ASCII in the
+		// path above the functions directory, through bundling, codegen
+		// and tsc.
+		const at = "My Drive (work)/café app"
+		a := newShape(t, map[string]string{
+			at + "/package.json":         shapePackageJSON,
+			at + "/convex/tsconfig.json": convexTsconfig(""),
+			at + "/convex/hello.ts": `import { query } from "./_generated/server";
+export const hi = query({ args: {}, handler: async (): Promise<string> => "hi" });
+`,
+		}, at, at)
+		args := append([]string{"dev", "--once", "--typecheck", "enable"}, freePortArgs(t)...)
+		a.must(args...)
+		if got := a.run("hello:hi"); got != `"hi"` {
+			t.Errorf("hello:hi printed %s", got)
+		}
+		a.apiNames(at+"/convex/_generated/api.d.ts", []string{"hello"}, nil)
+	})
+
 	t.Run("node_external_packages", func(t *testing.T) {
 		if _, err := exec.LookPath("node"); err != nil {
 			t.Skip("node is not on PATH")
@@ -788,6 +808,17 @@ export const totalRef = api.items.total;
 		a.must("codegen", "--typecheck", "enable")
 		if !strings.Contains(a.read("convex/_generated/api.d.ts"), "total: FunctionReference<") {
 			t.Errorf("codegen lost the static api")
+		}
+		// A wrong argument through the static api fails the push.
+		a.write("convex/caller.ts", `import { api } from "./_generated/api";
+import { action } from "./_generated/server";
+export const addOne = action({ args: {}, handler: async (ctx) => { await ctx.runMutation(api.items.add, { name: "x", qty: "1" }); } });
+`)
+		args = append([]string{"dev", "--once", "--typecheck", "enable"}, freePortArgs(t)...)
+		_, stderr, code := a.convex(args...)
+		if code == 0 || !strings.Contains(stderr, "TypeScript typecheck via `tsc` failed") || !strings.Contains(stderr, "caller.ts") ||
+			!strings.Contains(stderr, "--typecheck=disable") {
+			t.Errorf("a type error was not reported clearly (exit %d):\n%s", code, stderr)
 		}
 	})
 }
