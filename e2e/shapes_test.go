@@ -301,6 +301,25 @@ export const hello = query({ args: {}, handler: async () => "hello from src/back
 		a.codegen("src/backend/_generated/api.d.ts", []string{"messages"})
 	})
 
+	t.Run("create_react_app", func(t *testing.T) {
+		// No convex.json, react-scripts in package.json: functions live
+		// in src/convex/ (create-react-app refuses imports outside src/).
+		a := newShape(t, map[string]string{
+			"package.json": `{ "name": "cra", "private": true, "dependencies": { "convex": "1.48.0", "react-scripts": "5.0.1" } }` + "\n",
+			"src/convex/hello.ts": `import { query } from "./_generated/server";
+export const hi = query({ args: {}, handler: async () => "from src/convex" });
+`,
+		}, ".", ".")
+		a.devOnce()
+		if got := a.run("hello:hi"); got != `"fromsrc/convex"` {
+			t.Errorf("hello:hi printed %s", got)
+		}
+		a.apiNames("src/convex/_generated/api.d.ts", []string{"hello"}, nil)
+		if a.exists("convex") {
+			t.Errorf("a convex/ directory was created in a create-react-app project")
+		}
+	})
+
 	t.Run("functions_dir_created", func(t *testing.T) {
 		// A new deployment sets up the functions directory convex.json
 		// names when it does not exist yet.
