@@ -21,18 +21,23 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // idp is a stand-in identity provider on 127.0.0.1: an OIDC discovery
 // document and JWKS at its root (issuer = its URL), a custom-JWT issuer
-// with an RSA key under /custom and one with a P-256 key under /es, and
-// POST /sign, which the scenario script calls for tokens.
+// with an RSA key under /custom and one with a P-256 key under /es,
+// POST /sign, which the scenario script calls for tokens, and POST /rotate,
+// which replaces the OIDC key by one with a new kid.
 type idp struct {
 	srv                          *httptest.Server
 	oidcKey, customKey, wrongKey *rsa.PrivateKey
 	esKey                        *ecdsa.PrivateKey
+
+	mu      sync.Mutex
+	rotated *rsa.PrivateKey // after POST /rotate: the OIDC key, kid oidc-2
 }
 
 func newIDP(t *testing.T) *idp {
@@ -59,6 +64,14 @@ func newIDP(t *testing.T) *idp {
 
 func (p *idp) url() string { return p.srv.URL }
 
+// oidcKeyNow is the OIDC signing key and its kid; p.mu must be held.
+func (p *idp) oidcKeyNow() (*rsa.PrivateKey, string) {
+	if p.rotated != nil {
+		return p.rotated, "oidc-2"
+	}
+	return p.oidcKey, "oidc-1"
+}
+
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 func rsaJWK(k *rsa.PrivateKey, kid string) map[string]string {
@@ -76,7 +89,20 @@ func (p *idp) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(map[string]any{"issuer": p.url(), "jwks_uri": p.url() + "/oidc/jwks.json",
 			"id_token_signing_alg_values_supported": []string{"RS256"}})
 	case "/oidc/jwks.json":
-		writeJSON(map[string]any{"keys": []any{rsaJWK(p.oidcKey, "oidc-1")}})
+		p.mu.Lock()
+		key, kid := p.oidcKeyNow()
+		p.mu.Unlock()
+		writeJSON(map[string]any{"keys": []any{rsaJWK(key, kid)}})
+	case "/rotate":
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		p.mu.Lock()
+		p.rotated = k
+		p.mu.Unlock()
+		writeJSON(map[string]string{"kid": "oidc-2"})
 	case "/custom/jwks.json":
 		writeJSON(map[string]any{"keys": []any{rsaJWK(p.customKey, "custom-1")}})
 	case "/es/jwks.json":
@@ -117,7 +143,10 @@ func (p *idp) sign(kind string, claims map[string]any) (string, error) {
 	switch kind {
 	case "oidc", "badsig":
 		c["iss"], c["aud"] = p.url(), "convex-app"
-		header["kid"], key = "oidc-1", p.oidcKey
+		p.mu.Lock()
+		k, kid := p.oidcKeyNow()
+		p.mu.Unlock()
+		header["kid"], key = kid, k
 		if kind == "badsig" {
 			key = p.wrongKey
 		}
@@ -344,6 +373,17 @@ func TestAuthE2E(t *testing.T) {
 	if fmt.Sprint(late.Fetches) != "[false true true]" || len(late.Changes) == 0 || slices.Contains(late.Changes, false) ||
 		late.Subject != "renewed-user" || fmt.Sprint(late.Subjects) != "[stale-user renewed-user]" {
 		t.Errorf("a token expiring during the session: %+v", late)
+	}
+
+	// Key rotation: a token under a new kid makes the backend fetch the
+	// JWKS again instead of waiting for its cache to age; the old key is gone.
+	var rot struct {
+		Kid, Subject string
+		Old          struct{ Error string }
+	}
+	k.decode("rotatedKey", &rot)
+	if rot.Kid != "oidc-2" || rot.Subject != "rotated-user" || !strings.Contains(rot.Old.Error, "signature") {
+		t.Errorf("key rotation: %+v", rot)
 	}
 
 	if _, ok := res["timedOut"]; ok {

@@ -307,5 +307,25 @@ await call("wsExpiresInSession", async () => {
   }
 });
 
+// Key rotation at the identity provider: tokens signed with the new key
+// (new kid) are accepted; a token signed with the old key no longer is.
+await call("rotatedKey", async () => {
+  const old = await sign("oidc", { sub: "user-1" });
+  const { kid } = await (await fetch(idpUrl + "/rotate", { method: "POST" })).json();
+  const c = new ConvexHttpClient(cloudUrl);
+  c.setAuth(await sign("oidc", { sub: "rotated-user" }));
+  const id = await c.query(api.who.whoami, {});
+  // The backend has just refreshed its keys: the old kid is gone.
+  const o = new ConvexHttpClient(cloudUrl);
+  o.setAuth(old);
+  let oldResult;
+  try {
+    oldResult = (await o.query(api.who.whoami, {})).tokenIdentifier;
+  } catch (e) {
+    oldResult = { error: String(e.message ?? e) };
+  }
+  return { kid, subject: id.subject, old: oldResult };
+});
+
 console.log(JSON.stringify(out));
 process.exit(0);
