@@ -121,6 +121,30 @@ func TestEntryPointRules(t *testing.T) {
 	}
 }
 
+func TestModulePathCharacters(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "ok_1", "Mixed.Case_2.ts"), "export const a = 1;\n")
+	write(t, filepath.Join(dir, "café.ts"), "export const a = 1;\n") // left to the deployment
+	if _, _, err := EntryPointsByEnvironment(dir, nil); err != nil {
+		t.Fatalf("valid names refused: %v", err)
+	}
+	for _, c := range []struct{ file, name, char, fixed string }{
+		{"lib/identity-signing.ts", "identity-signing", "-", "identity_signing"},
+		{"my-dir/users.ts", "my-dir", "-", "my_dir"},
+		{"a+b.js", "a+b", "+", "a_b"},
+	} {
+		sub := t.TempDir()
+		write(t, filepath.Join(sub, filepath.FromSlash(c.file)), "export const a = 1;\n")
+		_, _, err := EntryPointsByEnvironment(sub, nil)
+		var be *Error
+		if !asError(err, &be) || be.Kind != InvalidFiles ||
+			!strings.HasPrefix(be.Msg, c.file+` cannot be a Convex module: "`+c.name+`" contains "`+c.char+`"`) ||
+			!strings.Contains(be.Advice, `"`+c.fixed+`"`) {
+			t.Errorf("%s: err = %v", c.file, err)
+		}
+	}
+}
+
 func TestHTTPSWarning(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "https.ts"), "import { httpRouter } from \"convex/server\";\nexport default httpRouter();\n")

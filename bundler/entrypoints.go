@@ -4,6 +4,7 @@
 package bundler
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -158,6 +159,9 @@ func EntryPointsByEnvironment(dir string, warn func(string)) (isolate, node []st
 		return nil, nil, err
 	}
 	for _, p := range all {
+		if err := checkModulePath(dir, p); err != nil {
+			return nil, nil, err
+		}
 		env, err := DetermineEnvironment(dir, p)
 		if err != nil {
 			return nil, nil, err
@@ -169,6 +173,40 @@ func EntryPointsByEnvironment(dir string, warn func(string)) (isolate, node []st
 		}
 	}
 	return isolate, node, nil
+}
+
+// checkModulePath refuses an entry file whose module path deployments
+// reject: every folder and file name of a module path may only hold letters,
+// digits, "_" and "." (so no "-", "+", "@", …). Deployments refuse the whole
+// push for it; saying so before bundling names the file and the fix.
+// Characters beyond ASCII are left for the deployment to judge.
+func checkModulePath(dir, path string) error {
+	rel, err := filepath.Rel(dir, path)
+	if err != nil {
+		return nil
+	}
+	rel = filepath.ToSlash(rel)
+	parts := strings.Split(rel, "/")
+	for n, name := range parts {
+		if i := strings.LastIndexByte(name, '.'); i > 0 && n == len(parts)-1 {
+			name = name[:i] // the extension is replaced by .js
+		}
+		for _, r := range name {
+			if r < 0x80 && !(r == '_' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+				fixed := strings.Map(func(r rune) rune {
+					if r < 0x80 && !(r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+						return '_'
+					}
+					return r
+				}, name)
+				return &Error{Kind: InvalidFiles,
+					Msg: fmt.Sprintf("%s cannot be a Convex module: %q contains %q, and module paths may only contain letters, digits, underscores and periods.", rel, name, string(r)),
+					Advice: fmt.Sprintf("Every file in the functions directory is a module named by its path. Rename %q (for example to %q), "+
+						"or move helpers that are not functions to a folder outside the functions directory.", name, fixed)}
+			}
+		}
+	}
+	return nil
 }
 
 // HasUseNodeDirective reports whether src begins with a "use node"

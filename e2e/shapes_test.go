@@ -523,8 +523,8 @@ export const get = internalQuery({ args: {}, handler: async () => "private" });
 			"convex/defaults.ts": `import { query } from "./_generated/server";
 export default query({ args: {}, handler: async () => "the default export" });
 `,
-			"convex/my-dir/some-file.ts": `import { query } from "../_generated/server";
-export const get = query({ args: {}, handler: async () => "dashed" });
+			"convex/v2/some_file.ts": `import { query } from "../_generated/server";
+export const get = query({ args: {}, handler: async () => "underscored" });
 `,
 			"convex/admin/users.ts": `import { query } from "../_generated/server";
 import { title } from "../lib/strings";
@@ -541,8 +541,8 @@ export const list = query({ args: {}, handler: async () => [title("ada"), title(
 		if got := a.run("defaults"); got != `"thedefaultexport"` {
 			t.Errorf("defaults printed %s", got)
 		}
-		if got := a.run("my-dir/some-file:get"); got != `"dashed"` {
-			t.Errorf("my-dir/some-file:get printed %s", got)
+		if got := a.run("v2/some_file:get"); got != `"underscored"` {
+			t.Errorf("v2/some_file:get printed %s", got)
 		}
 		// A file with two dots is not a module (like *.test.ts and
 		// auth.config.ts), so its function does not exist.
@@ -553,7 +553,7 @@ export const list = query({ args: {}, handler: async () => [title("ada"), title(
 		a.apiNames("convex/_generated/api.d.ts", []string{"admin/users", "lib/strings", "_private/secret"},
 			[]string{"tasks.test", "my.module", "with space", ".hidden", "types", "README"})
 		api := a.read("convex/_generated/api.d.ts")
-		for _, want := range []string{`"admin/users": typeof admin_users;`, `"my-dir/some-file": typeof my_dir_some_file;`} {
+		for _, want := range []string{`"admin/users": typeof admin_users;`, `"v2/some_file": typeof v2_some_file;`} {
 			if !strings.Contains(api, want) {
 				t.Errorf("api.d.ts lacks %s:\n%s", want, api)
 			}
@@ -591,6 +591,11 @@ export default cronJobs();
 			files map[string]string
 			want  []string
 		}{
+			{"dash_in_module_path", map[string]string{
+				// Deployments refuse module paths with "-" (as any
+				// character but letters, digits, "_" and ".").
+				"convex/lib/identity-signing.ts": "export const sign = (s: string) => s;\n",
+			}, []string{"lib/identity-signing.ts cannot be a Convex module", `"-"`, `"identity_signing"`}},
 			{"syntax_error", map[string]string{
 				"convex/broken.ts": "import { v } from \"convex/values\";\nexport const x = ;\n",
 			}, []string{"convex/broken.ts:2:", "Unexpected"}},
