@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,17 +21,25 @@ import (
 // oidcEnv pushes an OIDC provider (applicationID "convex") served by a
 // stand-in issuer and who:me returning the identity.
 func oidcEnv(t *testing.T) (*testEnv, *rsa.PrivateKey, string) {
+	e, key, iss, _ := oidcEnvCounting(t)
+	return e, key, iss
+}
+
+// oidcEnvCounting is oidcEnv that also counts the fetches of the JWKS.
+func oidcEnvCounting(t *testing.T) (*testEnv, *rsa.PrivateKey, string, *atomic.Int32) {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var idp *httptest.Server
+	var fetches atomic.Int32
 	idp = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/.well-known/openid-configuration":
 			_ = json.NewEncoder(w).Encode(map[string]string{"issuer": idp.URL, "jwks_uri": idp.URL + "/jwks"})
 		case "/jwks":
+			fetches.Add(1)
 			_ = json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
 				"kty": "RSA", "kid": "k1", "n": b64(key.N.Bytes()), "e": b64(big.NewInt(int64(key.E)).Bytes()),
 			}}})
@@ -46,7 +55,41 @@ func oidcEnv(t *testing.T) (*testEnv, *rsa.PrivateKey, string) {
 	}}, e.admin())
 	mods := []map[string]any{{"path": "auth.config.js", "source": authModule, "environment": "isolate"}, {"path": "who.js", "source": whoModule, "environment": "isolate"}}
 	e.push(pushRequest(e.key, mods, nil, nil))
-	return e, key, idp.URL
+	return e, key, idp.URL, &fetches
+}
+
+// Bad signatures under a kid the cached key set holds are refused without
+// asking the provider again; an unknown kid makes one fresh fetch (a key
+// the provider rotated in).
+func TestJWKSRefetchOnlyForUnknownKid(t *testing.T) {
+	e, key, iss, fetches := oidcEnvCounting(t)
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Hour).Unix()
+	query := func(tok string) int {
+		code, _, _ := e.do("POST", "/api/query", map[string]any{"path": "who:me", "args": map[string]any{}},
+			map[string]string{"Authorization": "Bearer " + tok})
+		return code
+	}
+	if code := query(signRS256(t, key, "k1", map[string]any{"iss": iss, "sub": "u", "aud": "convex", "exp": exp})); code != 200 || fetches.Load() != 1 {
+		t.Fatalf("valid token: %d, %d fetches", code, fetches.Load())
+	}
+	for i := 0; i < 3; i++ {
+		if code := query(signRS256(t, other, "k1", map[string]any{"iss": iss, "sub": "u", "aud": "convex", "exp": exp})); code != 401 {
+			t.Errorf("bad signature: %d", code)
+		}
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Errorf("bad signatures under a known kid fetched the JWKS %d times in all, want 1", n)
+	}
+	if code := query(signRS256(t, other, "k2", map[string]any{"iss": iss, "sub": "u", "aud": "convex", "exp": exp})); code != 401 {
+		t.Errorf("unknown kid: %d", code)
+	}
+	if n := fetches.Load(); n != 2 {
+		t.Errorf("an unknown kid: %d JWKS fetches in all, want 2", n)
+	}
 }
 
 // The identity keeps the user's claims and leaves out those that describe

@@ -396,13 +396,19 @@ func (s *Server) verifyToken(ctx context.Context, token string) (userToken, erro
 		return userToken{}, fmt.Errorf("token algorithm %s does not match the provider's %s", header.Alg, provider.Algorithm)
 	}
 	signed := []byte(parts[0] + "." + parts[1])
-	verified := false
-	for attempt := 0; attempt < 2 && !verified; attempt++ {
+	verified, knownKid := false, false
+	// A second, fresh fetch of the keys is for a key the provider rotated
+	// in: not when the cached set already holds the token's kid, so bad
+	// signatures do not each cost a fetch from the provider.
+	for attempt := 0; attempt < 2 && !verified && !knownKid; attempt++ {
 		keys, err := s.jwks.keys(ctx, *provider, attempt == 1)
 		if err != nil {
 			return userToken{}, err
 		}
 		for _, k := range keys {
+			if header.Kid != "" && k.Kid == header.Kid {
+				knownKid = true
+			}
 			if header.Kid != "" && k.Kid != "" && k.Kid != header.Kid {
 				continue
 			}
