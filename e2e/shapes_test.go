@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -596,6 +598,21 @@ export default cronJobs();
 				// character but letters, digits, "_" and ".").
 				"convex/lib/identity-signing.ts": "export const sign = (s: string) => s;\n",
 			}, []string{"lib/identity-signing.ts cannot be a Convex module", `"-"`, `"identity_signing"`}},
+			{"local_component", map[string]string{
+				// The built-in backend runs no components yet.
+				"convex/convex.config.ts": `import { defineApp } from "convex/server";
+import counter from "./counter/convex.config";
+const app = defineApp();
+app.use(counter);
+export default app;
+`,
+				"convex/counter/convex.config.ts": `import { defineComponent } from "convex/server";
+export default defineComponent("counter");
+`,
+				"convex/counter/lib.ts": `import { query } from "./_generated/server";
+export const get = query({ args: {}, handler: async () => 1 });
+`,
+			}, []string{"components", "counter", "convex.config.ts"}},
 			{"syntax_error", map[string]string{
 				"convex/broken.ts": "import { v } from \"convex/values\";\nexport const x = ;\n",
 			}, []string{"convex/broken.ts:2:", "Unexpected"}},
@@ -704,6 +721,83 @@ export const hi = query({ args: {}, handler: async (): Promise<string> => "hi" }
 			t.Errorf("hello:hi printed %s", got)
 		}
 		a.apiNames(at+"/convex/_generated/api.d.ts", []string{"hello"}, nil)
+	})
+
+	t.Run("full_app", func(t *testing.T) {
+		// Everything a grown app has next to its functions: schema with
+		// indexes, HTTP routes, crons, auth config, an app definition.
+		a := newShape(t, map[string]string{
+			"package.json": shapePackageJSON,
+			"convex/schema.ts": `import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+export default defineSchema({
+  posts: defineTable({ title: v.string(), views: v.number() }).index("by_title", ["title"]),
+});
+`,
+			"convex/posts.ts": `import { v } from "convex/values";
+import { mutation, query } from "./_generated/server";
+
+export const create = mutation({
+  args: { title: v.string() },
+  handler: async (ctx, { title }) => await ctx.db.insert("posts", { title, views: 0 }),
+});
+
+export const byTitle = query({
+  args: { title: v.string() },
+  handler: async (ctx, { title }) => {
+    const post = await ctx.db.query("posts").withIndex("by_title", (q) => q.eq("title", title)).unique();
+    return { title: post?.title ?? null, views: post?.views ?? null };
+  },
+});
+`,
+			"convex/http.ts": `import { httpRouter } from "convex/server";
+import { httpAction } from "./_generated/server";
+const http = httpRouter();
+http.route({ path: "/ping", method: "GET", handler: httpAction(async () => new Response("pong")) });
+export default http;
+`,
+			"convex/crons.ts": `import { cronJobs } from "convex/server";
+import { internal } from "./_generated/api";
+const crons = cronJobs();
+crons.daily("tidy", { hourUTC: 3, minuteUTC: 0 }, internal.tidy.run, {});
+export default crons;
+`,
+			"convex/tidy.ts": `import { internalMutation } from "./_generated/server";
+export const run = internalMutation({ args: {}, handler: async () => null });
+`,
+			"convex/auth.config.ts": `export default { providers: [{ domain: "https://auth.example.com", applicationID: "convex" }] };
+`,
+			"convex/convex.config.ts": `import { defineApp } from "convex/server";
+const app = defineApp();
+export default app;
+`,
+		}, ".", ".")
+		// HTTP actions are served while dev runs the deployment.
+		dev := a.startDev()
+		dev.waitReady(1)
+		a.run("posts:create", `{"title":"hello"}`)
+		if got := a.run("posts:byTitle", `{"title":"hello"}`); got != `{"title":"hello","views":0}` {
+			t.Errorf("posts:byTitle printed %s", got)
+		}
+		env := a.read(".env.local")
+		i := strings.Index(env, "CONVEX_SITE_URL=")
+		if i < 0 {
+			t.Fatalf(".env.local has no CONVEX_SITE_URL:\n%s", env)
+		}
+		site := strings.TrimSpace(strings.SplitN(env[i+len("CONVEX_SITE_URL="):], "\n", 2)[0])
+		resp, err := http.Get(site + "/ping")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != "pong" {
+			t.Errorf("GET /ping answered %d %q", resp.StatusCode, body)
+		}
+		dev.stop()
+		a.apiNames("convex/_generated/api.d.ts", []string{"posts", "tidy", "http", "crons"},
+			[]string{"auth.config", "convex.config", "schema"})
+		a.codegen("convex/_generated/api.d.ts", []string{"posts", "tidy"})
 	})
 
 	t.Run("node_external_packages", func(t *testing.T) {
