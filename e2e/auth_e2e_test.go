@@ -278,6 +278,12 @@ func TestAuthE2E(t *testing.T) {
 		!strings.Contains(string(res["rawValid"]), `"values":["raw-user"]`) {
 		t.Errorf("valid Authenticate, then whoami: %v", frames)
 	}
+	k.decode("rawThenBad", &frames)
+	if len(frames) != 3 || frames[0]["type"] != "Transition" || frames[0]["endIdentity"] != 1.0 ||
+		frames[1]["type"] != "AuthError" || frames[1]["baseVersion"] != 1.0 || frames[1]["authUpdateAttempted"] != true ||
+		frames[2]["closed"] == nil {
+		t.Errorf("a good Authenticate, then a bad one: %v", frames)
+	}
 	k.decode("rawNone", &frames)
 	if len(frames) == 0 || frames[0]["endIdentity"] != 1.0 || !strings.Contains(string(res["rawNone"]), `"values":[null]`) {
 		t.Errorf("Authenticate None: %v", frames)

@@ -141,6 +141,33 @@ async function raw(name, token) {
   }));
 }
 await raw("rawValid", await sign("oidc", { sub: "raw-user" }));
+// A good token, then a bad one: the AuthError carries the identity version
+// the server is at (1), the version the bad Authenticate was based on.
+await call("rawThenBad", async () => {
+  const good = await sign("oidc", { sub: "raw-user" });
+  const bad = await sign("oidc", { sub: "raw-user", aud: "other-app" });
+  return await new Promise((resolve, reject) => {
+    const ws = new WebSocket(cloudUrl.replace(/^http/, "ws") + "/api/1.48.0/sync");
+    const got = [];
+    const timer = setTimeout(() => { ws.close(); resolve(got); }, 3000);
+    ws.on("open", () => {
+      ws.send(JSON.stringify({ type: "Connect", sessionId: crypto.randomUUID(), connectionCount: 0, lastCloseReason: "InitialConnect", clientTs: Date.now() }));
+      ws.send(JSON.stringify({ type: "Authenticate", tokenType: "User", value: good, baseVersion: 0 }));
+    });
+    ws.on("message", (data) => {
+      const m = JSON.parse(String(data));
+      if (m.type === "Ping") return;
+      if (m.type === "Transition") {
+        got.push({ type: m.type, startIdentity: m.startVersion.identity, endIdentity: m.endVersion.identity });
+        if (m.endVersion.identity === 1) ws.send(JSON.stringify({ type: "Authenticate", tokenType: "User", value: bad, baseVersion: 1 }));
+      } else {
+        got.push(m);
+      }
+    });
+    ws.on("close", (code) => { got.push({ closed: code }); clearTimeout(timer); resolve(got); });
+    ws.on("error", reject);
+  });
+});
 await raw("rawNone", null);
 await raw("rawExpired", await sign("oidc", { sub: "raw-user", iat: now() - 7200, exp: now() - 3600 }));
 await raw("rawWrongAudience", await sign("oidc", { sub: "raw-user", aud: "other-app" }));
