@@ -230,13 +230,14 @@ func TestAuthE2E(t *testing.T) {
 	iss := p.url()
 
 	// ConvexHttpClient: no token, then an OIDC token; the identity is built
-	// from the claims (standard ones renamed, custom ones kept, nested ones
-	// flattened, jti/nbf dropped).
+	// from the claims (standard ones renamed, updated_at as a date string,
+	// custom ones kept, nested ones flattened, the token's own claims such
+	// as aud, exp, iat, jti and nbf left out).
 	k.equal("httpAnon", `null`)
 	k.failed("httpAnonMutation", "addNote: not signed in")
 	k.equal("httpAnonAction", `{"own":null,"nested":null}`)
 	k.equal("httpOidc", `{"tokenIdentifier":"`+iss+`|user-1","issuer":"`+iss+`","subject":"user-1","name":"Ada Lovelace",
-		"email":"ada@example.com","emailVerified":true,"givenName":"Ada","org":"analytical","plan.tier":"gold","plan.seats":3}`)
+		"email":"ada@example.com","emailVerified":true,"givenName":"Ada","updatedAt":"2024-03-05T19:30:08+00:00","org":"analytical","plan.tier":"gold","plan.seats":3}`)
 	k.equal("httpOidcMutation", `"user-1"`)
 	k.equal("httpOidcNotes", `{"subject":"user-1","notes":["from http"]}`)
 	k.equal("httpOidcAction", `{"own":"`+iss+`|user-1","nested":"`+iss+`|user-1"}`)

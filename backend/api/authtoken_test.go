@@ -101,6 +101,7 @@ func TestIdentityLeavesOutTokenClaims(t *testing.T) {
 		"iss": iss, "sub": "u1", "aud": []string{"convex", "other"}, "exp": now + 3600, "iat": now, "auth_time": now,
 		"nonce": "n", "azp": "client", "at_hash": "h", "c_hash": "h", "acr": "1", "amr": []string{"pwd"}, "nbf": now - 5,
 		"jti": "j", "fva": []int{1, 2}, "name": "Ada", "org_role": "admin", "team": map[string]any{"id": "t1"},
+		"updated_at": 1709667008,
 	})
 	r := e.call("query", "who:me", map[string]any{}, map[string]string{"Authorization": "Bearer " + tok})
 	id, _ := r["value"].(map[string]any)
@@ -109,8 +110,12 @@ func TestIdentityLeavesOutTokenClaims(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	if want := []string{"issuer", "name", "org_role", "subject", "team.id", "tokenIdentifier"}; !slices.Equal(keys, want) {
+	if want := []string{"issuer", "name", "org_role", "subject", "team.id", "tokenIdentifier", "updatedAt"}; !slices.Equal(keys, want) {
 		t.Errorf("identity keys %v, want %v (%v)", keys, want, r)
+	}
+	// updated_at (seconds) becomes a date string, as UserIdentity.updatedAt is typed.
+	if id["updatedAt"] != "2024-03-05T19:30:08+00:00" {
+		t.Errorf("updatedAt = %#v", id["updatedAt"])
 	}
 
 	noExp := signRS256(t, key, "k1", map[string]any{"iss": iss, "sub": "u1", "aud": "convex", "iat": now})

@@ -447,7 +447,7 @@ func (s *Server) verifyToken(ctx context.Context, token string) (userToken, erro
 			continue
 		}
 		if name, ok := standardClaim(k); ok {
-			id[name] = v
+			id[name] = standardValue(k, v)
 			continue
 		}
 		flatten(id, k, v)
@@ -455,6 +455,16 @@ func (s *Server) verifyToken(ctx context.Context, token string) (userToken, erro
 	var err error
 	u.identity, err = json.Marshal(id)
 	return u, err
+}
+
+// standardValue converts a standard claim's value to the identity's type:
+// updated_at is seconds since the epoch in a token and an RFC 3339 string
+// with a numeric UTC offset (2024-03-05T19:30:08+00:00) in an identity.
+func standardValue(claim string, v any) any {
+	if secs, ok := v.(float64); ok && claim == "updated_at" {
+		return time.Unix(int64(secs), 0).UTC().Format("2006-01-02T15:04:05-07:00")
+	}
+	return v
 }
 
 // droppedClaim reports the claims an identity leaves out: iss and sub

@@ -63,7 +63,7 @@ await call("httpAnonAction", () => anon.action(api.who.viaAction, {}));
 
 const oidcToken = await sign("oidc", {
   sub: "user-1", name: "Ada Lovelace", email: "ada@example.com", email_verified: true,
-  given_name: "Ada", org: "analytical", jti: "j-1", nbf: now() - 60,
+  given_name: "Ada", updated_at: 1709667008, org: "analytical", jti: "j-1", nbf: now() - 60,
   plan: { tier: "gold", seats: 3 },
 });
 const signedIn = new ConvexHttpClient(cloudUrl);
