@@ -145,6 +145,29 @@ func TestModulePathCharacters(t *testing.T) {
 	}
 }
 
+func TestPathAliasAdvice(t *testing.T) {
+	// tsconfig "paths" are read from the tsconfig.json nearest to each file:
+	// the project's does not apply once convex/ has its own.
+	dir := chatProject(t)
+	write(t, filepath.Join(dir, "tsconfig.json"), `{ "compilerOptions": { "paths": { "@/*": ["./src/*"], "~/*": ["./src/*"] } } }`)
+	write(t, filepath.Join(dir, "src", "math.ts"), "export const double = (n: number) => n * 2;\n")
+	write(t, filepath.Join(dir, "convex", "alias.ts"), "import { double } from \"@/math\";\nimport { double as d2 } from \"~/math\";\nexport const x = [double, d2];\n")
+	_, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")})
+	var be *Error
+	if !asError(err, &be) {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(be.Advice, "Not installed") || !strings.Contains(be.Advice, `"@/math", "~/math" can only be path aliases`) ||
+		!strings.Contains(be.Advice, "nearest to the importing file") {
+		t.Errorf("advice = %q", be.Advice)
+	}
+	// Declared in convex/tsconfig.json (extending the project's), they resolve.
+	write(t, filepath.Join(dir, "convex", "tsconfig.json"), `{ "extends": "../tsconfig.json", "compilerOptions": { "strict": true } }`)
+	if _, err := Bundle(Options{ProjectDir: dir, FunctionsDir: filepath.Join(dir, "convex")}); err != nil {
+		t.Errorf("with convex/tsconfig.json extending the project's: %v", err)
+	}
+}
+
 func TestHTTPSWarning(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "https.ts"), "import { httpRouter } from \"convex/server\";\nexport default httpRouter();\n")
@@ -261,6 +284,9 @@ export const all = [nanoid, sub, again, local];
 	}
 	if strings.Contains(be.Advice, "missing") {
 		t.Errorf("a relative import is not a package: %q", be.Advice)
+	}
+	if !strings.Contains(be.Advice, "path alias") {
+		t.Errorf("a scoped name may be an alias; advice = %q", be.Advice)
 	}
 	// Marking packages external is not something a Convex project does.
 	if strings.Contains(be.Formatted, "mark the path") || !strings.Contains(be.Formatted, `Could not resolve "nanoid"`) {

@@ -88,9 +88,57 @@ const useNodeAdvice = "\nIt looks like you are using Node APIs from a file witho
 	"so they run in the Node.js runtime.\n" +
 	"For more information see https://docs.convex.dev/functions/runtimes#nodejs-runtime\n"
 
-// unresolvedPackage finds the bare package name in esbuild's
-// `Could not resolve "<spec>"`, or "" for relative and absolute paths.
-var unresolvedPackage = lazy.Regexp(`^Could not resolve "((?:@[^/"]+/)?[^./"][^/"]*)(?:/[^"]*)?"$`)
+// unresolvedSpec is the import specifier of esbuild's `Could not resolve`.
+var unresolvedSpec = lazy.Regexp(`^Could not resolve "([^"]+)"$`)
+
+// npmPackage is the package name at the start of a bare specifier that can
+// name an npm package ("zod", "@scope/pkg/sub"); others ("@/lib/x",
+// "~/utils") can only be path aliases.
+var npmPackage = lazy.Regexp(`^((?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*)(?:/|$)`)
+
+// unresolvedAdvice says what to do about imports esbuild could not resolve:
+// install the packages, or declare the path aliases where esbuild reads them.
+func unresolvedAdvice(msgs []api.Message) string {
+	var packages, aliases []string
+	for _, m := range msgs {
+		sub := unresolvedSpec.Get().FindStringSubmatch(m.Text)
+		if sub == nil || nodeBuiltin(m) {
+			continue
+		}
+		spec := sub[1]
+		if strings.HasPrefix(spec, ".") || strings.HasPrefix(spec, "/") {
+			continue // a relative or absolute path: esbuild's message says it all
+		}
+		if p := npmPackage.Get().FindStringSubmatch(spec); p != nil {
+			if !slices.Contains(packages, p[1]) {
+				packages = append(packages, p[1])
+			}
+		} else if !slices.Contains(aliases, spec) {
+			aliases = append(aliases, spec)
+		}
+	}
+	var parts []string
+	if len(packages) > 0 {
+		parts = append(parts, "Not installed: "+strings.Join(packages, ", ")+". Add the package to package.json and install it "+
+			"(`npm install "+strings.Join(packages, " ")+"` or your package manager's equivalent), or fix the import.")
+	}
+	if len(aliases) > 0 || slices.ContainsFunc(packages, func(p string) bool { return strings.HasPrefix(p, "@") }) {
+		what := "A path alias"
+		if len(aliases) > 0 {
+			q := make([]string, len(aliases))
+			for i, a := range aliases {
+				q[i] = `"` + a + `"`
+			}
+			what = strings.Join(q, ", ") + " can only be a path alias, which"
+			if len(aliases) > 1 {
+				what = strings.Join(q, ", ") + " can only be path aliases, which"
+			}
+		}
+		parts = append(parts, what+` must be declared under "compilerOptions.paths" in the tsconfig.json nearest to the importing file: `+
+			`for the functions directory that is its own tsconfig.json (it may "extends" the project's).`)
+	}
+	return strings.Join(parts, "\n")
+}
 
 // esbuildOnlyNote drops the parts of esbuild's notes that speak of build
 // options a Convex project cannot set (its Go API names, "mark as external").
@@ -135,19 +183,14 @@ func buildError(msgs []api.Message, platform api.Platform, prefix string) *Error
 		e.Diagnostics = append(e.Diagnostics, d)
 	}
 	e.Formatted = strings.Join(api.FormatMessages(msgs, api.FormatMessagesOptions{Kind: api.ErrorMessage}), "")
-	var missing []string
 	for _, m := range msgs {
 		if strings.HasPrefix(m.Text, `Could not resolve "convex/`) || m.Text == `Could not resolve "convex"` {
 			e.Advice = "The `convex` npm package is not installed here. Run `npm install` (or your package manager's install) in the project directory."
 			break
 		}
-		if sub := unresolvedPackage.Get().FindStringSubmatch(m.Text); sub != nil && !slices.Contains(missing, sub[1]) && !nodeBuiltin(m) {
-			missing = append(missing, sub[1])
-		}
 	}
-	if e.Advice == "" && len(missing) > 0 {
-		e.Advice = "Not installed: " + strings.Join(missing, ", ") + ". Add the package to package.json and install it " +
-			"(`npm install " + strings.Join(missing, " ") + "` or your package manager's equivalent), or fix the import."
+	if e.Advice == "" {
+		e.Advice = unresolvedAdvice(msgs)
 	}
 	if recommendNode {
 		e.Advice = useNodeAdvice

@@ -499,6 +499,25 @@ export const hello = query({ args: {}, handler: async () => label("from tsx") })
 		a.codegen("convex/_generated/api.d.ts", mods)
 	})
 
+	t.Run("tsconfig_extends_root_paths", func(t *testing.T) {
+		// Next.js style: the alias lives in the project's tsconfig.json and
+		// convex/tsconfig.json extends it; esbuild reads both.
+		a := newShape(t, map[string]string{
+			"package.json":         shapePackageJSON,
+			"tsconfig.json":        `{ "compilerOptions": { "baseUrl": ".", "paths": { "@/*": ["./src/*"] } } }`,
+			"src/lib/money.ts":     "export const cents = (n: number): number => Math.round(n * 100);\n",
+			"convex/tsconfig.json": `{ "extends": "../tsconfig.json", "compilerOptions": { "strict": true, "noEmit": true } }`,
+			"convex/pay.ts": `import { query } from "./_generated/server";
+import { cents } from "@/lib/money";
+export const total = query({ args: {}, handler: async () => cents(12.345) });
+`,
+		}, ".", ".")
+		a.devOnce()
+		if got := a.run("pay:total"); got != "1235" {
+			t.Errorf("pay:total printed %s", got)
+		}
+	})
+
 	t.Run("entry_point_rules", func(t *testing.T) {
 		a := newShape(t, map[string]string{
 			"package.json":     shapePackageJSON,
@@ -613,6 +632,14 @@ export default defineComponent("counter");
 export const get = query({ args: {}, handler: async () => 1 });
 `,
 			}, []string{"components", "counter", "convex.config.ts"}},
+			{"alias_only_in_root_tsconfig", map[string]string{
+				// A new deployment writes convex/tsconfig.json, which is
+				// then the one esbuild reads for convex/ (as with npx
+				// convex): the project's "paths" no longer apply.
+				"tsconfig.json": `{ "compilerOptions": { "paths": { "@/*": ["./src/*"] } } }`,
+				"src/money.ts":  "export const cents = (n: number) => n * 100;\n",
+				"convex/pay.ts": "import { cents } from \"@/money\";\nexport const c = cents;\n",
+			}, []string{`Could not resolve "@/money"`, `"@/money" can only be a path alias`, "tsconfig.json nearest to the importing file"}},
 			{"syntax_error", map[string]string{
 				"convex/broken.ts": "import { v } from \"convex/values\";\nexport const x = ;\n",
 			}, []string{"convex/broken.ts:2:", "Unexpected"}},
