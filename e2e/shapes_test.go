@@ -322,6 +322,31 @@ export const hi = query({ args: {}, handler: async () => "from src/convex" });
 		}
 	})
 
+	t.Run("deploy_self_hosted", func(t *testing.T) {
+		// deploy takes the same shapes: functions elsewhere, a helper and
+		// a package from outside the functions directory.
+		r := startBackend(t, "shapes-deploy")
+		a := newShape(t, map[string]string{
+			"package.json":  shapePackageJSON,
+			"convex.json":   `{ "functions": "backend/" }`,
+			"lib/format.ts": "export const shout = (s: string): string => s.toUpperCase() + \"!\";\n",
+			"backend/greet.ts": `import { z } from "zod";
+import { query } from "./_generated/server";
+import { shout } from "../lib/format";
+export const hello = query({ args: {}, handler: async () => shout(z.string().parse("deployed")) });
+`,
+		}, ".", ".")
+		a.env = append(freshEnv(t), "CONVEX_SELF_HOSTED_URL="+r.CloudURL, "CONVEX_SELF_HOSTED_ADMIN_KEY="+r.AdminKey, "CI=1")
+		_, stderr := a.must("deploy", "--typecheck", "disable")
+		if !strings.Contains(stderr, "Deployed Convex functions to "+r.CloudURL) {
+			t.Errorf("deploy did not confirm the push:\n%s", stderr)
+		}
+		if got := a.run("greet:hello"); got != `"DEPLOYED!"` {
+			t.Errorf("greet:hello printed %s", got)
+		}
+		a.apiNames("backend/_generated/api.d.ts", []string{"greet"}, nil)
+	})
+
 	t.Run("functions_dir_created", func(t *testing.T) {
 		// A new deployment sets up the functions directory convex.json
 		// names when it does not exist yet.
