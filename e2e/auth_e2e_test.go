@@ -157,7 +157,7 @@ func (p *idp) sign(kind string, claims map[string]any) (string, error) {
 		c["iss"] = p.url() + "/es"
 		header["kid"], header["alg"], key = "es-1", "ES256", p.esKey
 	default:
-		return "", &json.UnsupportedValueError{Str: kind}
+		return "", fmt.Errorf("unknown token kind %q", kind)
 	}
 	for k, v := range claims {
 		if v == nil {
