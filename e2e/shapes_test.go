@@ -665,6 +665,12 @@ export const get = query({ args: {}, handler: async () => 1 });
 				"src/money.ts":  "export const cents = (n: number) => n * 100;\n",
 				"convex/pay.ts": "import { cents } from \"@/money\";\nexport const c = cents;\n",
 			}, []string{`Could not resolve "@/money"`, `"@/money" can only be a path alias`, "tsconfig.json nearest to the importing file"}},
+			{"query_in_use_node_file", map[string]string{
+				"convex/nodey.ts": `"use node";
+import { query } from "./_generated/server";
+export const list = query({ args: {}, handler: async () => [] });
+`,
+			}, []string{"list", "nodey", "action"}},
 			{"syntax_error", map[string]string{
 				"convex/broken.ts": "import { v } from \"convex/values\";\nexport const x = ;\n",
 			}, []string{"convex/broken.ts:2:", "Unexpected"}},
