@@ -85,6 +85,15 @@ func newShape(t *testing.T, files map[string]string, modulesAt, workDir string) 
 	}
 }
 
+// needPackage skips the test when e2e/node/node_modules lacks an npm
+// package (a checkout whose `npm ci` predates it).
+func needPackage(t *testing.T, name string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join("node", "node_modules", name, "package.json")); err != nil {
+		t.Skipf("e2e/node/node_modules lacks %s: run `npm ci` in e2e/node", name)
+	}
+}
+
 // linkWorkspacePackage links the root's node_modules/<name> to dir (relative
 // to the root), as npm and pnpm do for workspace packages.
 func (a *shapeApp) linkWorkspacePackage(name, dir string) {
@@ -323,6 +332,7 @@ export const hi = query({ args: {}, handler: async () => "from src/convex" });
 	})
 
 	t.Run("deploy_self_hosted", func(t *testing.T) {
+		needPackage(t, "zod")
 		// deploy takes the same shapes: functions elsewhere, a helper and
 		// a package from outside the functions directory.
 		r := startBackend(t, "shapes-deploy")
@@ -409,7 +419,30 @@ export const texts = query({ args: {}, handler: async (ctx) => (await ctx.db.que
 		a.codegen("apps/web/convex/_generated/api.d.ts", []string{"todo"})
 	})
 
+	t.Run("functions_dir_outside_project", func(t *testing.T) {
+		// The app in apps/web, its functions in a sibling package that
+		// convex.json points at with "../".
+		a := newShape(t, map[string]string{
+			"package.json":          `{ "name": "repo", "private": true, "workspaces": ["apps/*", "packages/*"] }` + "\n",
+			"apps/web/package.json": shapePackageJSON,
+			"apps/web/convex.json":  `{ "functions": "../../packages/backend/convex/" }`,
+			"packages/backend/convex/notes.ts": `import { query } from "./_generated/server";
+export const where = query({ args: {}, handler: async () => "packages/backend" });
+`,
+		}, ".", "apps/web")
+		a.devOnce()
+		if got := a.run("notes:where"); got != `"packages/backend"` {
+			t.Errorf("notes:where printed %s", got)
+		}
+		a.apiNames("packages/backend/convex/_generated/api.d.ts", []string{"notes"}, nil)
+		if a.exists("apps/web/convex") {
+			t.Errorf("apps/web/convex was created although convex.json points elsewhere")
+		}
+		a.codegen("packages/backend/convex/_generated/api.d.ts", []string{"notes"})
+	})
+
 	t.Run("imports_outside_functions_dir", func(t *testing.T) {
+		needPackage(t, "zod")
 		a := newShape(t, map[string]string{
 			"package.json": shapePackageJSON,
 			"lib/format.ts": `export function shout(s: string): string {
@@ -859,6 +892,7 @@ export default app;
 	})
 
 	t.Run("node_external_packages", func(t *testing.T) {
+		needPackage(t, "zod")
 		if _, err := exec.LookPath("node"); err != nil {
 			t.Skip("node is not on PATH")
 		}
