@@ -269,6 +269,14 @@ func TestAuthE2E(t *testing.T) {
 	if ha.Status != 200 || ha.Body.Identity["tokenIdentifier"] != iss+"|user-1" || ha.Body.ViaQuery["tokenIdentifier"] != iss+"|user-1" {
 		t.Errorf("HTTP action with an OIDC token: %+v", ha)
 	}
+	var bad struct {
+		Status int
+		Body   struct{ Error string }
+	}
+	k.decode("httpActionBadToken", &bad)
+	if bad.Status != 401 || !strings.Contains(bad.Body.Error, "signature") {
+		t.Errorf("HTTP action with a refused token: %+v", bad)
+	}
 
 	// Raw sync frames: a valid Authenticate moves the identity version in
 	// the next Transition; a rejected one is an AuthError at version 0,

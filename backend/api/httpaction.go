@@ -26,10 +26,16 @@ func (s *Server) serveHTTPAction(w http.ResponseWriter, r *http.Request, path st
 	if err != nil {
 		return err
 	}
-	// A user token makes ctx.auth work; an invalid one is treated as none.
+	// A user token makes ctx.auth work. An invalid one does not fail the
+	// request: the action runs, and ctx.auth.getUserIdentity() throws why
+	// the token was refused, as on Convex.
 	var identity []byte
+	var identityErr error
 	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
-		identity, _ = s.verifyJWT(r.Context(), strings.TrimSpace(h[7:]))
+		identity, identityErr = s.verifyJWT(r.Context(), strings.TrimSpace(h[7:]))
+		if identityErr != nil {
+			identity = nil
+		}
 	}
 	u := *r.URL
 	u.Scheme, u.Host = "http", r.Host
@@ -41,7 +47,7 @@ func (s *Server) serveHTTPAction(w http.ResponseWriter, r *http.Request, path st
 	reqID := newRequestID()
 	resp, lines, err := dep.mods.RunHTTPRequest(r.Context(), runtime.HTTPRequest{
 		Method: r.Method, URL: u.String(), Path: path, Header: r.Header, Body: body,
-		Host: s.hostFor(identity), Env: env, Identity: identity, RequestID: reqID,
+		Host: s.hostFor(identity), Env: env, Identity: identity, IdentityErr: identityErr, RequestID: reqID,
 	})
 	out := udfOutcome{RequestID: reqID, UdfType: "http", Logs: lines, Value: []byte("null")}
 	if err != nil {

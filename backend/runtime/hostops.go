@@ -175,6 +175,9 @@ func jsonString(s string) string {
 func (x *execution) asyncOp(op, arg string) (asyncResult, bool, <-chan asyncResult) {
 	switch op {
 	case "1.0/getUserIdentity":
+		if x.req.IdentityErr != nil {
+			return settled("", x.req.IdentityErr)
+		}
 		if len(x.req.Identity) == 0 {
 			return settled("null", nil)
 		}

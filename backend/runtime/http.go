@@ -23,6 +23,8 @@ type HTTPRequest struct {
 	Host     ActionHost
 	Env      map[string]string
 	Identity []byte // verified user identity JSON, or nil
+	// IdentityErr is why a bearer token was refused; see Request.IdentityErr.
+	IdentityErr error
 	// RequestID is used in the error document; optional.
 	RequestID string
 	Timeout   time.Duration
@@ -83,7 +85,7 @@ func (m *ModuleSet) RunHTTPRequest(ctx context.Context, hr HTTPRequest) (*HTTPRe
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errTimeout)
 	defer cancel()
-	req := &Request{Host: hr.Host, Env: hr.Env, Identity: hr.Identity, RequestID: hr.RequestID, OnLog: hr.OnLog}
+	req := &Request{Host: hr.Host, Env: hr.Env, Identity: hr.Identity, IdentityErr: hr.IdentityErr, RequestID: hr.RequestID, OnLog: hr.OnLog}
 	x := newExecution(ctx, m, req, "httpAction", "http.js", 0, nil)
 	out, th, err := m.callVM(ctx, x, entryRequest{
 		Op: "http", UdfType: "httpAction", Method: method, Path: hr.Path, Request: string(reqJSON),

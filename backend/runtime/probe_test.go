@@ -590,6 +590,14 @@ func TestHTTPActions(t *testing.T) {
 	if string(r.Body) != `{"subject":"s1"}` {
 		t.Fatalf("/who: %s", r.Body)
 	}
+	// A refused bearer token: getUserIdentity() throws why, in HTTP actions.
+	refused, _, err := p.ms.RunHTTPRequest(context.Background(), HTTPRequest{
+		Method: "GET", URL: "http://127.0.0.1:3211/who", Path: "/who", Host: p, RequestID: "req2",
+		IdentityErr: errors.New("InvalidAuthHeader: the token expired"),
+	})
+	if err != nil || refused.Status != 500 || !strings.Contains(string(refused.Body), "the token expired") {
+		t.Fatalf("/who with a refused token: %v %d %s", err, refused.Status, refused.Body)
+	}
 	r = do("GET", "/notresponse", nil, nil, nil)
 	if r.Status != 500 || !strings.Contains(string(r.Body), "HTTP actions must return a Response") {
 		t.Fatalf("/notresponse: %d %s", r.Status, r.Body)

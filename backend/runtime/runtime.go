@@ -96,6 +96,10 @@ type Request struct {
 	Env map[string]string
 	// Identity is the user identity JSON (§1.6), or nil when not logged in.
 	Identity []byte
+	// IdentityErr, when set, is why the caller's token was refused (an
+	// HTTP action given a bad bearer token): ctx.auth.getUserIdentity()
+	// throws it instead of returning null.
+	IdentityErr error
 	// Now is the execution time seen by Date in queries and mutations;
 	// zero means time.Now().
 	Now time.Time

@@ -109,6 +109,8 @@ async function httpAction(name, token) {
 }
 await httpAction("httpActionAnon", null);
 await httpAction("httpActionOidc", oidcToken);
+// A refused token: getUserIdentity() throws in an HTTP action, so it fails.
+await httpAction("httpActionBadToken", await sign("badsig", { sub: "user-1" }));
 
 // -------------------------------------------------- raw WebSocket protocol
 // What the server answers to Authenticate, frame by frame.
