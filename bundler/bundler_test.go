@@ -168,6 +168,27 @@ func TestPathAliasAdvice(t *testing.T) {
 	}
 }
 
+func TestEntryPointsSkipSymlinks(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "convex")
+	write(t, filepath.Join(dir, "real.ts"), "export const a = 1;\n")
+	write(t, filepath.Join(root, "shared", "util.ts"), "export const u = 1;\n")
+	if err := os.Symlink(filepath.Join(root, "shared"), filepath.Join(dir, "shared")); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	os.Symlink(filepath.Join(root, "shared", "util.ts"), filepath.Join(dir, "linked.ts"))
+	got, err := EntryPoints(dir, nil)
+	if err != nil || len(got) != 1 || filepath.Base(got[0]) != "real.ts" {
+		t.Errorf("entry points = %v, %v; want only real.ts", got, err)
+	}
+	// The functions directory itself may be a link.
+	link := filepath.Join(root, "fnlink")
+	os.Symlink(dir, link)
+	if got, err := EntryPoints(link, nil); err != nil || len(got) != 1 {
+		t.Errorf("through a linked functions dir: %v, %v", got, err)
+	}
+}
+
 func TestHTTPSWarning(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "https.ts"), "import { httpRouter } from \"convex/server\";\nexport default httpRouter();\n")

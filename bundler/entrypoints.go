@@ -85,6 +85,10 @@ func hasEntryExtension(rel string) bool {
 
 // walk visits the files below dir, skipping nested component directories
 // (those holding their own convex.config.ts) so they are not pushed twice.
+// Symbolic links inside dir are not followed, as the reference's directory
+// listing (Node's Dirent types) does not: a linked folder of shared code is
+// importable, but its files are not modules of their own. (dir itself may
+// be a link.)
 func walk(root, dir string, depth int, visit func(path string, depth int) error) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -93,11 +97,7 @@ func walk(root, dir string, depth int, visit func(path string, depth int) error)
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
-		info, err := os.Stat(p) // follow symlinks like Node's fs does
-		if err != nil {
-			continue
-		}
-		if info.IsDir() {
+		if e.IsDir() {
 			if _, err := os.Stat(filepath.Join(p, "convex.config.ts")); err == nil {
 				continue
 			}
@@ -106,7 +106,7 @@ func walk(root, dir string, depth int, visit func(path string, depth int) error)
 			}
 			continue
 		}
-		if info.Mode().IsRegular() {
+		if e.Type().IsRegular() {
 			if err := visit(p, depth); err != nil {
 				return err
 			}

@@ -634,11 +634,18 @@ export const get = query({ args: {}, handler: async () => "underscored" });
 `,
 			"convex/admin/users.ts": `import { query } from "../_generated/server";
 import { title } from "../lib/strings";
-export const list = query({ args: {}, handler: async () => [title("ada"), title("grace")] });
+import { exclaim } from "../shared/punctuation";
+export const list = query({ args: {}, handler: async () => [title("ada"), exclaim(title("grace"))] });
 `,
+			// Shared with other apps through a link: importable, but (as
+			// with npx convex) its files are not modules.
+			"shared/punctuation.ts": "export const exclaim = (s: string) => s + \"!\";\n",
 		}, ".", ".")
+		if err := os.Symlink(filepath.Join(a.root, "shared"), filepath.Join(a.root, "convex", "shared")); err != nil {
+			t.Fatal(err)
+		}
 		a.devOnce()
-		if got := a.run("admin/users:list"); got != `["Ada","Grace"]` {
+		if got := a.run("admin/users:list"); got != `["Ada","Grace!"]` {
 			t.Errorf("admin/users:list printed %s", got)
 		}
 		if got := a.run("_private/secret:get"); got != `"private"` {
@@ -657,7 +664,7 @@ export const list = query({ args: {}, handler: async () => [title("ada"), title(
 			t.Errorf("my.module:hidden should not exist (exit %d):\n%s", code, stderr)
 		}
 		a.apiNames("convex/_generated/api.d.ts", []string{"admin/users", "lib/strings", "_private/secret"},
-			[]string{"tasks.test", "my.module", "with space", ".hidden", "types", "README"})
+			[]string{"tasks.test", "my.module", "with space", ".hidden", "types", "README", "shared/punctuation"})
 		api := a.read("convex/_generated/api.d.ts")
 		for _, want := range []string{`"admin/users": typeof admin_users;`, `"v2/some_file": typeof v2_some_file;`} {
 			if !strings.Contains(api, want) {
