@@ -386,6 +386,44 @@ export const hello = query({ args: {}, handler: async () => shout(z.string().par
 		a.apiNames("backend/_generated/api.d.ts", []string{"greet"}, nil)
 	})
 
+	t.Run("framework_env_files", func(t *testing.T) {
+		// The client URL goes into the variable the frontend framework
+		// exposes to the browser; what the user had in .env.local stays.
+		for _, c := range []struct {
+			name, deps, existing, urlVar, siteVar string
+		}{
+			{"nextjs", `"next": "15.0.0"`, "# payments\nSTRIPE_KEY=sk_test_123\n", "NEXT_PUBLIC_CONVEX_URL", "NEXT_PUBLIC_CONVEX_SITE_URL"},
+			{"vite", `"vite": "6.0.0"`, "", "VITE_CONVEX_URL", "VITE_CONVEX_SITE_URL"},
+			{"sveltekit", `"@sveltejs/kit": "2.0.0"`, "", "PUBLIC_CONVEX_URL", "PUBLIC_CONVEX_SITE_URL"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				files := map[string]string{
+					"package.json": `{ "name": "web", "private": true, "dependencies": { "convex": "1.48.0", ` + c.deps + ` } }` + "\n",
+					"convex/hi.ts": `import { query } from "./_generated/server";
+export const hi = query({ args: {}, handler: async () => "hi" });
+`,
+				}
+				if c.existing != "" {
+					files[".env.local"] = c.existing
+				}
+				a := newShape(t, files, ".", ".")
+				a.devOnce()
+				env := a.read(".env.local")
+				if !strings.HasPrefix(env, c.existing) {
+					t.Errorf(".env.local lost what was there:\n%s", env)
+				}
+				for _, want := range []string{"CONVEX_DEPLOYMENT=anonymous:", c.urlVar + "=http://127.0.0.1:", c.siteVar + "=http://127.0.0.1:"} {
+					if !strings.Contains(env, "\n"+want) && !strings.HasPrefix(env, want) {
+						t.Errorf(".env.local lacks %s:\n%s", want, env)
+					}
+				}
+				if got := a.run("hi:hi"); got != `"hi"` {
+					t.Errorf("hi:hi printed %s", got)
+				}
+			})
+		}
+	})
+
 	t.Run("functions_dir_created", func(t *testing.T) {
 		// A new deployment sets up the functions directory convex.json
 		// names when it does not exist yet.
