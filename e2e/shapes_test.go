@@ -424,6 +424,40 @@ export const hi = query({ args: {}, handler: async () => "hi" });
 		}
 	})
 
+	t.Run("commonjs_api", func(t *testing.T) {
+		if _, err := exec.LookPath("node"); err != nil {
+			t.Skip("node is not on PATH")
+		}
+		// generateCommonJSApi: a CommonJS script (an older Node server)
+		// requires the api and names functions with it.
+		a := newShape(t, map[string]string{
+			"package.json": shapePackageJSON,
+			"convex.json":  `{ "generateCommonJSApi": true }`,
+			"convex/admin/stats.ts": `import { query } from "../_generated/server";
+export const count = query({ args: {}, handler: async () => 42 });
+`,
+			"server.cjs": `const { api } = require("./convex/_generated/api_cjs.cjs");
+const { getFunctionName } = require("convex/server");
+console.log(getFunctionName(api.admin.stats.count));
+`,
+		}, ".", ".")
+		a.devOnce()
+		for _, f := range []string{"api_cjs.cjs", "api_cjs.d.cts", "api.js", "api.d.ts"} {
+			if !a.exists("convex/_generated/" + f) {
+				t.Errorf("_generated/%s is missing", f)
+			}
+		}
+		cmd := exec.Command("node", "server.cjs")
+		cmd.Dir = a.dir
+		out, err := cmd.CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "admin/stats:count" {
+			t.Errorf("node server.cjs: %v\n%s", err, out)
+		}
+		if got := a.run("admin/stats:count"); got != "42" {
+			t.Errorf("admin/stats:count printed %s", got)
+		}
+	})
+
 	t.Run("functions_dir_created", func(t *testing.T) {
 		// A new deployment sets up the functions directory convex.json
 		// names when it does not exist yet.
@@ -662,6 +696,7 @@ export const hidden = query({ args: {}, handler: async () => "never pushed" });
 			"convex/.hidden.ts": `export const x = 1;
 `,
 			"convex/types.ts": "// only a comment, no import or export\n",
+			"convex/env.d.ts": "declare namespace NodeJS { interface ProcessEnv { API_KEY?: string } }\nexport {};\n",
 			"convex/lib/strings.ts": `export const title = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 `,
 			"convex/_private/secret.ts": `import { internalQuery } from "../_generated/server";
@@ -705,7 +740,7 @@ export const list = query({ args: {}, handler: async () => [title("ada"), exclai
 			t.Errorf("my.module:hidden should not exist (exit %d):\n%s", code, stderr)
 		}
 		a.apiNames("convex/_generated/api.d.ts", []string{"admin/users", "lib/strings", "_private/secret"},
-			[]string{"tasks.test", "my.module", "with space", ".hidden", "types", "README", "shared/punctuation"})
+			[]string{"tasks.test", "my.module", "with space", ".hidden", "types", "README", "shared/punctuation", "env.d"})
 		api := a.read("convex/_generated/api.d.ts")
 		for _, want := range []string{`"admin/users": typeof admin_users;`, `"v2/some_file": typeof v2_some_file;`} {
 			if !strings.Contains(api, want) {
