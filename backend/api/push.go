@@ -290,6 +290,34 @@ func refuseComponents(req *startPushRequest) *apiError {
 		"to keep them, deploy to a Convex cloud deployment instead.", which, config)
 }
 
+// checkModulePath refuses a module path Convex does not accept: every
+// path component is letters, digits, underscores and periods, with at least
+// one letter or digit (so "lib/identity-signing.js" is refused). Shared
+// chunks under _deps/ follow the same rule.
+func checkModulePath(path string) *apiError {
+	for _, part := range strings.Split(path, "/") {
+		if !validPathComponent(part) {
+			return badRequest("InvalidConfig", "%s is not a valid path to a Convex module. "+
+				"Path component %s can only contain alphanumeric characters, underscores, or periods.", path, part)
+		}
+	}
+	return nil
+}
+
+func validPathComponent(s string) bool {
+	alnum := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			alnum = true
+		case c == '_' || c == '.':
+		default:
+			return false
+		}
+	}
+	return alnum
+}
+
 // pushError is the 400 of a failed analysis (§2.2.2).
 func pushError(code string, err error) *apiError {
 	return badRequest(code, "Hit an error while pushing:\n%v", err)
@@ -314,6 +342,9 @@ func (s *Server) preparePush(ctx context.Context, r *http.Request, stage bool) (
 	var modules []storedModule
 	seen := map[string]bool{}
 	add := func(m storedModule) error {
+		if err := checkModulePath(m.Path); err != nil {
+			return err
+		}
 		if seen[m.Path] {
 			return badRequest("InvalidModules", "Hit an error while pushing:\nModule %s was sent twice", m.Path)
 		}
