@@ -349,7 +349,9 @@ type scanner struct {
 	end       []byte // inclusive last key to return (from an end cursor), nil for none
 	buf       []entry
 	exhausted bool
-	batch     int // rows per fetch; grows so short scans stay cheap
+	snap      *searchSnapshot // search ranking the positions refer to; nil: rank afresh
+	pin       bool            // keep a fresh search ranking for later pages
+	batch     int             // rows per fetch; grows so short scans stay cheap
 }
 
 const (
@@ -540,27 +542,30 @@ func (sc *scanner) fill() error {
 // matches when its search field has any of the query's terms (the last one
 // also as a prefix) and it passes the equality filters. Matches are ranked
 // by BM25 over the filtered documents, at most 1024 of them. Each entry's
-// key is its rank key (score descending, then creation order), so the
-// scanner's cursor positions (after, end) page through the ranking.
+// key is its rank key (see searchpage.go), so the scanner's cursor
+// positions (after, end) page through the ranking. Without a snapshot the
+// ranking is fresh and becomes the snapshot later pages are pinned to.
 func (sc *scanner) fillSearch() error {
 	sc.exhausted = true
 	spec := sc.q.search
-	terms := tokenize(spec.text)
-	if len(terms) > maxSearchTerms {
-		terms = terms[:maxSearchTerms]
-	}
+	terms := spec.terms()
 	if len(terms) == 0 {
 		return nil
 	}
 	type hit struct {
 		e      entry
+		base   []byte // creation-order key: identifies the document
+		ct     float64
 		tf     []int
 		length int
+		score  float64
 	}
 	var hits []hit
-	df := make([]int, len(terms))
-	docs, totalLen := 0, 0
+	cur := searchStats{df: make([]int, len(terms))}
+	maxCreation := 0.0
 	err := sc.t.scanTable(sc.q.table.number, func(_ []byte, doc Document) error {
+		ct, _ := doc["_creationTime"].(float64)
+		maxCreation = max(maxCreation, ct)
 		for _, f := range spec.filters {
 			if values.Compare(fieldValue(doc, f.FieldPath), f.Value) != 0 {
 				return nil
@@ -568,8 +573,8 @@ func (sc *scanner) fillSearch() error {
 		}
 		text, _ := fieldValue(doc, spec.field).(string)
 		toks := tokenize(text)
-		docs++
-		totalLen += len(toks)
+		cur.docs++
+		cur.totalLen += len(toks)
 		tf := make([]int, len(terms))
 		matched := false
 		for i, w := range terms {
@@ -579,7 +584,7 @@ func (sc *scanner) fillSearch() error {
 				}
 			}
 			if tf[i] > 0 {
-				df[i]++
+				cur.df[i]++
 				matched = true
 			}
 		}
@@ -587,32 +592,59 @@ func (sc *scanner) fillSearch() error {
 			return nil
 		}
 		enc, _ := values.Encode(doc)
-		hits = append(hits, hit{entry{key: indexKeyOf(sc.q.index, doc), doc: doc, raw: len(enc)}, tf, len(toks)})
+		base := indexKeyOf(sc.q.index, doc)
+		hits = append(hits, hit{e: entry{doc: doc, raw: len(enc)}, base: base, ct: ct, tf: tf, length: len(toks)})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	const k1, b = 1.2, 0.75
-	avgLen := float64(totalLen) / float64(max(docs, 1))
-	for i := range hits {
-		h := &hits[i]
-		score := 0.0
-		for j, n := range h.tf {
-			if n == 0 {
-				continue
-			}
-			idf := math.Log(1 + (float64(docs)-float64(df[j])+0.5)/(float64(df[j])+0.5))
-			norm := k1 * (1 - b + b*float64(h.length)/math.Max(avgLen, 1))
-			score += idf * float64(n) * (k1 + 1) / (float64(n) + norm)
-		}
-		// IndexKey orders numbers ascending, so the negated score puts the
-		// best match first; the creation-order key breaks ties.
-		h.e.key = append(values.IndexKey(-score), h.e.key...)
+	snap, fresh := sc.snap, sc.snap == nil
+	if fresh {
+		snap = &searchSnapshot{spec: spec.hash(terms), maxCreation: maxCreation, stats: cur}
 	}
+	var pinned map[string]float64
+	if !fresh {
+		pinned = sc.t.s.searchSnaps.get(snapID{sc.q.table.number, snap.spec, snap.sum})
+	}
+	kept := hits[:0]
+	for _, h := range hits {
+		switch {
+		case !fresh && h.ct > snap.maxCreation:
+			h.e.key = rankKey(rankNewer, 0, h.base)
+		case pinned != nil:
+			s, ok := pinned[string(h.base)]
+			if !ok {
+				continue // not ranked by the snapshot
+			}
+			h.score = s
+			h.e.key = rankKey(rankSnapshot, s, h.base)
+		default:
+			h.score = snap.stats.score(h.tf, h.length)
+			h.e.key = rankKey(rankSnapshot, h.score, h.base)
+		}
+		kept = append(kept, h)
+	}
+	hits = kept
 	sort.Slice(hits, func(i, j int) bool { return bytes.Compare(hits[i].e.key, hits[j].e.key) < 0 })
 	if len(hits) > maxSearchResults {
 		hits = hits[:maxSearchResults]
+	}
+	if fresh {
+		bases := make([][]byte, len(hits))
+		scores := make([]float64, len(hits))
+		for i, h := range hits {
+			bases[i], scores[i] = h.base, h.score
+		}
+		snap.sum = snapshotSum(sc.q.table.number, snap, bases, scores)
+		if sc.pin {
+			ranked := make(map[string]float64, len(hits))
+			for i, b := range bases {
+				ranked[string(b)] = scores[i]
+			}
+			sc.t.s.searchSnaps.put(snapID{sc.q.table.number, snap.spec, snap.sum}, ranked)
+		}
+		sc.snap = snap
 	}
 	for _, h := range hits {
 		if sc.after != nil && bytes.Compare(h.e.key, sc.after) <= 0 {

@@ -83,6 +83,9 @@ type Store struct {
 	// jobsGen counts commits that wrote _scheduled_functions (bumped after
 	// the SQLite commit, under the writer lock); idle is what DueJobs last
 	// found when nothing was due.
+	// searchSnaps keeps the rankings paginated searches are pinned to.
+	searchSnaps searchSnapCache
+
 	jobsMu  sync.Mutex
 	jobsGen uint64
 	idle    idleJobs

@@ -539,6 +539,7 @@ func (t *Tx) sysQueryPage(a args) ([]byte, error) {
 		indexID = q.index.id
 	}
 	qs := t.newStream(q)
+	qs.sc.pin = true
 	if c, ok := a.str("cursor"); ok {
 		end, key, err := decodeCursor(c, indexID)
 		if err != nil {
@@ -547,7 +548,11 @@ func (t *Tx) sysQueryPage(a args) ([]byte, error) {
 		if end {
 			qs.done = true
 		}
-		qs.sc.after = key
+		snap, pos, err := q.splitCursorKey(key)
+		if err != nil {
+			return nil, err
+		}
+		qs.sc.snap, qs.sc.after = snap, pos
 	}
 	var endKey []byte
 	endIsEnd := false
@@ -556,8 +561,9 @@ func (t *Tx) sysQueryPage(a args) ([]byte, error) {
 	endCursor, hasEnd := a.str("endCursor")
 	if !hasEnd && first && t.journalIn != "" {
 		// A journal from another query shape (say, after a push changed
-		// the index) is not an error: the page is then unpinned.
-		if _, _, err := decodeCursor(t.journalIn, indexID); err == nil {
+		// the index, or a search pinned to another ranking) is not an
+		// error: the page is then unpinned.
+		if q.endCursorFits(t.journalIn, indexID, qs.sc.snap) {
 			endCursor, hasEnd = t.journalIn, true
 		}
 	}
@@ -569,8 +575,18 @@ func (t *Tx) sysQueryPage(a args) ([]byte, error) {
 		if end {
 			endIsEnd = true
 		} else {
+			snap, pos, err := q.splitCursorKey(key)
+			if err != nil {
+				return nil, err
+			}
+			if snap != nil {
+				if qs.sc.snap != nil && !qs.sc.snap.same(snap) {
+					return nil, userErrorf("InvalidCursor", "Invalid pagination end cursor: it belongs to another pagination of this search than the start cursor. Use cursors from the same pagination.")
+				}
+				qs.sc.snap = snap
+			}
 			endKey = key
-			qs.sc.end = key
+			qs.sc.end = pos
 		}
 	}
 	bounded := endKey != nil || endIsEnd
@@ -605,7 +621,7 @@ func (t *Tx) sysQueryPage(a args) ([]byte, error) {
 	case isDone:
 		cont = encodeCursor(indexID, true, nil)
 	default:
-		cont = encodeCursor(indexID, false, qs.sc.after)
+		cont = encodeCursor(indexID, false, joinCursorKey(qs.sc.snap, qs.sc.after))
 	}
 	if first {
 		t.journalOut = &cont
