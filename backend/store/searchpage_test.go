@@ -79,7 +79,7 @@ func TestSearchPagesAcrossInserts(t *testing.T) {
 		insert(t, tx, "messages", `{"channel":"x","n":101,"body":"word at the very end of a long sentence about nothing much"}`)
 		insert(t, tx, "messages", `{"channel":"x","n":102,"body":"`+rankedBodies()[2]+`"}`) // level with the cursor
 		insert(t, tx, "messages", `{"channel":"x","n":103,"body":"`+rankedBodies()[4]+`"}`) // level with a later one
-		insert(t, tx, "messages", `{"channel":"x","n":104,"body":"nothing to see"}`)       // no match
+		insert(t, tx, "messages", `{"channel":"x","n":104,"body":"nothing to see"}`)        // no match
 	})
 	p2, done, c2 := searchPage(t, s, "word", c1, "", 3)
 	if done || !reflect.DeepEqual(p2, fl(3, 4, 5)) {
@@ -135,7 +135,7 @@ func TestSearchPagesAcrossUpdates(t *testing.T) {
 	p1, _, c1 := searchPage(t, s, "word", "", "", 3)
 	write(t, s, func(tx *Tx) {
 		setBody(t, tx, id[6], "word word word word word word word word word word word") // would rank first
-		setBody(t, tx, id[0], "word and many more words after it in a long body")      // would rank last
+		setBody(t, tx, id[0], "word and many more words after it in a long body")       // would rank last
 		setBody(t, tx, id[4], "no match any more")
 		setBody(t, tx, id[1], "word word word word word word word word word word word word")
 	})
