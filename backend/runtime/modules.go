@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	goruntime "runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -85,28 +86,87 @@ func (e *Engine) Load(mods []Module) (*ModuleSet, error) {
 	e.mu.Unlock()
 	ms := &ModuleSet{engine: e, modules: make(map[string]*compiledModule, len(mods)), meta: map[string]*funcMeta{},
 		nodeModules: map[string]Module{}}
-	for _, m := range mods {
+	// Check every module first; the isolate ones before the first bad
+	// module are compiled below, so the error reported is still the one of
+	// the first module (in push order) that cannot be loaded.
+	var (
+		isolate []int // indexes into mods
+		bad     error
+		seen    = make(map[string]bool, len(mods))
+	)
+	for i, m := range mods {
 		if err := checkModulePath(m.Path); err != nil {
-			return nil, &ModuleError{Path: m.Path, Message: err.Error()}
+			bad = &ModuleError{Path: m.Path, Message: err.Error()}
+			break
 		}
-		if _, dup := ms.modules[m.Path]; dup || ms.isNodeModule(m.Path) {
-			return nil, &ModuleError{Path: m.Path, Message: "module pushed twice"}
+		if seen[m.Path] {
+			bad = &ModuleError{Path: m.Path, Message: "module pushed twice"}
+			break
 		}
+		seen[m.Path] = true
 		switch m.Environment {
 		case "", "isolate":
+			isolate = append(isolate, i)
 		case "node":
 			ms.nodeModules[m.Path] = m
-			continue
 		default:
-			return nil, &ModuleError{Path: m.Path, Message: fmt.Sprintf("unknown environment %q (want isolate or node)", m.Environment)}
+			bad = &ModuleError{Path: m.Path, Message: fmt.Sprintf("unknown environment %q (want isolate or node)", m.Environment)}
 		}
-		cm, err := e.compileModule(m, gen)
-		if err != nil {
-			return nil, err
+		if bad != nil {
+			break
 		}
-		ms.modules[m.Path] = cm
+	}
+	compiled, errs := e.compileAll(mods, isolate, gen)
+	for k, i := range isolate {
+		if errs[k] != nil {
+			return nil, errs[k]
+		}
+		ms.modules[mods[i].Path] = compiled[k]
+	}
+	if bad != nil {
+		return nil, bad
 	}
 	return ms, nil
+}
+
+// compileAll compiles mods[which[k]] into compiled[k] on up to GOMAXPROCS
+// goroutines: a push's modules are independent, and the transform and
+// compile of one large chunk would otherwise hold up all the others.
+// The largest modules start first so that they do not finish last.
+func (e *Engine) compileAll(mods []Module, which []int, gen uint64) ([]*compiledModule, []error) {
+	compiled := make([]*compiledModule, len(which))
+	errs := make([]error, len(which))
+	order := make([]int, len(which)) // positions in which, largest module first
+	for k := range order {
+		order[k] = k
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		return len(mods[which[order[a]]].Source) > len(mods[which[order[b]]].Source)
+	})
+	workers := min(goruntime.GOMAXPROCS(0), len(which))
+	if workers <= 1 {
+		for _, k := range order {
+			compiled[k], errs[k] = e.compileModule(mods[which[k]], gen)
+		}
+		return compiled, errs
+	}
+	next := make(chan int, len(order))
+	for _, k := range order {
+		next <- k
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				compiled[k], errs[k] = e.compileModule(mods[which[k]], gen)
+			}
+		}()
+	}
+	wg.Wait()
+	return compiled, errs
 }
 
 // Paths lists the loaded module paths, sorted.

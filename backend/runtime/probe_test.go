@@ -642,3 +642,38 @@ func TestAuthConfigAndSchemaAbsent(t *testing.T) {
 		t.Fatalf("AuthConfig without the module: %s %v", c, err)
 	}
 }
+
+// Modules compile concurrently, yet the error reported is that of the
+// first module in push order that cannot be loaded, whatever finishes first.
+func TestLoadErrorOrder(t *testing.T) {
+	big := "export const big = [" + strings.Repeat("1, ", 20000) + "];\n"
+	cases := []struct {
+		mods []Module
+		path string
+		msg  string
+	}{
+		{[]Module{{Path: "a.js", Source: big}, {Path: "b.js", Source: "export const b = ;\n"}, {Path: "c.js", Source: "export const c = ;\n"}}, "b.js", "b.js:1:"},
+		{[]Module{{Path: "a.js", Source: "export const a = ;\n"}, {Path: "b.js", Source: big}, {Path: "../c.js", Source: "export {}"}}, "a.js", "a.js:1:"},
+		{[]Module{{Path: "a.js", Source: big}, {Path: "a.js", Source: "export const a = ;\n"}}, "a.js", "module pushed twice"},
+		{[]Module{{Path: "a.js", Source: big}, {Path: "n.js", Source: "export {}", Environment: "deno"}, {Path: "z.js", Source: "export const z = ;\n"}}, "n.js", "unknown environment"},
+		{[]Module{{Path: "b.js", Source: "export const b = ;\n"}, {Path: "n.js", Source: "export {}", Environment: "deno"}}, "b.js", "b.js:1:"},
+	}
+	for i, c := range cases {
+		_, err := New(Options{}).Load(c.mods)
+		var me *ModuleError
+		if !errors.As(err, &me) || me.Path != c.path {
+			t.Errorf("case %d: got %v, want an error about %s", i, err, c.path)
+			continue
+		}
+		mustContain(t, err.Error(), c.msg)
+	}
+	// Every module of a good push is there, isolate and node alike.
+	ms, err := New(Options{}).Load([]Module{{Path: "a.js", Source: big}, {Path: "b.js", Source: "export const b = 1;\n"},
+		{Path: "n.js", Source: "export const n = 1;\n", Environment: "node"}, {Path: "c.js", Source: "export const c = 1;\n"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(ms.Paths(), ","); got != "a.js,b.js,c.js,n.js" {
+		t.Fatalf("paths %s", got)
+	}
+}
