@@ -2,6 +2,7 @@ package bundler
 
 import (
 	"github.com/convex-go/convex/internal/testapp"
+	"runtime/debug"
 
 	"os"
 	"path/filepath"
@@ -471,5 +472,21 @@ func TestSyntheticComponentRoot(t *testing.T) {
 	}
 	if strings.Join(res.AppDependencies, ",") != "components/counter" || len(res.Components) != 1 || !strings.Contains(res.Definition.Source, "exampleComponentInstance") {
 		t.Errorf("deps %v components %d", res.AppDependencies, len(res.Components))
+	}
+}
+
+func TestRelaxGC(t *testing.T) {
+	orig := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(orig)
+	for _, c := range []struct{ before, during int }{{100, bundleGCPercent}, {50, bundleGCPercent}, {-1, -1}, {800, 800}} {
+		debug.SetGCPercent(c.before)
+		restore := relaxGC()
+		if got := debug.SetGCPercent(c.during); got != c.during {
+			t.Errorf("GOGC %d: %d while bundling, want %d", c.before, got, c.during)
+		}
+		restore()
+		if got := debug.SetGCPercent(c.before); got != c.before {
+			t.Errorf("GOGC %d: %d after bundling", c.before, got)
+		}
 	}
 }
