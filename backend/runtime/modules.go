@@ -116,6 +116,12 @@ func (e *Engine) Load(mods []Module) (*ModuleSet, error) {
 			break
 		}
 	}
+	if len(isolate) > 0 {
+		// Every use of a module set needs a VM, and the first VM of an
+		// engine needs the runtime shim compiled (several milliseconds):
+		// do that while the modules compile. getVM waits for it.
+		go e.shimProgram()
+	}
 	compiled, errs := e.compileAll(mods, isolate, gen)
 	for k, i := range isolate {
 		if errs[k] != nil {
