@@ -2,7 +2,9 @@ package push
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/andybalholm/brotli"
 
 	"github.com/convex-go/convex/deployments"
 	"github.com/convex-go/convex/ui"
@@ -124,5 +128,49 @@ func TestLocalServerErrorsStillRetry(t *testing.T) {
 	}
 	if retries != 3 {
 		t.Errorf("%d retries, want 3", retries)
+	}
+}
+
+func TestBrotliQuality(t *testing.T) {
+	for url, want := range map[string]int{
+		"http://127.0.0.1:3210":                1,
+		"http://localhost:3210":                1,
+		"http://[::1]:3210":                    1,
+		"https://happy-otter-123.convex.cloud": 4,
+		"https://convex.example.com":           4,
+		"not a url":                            4,
+	} {
+		if got := brotliQuality(url); got != want {
+			t.Errorf("brotliQuality(%q) = %d, want %d", url, got, want)
+		}
+	}
+}
+
+// A compressed body arrives whole and marked as brotli, whatever the level.
+func TestBrotliBodyRoundTrip(t *testing.T) {
+	want := strings.Repeat(`{"path":"messages.js","source":"export const x = 1;"}`, 2000)
+	var got string
+	var enc string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		enc = r.Header.Get("Content-Encoding")
+		raw, err := io.ReadAll(brotli.NewReader(r.Body))
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		got = string(raw)
+		w.Write([]byte("{}"))
+	}))
+	defer srv.Close()
+	c := NewClient(srv.URL, "key")
+	if err := c.Do(context.Background(), Request{Path: "/api/deploy2/start_push", Body: want, Brotli: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if enc != "br" {
+		t.Errorf("Content-Encoding %q", enc)
+	}
+	var s string
+	if err := json.Unmarshal([]byte(got), &s); err != nil || s != want {
+		t.Errorf("body did not survive compression (%d bytes, %v)", len(got), err)
 	}
 }
