@@ -81,7 +81,9 @@ var (
 	// A top-level function as esbuild prints it, and the name esbuild's
 	// keepNames option records for it when identifiers are minified (as the
 	// Convex bundler does): `fn(h, "jsonToConvex");` on the next line.
-	functionHeader = lazy.Regexp(`(?m)^function ([A-Za-z_$][\w$]*)\(([^)]*)\) \{$`)
+	// functionHeader is tried only where a line starts with "function "
+	// (see functionHeaders), hence \A.
+	functionHeader = lazy.Regexp(`(?m)\Afunction ([A-Za-z_$][\w$]*)\(([^)]*)\) \{$`)
 	keptName       = lazy.Regexp(`^[A-Za-z_$][\w$]*\(([A-Za-z_$][\w$]*), "([A-Za-z_$][\w$]*)"\);`)
 )
 
@@ -208,10 +210,48 @@ func normalizeIdentifiers(text string) string {
 	return b.String()
 }
 
+// functionHeaders finds the top-level function headers of code, as
+// FindAllStringSubmatchIndex would with the header pattern anchored at line
+// starts. Running the pattern over the whole module cost milliseconds on a
+// large bundle (its inline source map included); only lines that start with
+// "function " can match.
+func functionHeaders(code string) [][]int {
+	const prefix = "function "
+	var out [][]int
+	end := 0 // matches do not overlap
+	try := func(at int) {
+		if at < end {
+			return
+		}
+		m := functionHeader.Get().FindStringSubmatchIndex(code[at:])
+		if m == nil {
+			return
+		}
+		for i := range m {
+			if m[i] >= 0 {
+				m[i] += at
+			}
+		}
+		out = append(out, m)
+		end = m[1]
+	}
+	if strings.HasPrefix(code, prefix) {
+		try(0)
+	}
+	for i := 0; ; {
+		j := strings.Index(code[i:], "\n"+prefix)
+		if j < 0 {
+			return out
+		}
+		i += j + 1
+		try(i)
+	}
+}
+
 // injectIntrinsics adds the fast-path guards to known functions in code (a
 // module as reprinted by esbuild). Anything unrecognised is left alone.
 func injectIntrinsics(code string) string {
-	matches := functionHeader.Get().FindAllStringSubmatchIndex(code, -1)
+	matches := functionHeaders(code)
 	if matches == nil {
 		return code
 	}

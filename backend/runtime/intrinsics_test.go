@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -171,5 +173,46 @@ func TestIntrinsicsMatchLibrary(t *testing.T) {
 		if found < 3 {
 			t.Fatalf("only %d of the test bundle's convex functions were recognised", found)
 		}
+	}
+}
+
+// functionHeaders finds exactly what the header pattern finds when run over
+// the whole text with ^ matching at every line start.
+func TestFunctionHeadersMatchWholeTextSearch(t *testing.T) {
+	whole := regexp.MustCompile(`(?m)^function ([A-Za-z_$][\w$]*)\(([^)]*)\) \{$`)
+	mods := bundleFiles(t, map[string]string{"probe.ts": probeSource})
+	texts := []string{
+		"",
+		"function a(x) {\n}\n",
+		"function a(x) {",
+		"const f = 1; function notAtLineStart(x) {\n}\n",
+		"function multi(a,\nb) {\n  return a;\n}\nfunction next() {\n}\n",
+		"function a(x) {\r\n}\n",
+		"function a(x) { return x; }\nfunction $b_1(u, v, w) {\n}\n  function indented() {\n}\n",
+		"function unclosed(a,\nfunction b() {\n}\n",
+		"\n\nfunction afterBlankLines() {\n}",
+		"function a(b) {\nfunction inner(c) {\n}\n}\n",
+	}
+	for _, m := range mods {
+		code, err := transformModule(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, m.Source, code)
+	}
+	found := 0
+	for i, text := range texts {
+		want := whole.FindAllStringSubmatchIndex(text, -1)
+		got := functionHeaders(text)
+		if len(want) == 0 && len(got) == 0 {
+			continue
+		}
+		found += len(want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("text %d: got %v, want %v", i, got, want)
+		}
+	}
+	if found < 10 {
+		t.Fatalf("only %d headers in the samples: the test checks too little", found)
 	}
 }
