@@ -194,8 +194,16 @@ func Dev(ctx context.Context, o DevOptions) error {
 				return nil
 			}
 		} else {
-			fmt.Fprint(stderr, FormatError(err))
 			kind := KindOf(err)
+			var pe *Error
+			errors.As(err, &pe)
+			// The watches a failure waits on go live before it is shown:
+			// a fix made in answer to the message must not come before them.
+			var wait func() error
+			if kind != Fatal && kind != Transient && !o.Once && !changedDuring {
+				wait = o.armWaitAfterFailure(ctx, w, kind, pe)
+			}
+			fmt.Fprint(stderr, FormatError(err))
 			switch kind {
 			case Fatal:
 				return printed(err)
@@ -215,9 +223,7 @@ func Dev(ctx context.Context, o DevOptions) error {
 				fmt.Fprintln(stderr, "Filesystem changed during push, retrying...")
 				continue
 			}
-			var pe *Error
-			errors.As(err, &pe)
-			if err := o.waitAfterFailure(ctx, w, kind, pe); err != nil {
+			if err := wait(); err != nil {
 				return nil
 			}
 			continue
@@ -243,36 +249,58 @@ func printed(err error) error {
 	return &Error{Kind: Fatal, Msg: err.Error(), Err: err, Printed: true}
 }
 
-// waitAfterFailure waits for a file change, or for the deployment change
-// the failure depends on (env vars, table data) when a waiter is given.
-func (o *DevOptions) waitAfterFailure(ctx context.Context, w *watcher, kind Kind, pe *Error) error {
+// watchLiveTimeout bounds how long a failure's message waits for the
+// deployment watches to go live (a slow network must not hide it).
+const watchLiveTimeout = 2 * time.Second
+
+// armWaitAfterFailure starts waiting for a file change, or for the
+// deployment change the failure depends on (env vars, table data) when a
+// waiter is given, and returns once those watches are live (or after
+// watchLiveTimeout). The returned function blocks until one of them fires.
+func (o *DevOptions) armWaitAfterFailure(ctx context.Context, w *watcher, kind Kind, pe *Error) func() error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	done := make(chan struct{}, 3)
 	go func() {
 		if w.waitForChange(ctx, o.Debounce) == nil {
 			done <- struct{}{}
 		}
 	}()
-	if kind == InvalidFilesOrEnv && o.WaitForEnvChange != nil {
+	var live sync.WaitGroup
+	watch := func(wait func(context.Context) error) {
+		live.Add(1)
+		var once sync.Once
+		wctx := withWatchLive(ctx, func() { once.Do(live.Done) })
 		go func() {
-			if o.WaitForEnvChange(ctx) == nil {
+			defer WatchLive(wctx)
+			if wait(wctx) == nil {
 				done <- struct{}{}
 			}
 		}()
+	}
+	if kind == InvalidFilesOrEnv && o.WaitForEnvChange != nil {
+		watch(o.WaitForEnvChange)
 	}
 	if kind == InvalidFilesOrData && pe != nil && pe.TableName != "" && o.WaitForTableChange != nil {
-		go func() {
-			if o.WaitForTableChange(ctx, pe.ComponentPath, pe.TableName) == nil {
-				done <- struct{}{}
-			}
-		}()
+		watch(func(ctx context.Context) error { return o.WaitForTableChange(ctx, pe.ComponentPath, pe.TableName) })
 	}
+	allLive := make(chan struct{})
+	go func() {
+		live.Wait()
+		close(allLive)
+	}()
 	select {
-	case <-done:
-		return nil
+	case <-allLive:
 	case <-ctx.Done():
-		return ctx.Err()
+	case <-time.After(watchLiveTimeout):
+	}
+	return func() error {
+		defer cancel()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 

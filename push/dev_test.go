@@ -233,3 +233,95 @@ func TestDevWithCodegenSettles(t *testing.T) {
 		t.Errorf("%d pushes:\n%s", n, stderr.String())
 	}
 }
+
+// A failure the loop waits out through a deployment watch is shown only
+// once that watch is live, so a fix made in answer to it is seen; the table
+// change then brings the next push.
+func TestDevShowsDataFailureOnceTheTableWatchIsLive(t *testing.T) {
+	dir := chatProject(t)
+	f, srv := newFake(t)
+	f.statuses = []string{`{"type":"failed","error":"Document with ID \"x\" in table \"messages\" does not match the schema","componentPath":"","tableName":"messages"}`, `{"type":"complete"}`}
+	var stderr syncBuffer
+	o := devOptions(dir, f, srv.URL, &stderr)
+	o.UntilSuccess = true
+	var mu sync.Mutex
+	live := false
+	changed := make(chan struct{})
+	o.WaitForTableChange = func(ctx context.Context, componentPath, table string) error {
+		if table != "messages" || componentPath != "" {
+			t.Errorf("watching %q in %q", table, componentPath)
+		}
+		time.Sleep(200 * time.Millisecond) // connecting
+		if strings.Contains(stderr.String(), "Schema validation failed") {
+			t.Error("the failure was shown before its table watch was live")
+		}
+		mu.Lock()
+		live = true
+		mu.Unlock()
+		WatchLive(ctx)
+		select {
+		case <-changed:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- Dev(context.Background(), o) }()
+	waitFor(t, "the failure", func() bool { return strings.Contains(stderr.String(), "Schema validation failed") })
+	mu.Lock()
+	if !live {
+		t.Error("failure shown with the watch not live")
+	}
+	mu.Unlock()
+	close(changed)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("err = %v\n%s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no push after the table changed")
+	}
+	if n := f.count("/api/deploy2/finish_push"); n != 1 {
+		t.Errorf("finish_push %d times, want 1", n)
+	}
+}
+
+// A watch that never says it is live holds the message back at most
+// watchLiveTimeout; one that fails at once does not hold it at all.
+func TestDevFailureNotHeldByDeadWatch(t *testing.T) {
+	dir := chatProject(t)
+	for _, c := range []struct {
+		name  string
+		watch func(ctx context.Context) error
+		max   time.Duration
+	}{
+		{"silent", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }, watchLiveTimeout + time.Second},
+		{"failing", func(ctx context.Context) error { return context.DeadlineExceeded }, watchLiveTimeout / 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f, srv := newFake(t)
+			f.startErr = func(w http.ResponseWriter) bool {
+				w.WriteHeader(400)
+				w.Write([]byte(`{"code":"InvalidModules","message":"Hit an error while pushing:\nFailed to analyze a.js: Uncaught Error: KEY is not set"}`))
+				return true
+			}
+			var stderr syncBuffer
+			o := devOptions(dir, f, srv.URL, &stderr)
+			o.WaitForEnvChange = c.watch
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			began := time.Now()
+			go func() { done <- Dev(ctx, o) }()
+			waitFor(t, "the failure", func() bool { return strings.Contains(stderr.String(), "KEY is not set") })
+			if d := time.Since(began); d > c.max {
+				t.Errorf("failure shown after %v, want at most %v", d, c.max)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Dev returned %v", err)
+			}
+		})
+	}
+}

@@ -458,7 +458,7 @@ func (o *Options) waitForSchema(ctx context.Context, c *Client, t *trace, sp *St
 			if st.ComponentPath != "" {
 				msg += fmt.Sprintf(" in component %q", st.ComponentPath)
 			}
-			e := &Error{Kind: InvalidFilesOrData, Msg: msg + ".", Detail: st.Error, ComponentPath: st.ComponentPath}
+			e := &Error{Kind: InvalidFilesOrData, Msg: msg + ".", Detail: schemaFailureDetail(st.Error), ComponentPath: st.ComponentPath}
 			if st.TableName != nil {
 				e.TableName = *st.TableName
 			}
@@ -477,6 +477,17 @@ func (o *Options) waitForSchema(ctx context.Context, c *Client, t *trace, sp *St
 			return &Error{Kind: Fatal, Msg: fmt.Sprintf("unexpected wait_for_schema status %q", st.Type)}
 		}
 	}
+}
+
+// schemaFailureDetail is a failed schema check's error without a first line
+// that only repeats the headline printed above it: deployments that open
+// the error with "Schema validation failed." would otherwise show it twice.
+func schemaFailureDetail(detail string) string {
+	first, rest, ok := strings.Cut(detail, "\n")
+	if ok && strings.TrimSpace(first) == "Schema validation failed." {
+		return rest
+	}
+	return detail
 }
 
 func (o *Options) dashboardPage(page string) string {

@@ -291,6 +291,13 @@ func TestSchemaValidationFailed(t *testing.T) {
 			t.Error("finish_push after a failed schema")
 		}
 	}
+	// A deployment that repeats the headline in its error: shown once.
+	f.statuses = []string{`{"type":"failed","error":"Schema validation failed.\nDocument with ID \"x\" in table \"messages\" does not match the schema: Object is missing the required field ` + "`author`" + `.","componentPath":"","tableName":"messages"}`}
+	_, err = Run(context.Background(), testOptions(dir, srv, &stderr))
+	out := FormatError(err)
+	if strings.Count(out, "Schema validation failed") != 1 || !strings.HasPrefix(out, "✖ Schema validation failed.\nDocument with ID \"x\" in table \"messages\"") {
+		t.Errorf("repeated headline:\n%s", out)
+	}
 	f.statuses = []string{`{"type":"raceDetected"}`}
 	_, err = Run(context.Background(), testOptions(dir, srv, &stderr))
 	if KindOf(err) != Fatal || !strings.Contains(err.Error(), "Schema was overwritten by another push.") {
@@ -671,5 +678,20 @@ func TestIndexBackfillCheck(t *testing.T) {
 	o.IndexDeletionCheck.UnstagingAllowed = true
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Errorf("unstaging allowed: %v", err)
+	}
+}
+
+func TestSchemaFailureDetail(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"Schema validation failed.\nDocument with ID \"a\" in table \"t\"", "Document with ID \"a\" in table \"t\""},
+		{"Document with ID \"a\" in table \"t\"", "Document with ID \"a\" in table \"t\""},
+		// Only a line that is nothing but the headline goes.
+		{"Schema validation failed. Document with ID \"a\"", "Schema validation failed. Document with ID \"a\""},
+		{"Schema validation failed.", "Schema validation failed."},
+		{"", ""},
+	} {
+		if got := schemaFailureDetail(c.in); got != c.want {
+			t.Errorf("schemaFailureDetail(%q) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }

@@ -168,13 +168,37 @@ func (c *Client) Subscribe(ctx context.Context, udfPath string, args json.RawMes
 
 // WaitForQueryChange subscribes to udfPath and returns when its result
 // changes after the first one (the dev loop's table and env-var watches).
+// Once it holds the first result it calls WatchLive(ctx), and it does so on
+// failing too, so nobody waits for a watch that will never be live.
 func (c *Client) WaitForQueryChange(ctx context.Context, udfPath string, args json.RawMessage, componentPath string) error {
 	seen := 0
+	defer WatchLive(ctx)
 	return c.Subscribe(ctx, udfPath, args, componentPath, nil, func(QueryUpdate) error {
 		seen++
+		if seen == 1 {
+			WatchLive(ctx)
+		}
 		if seen >= 2 {
 			return ErrStopSubscription
 		}
 		return nil
 	})
+}
+
+// watchLiveKey holds the callback WatchLive calls.
+type watchLiveKey struct{}
+
+// withWatchLive returns a context whose WatchLive calls live.
+func withWatchLive(ctx context.Context, live func()) context.Context {
+	return context.WithValue(ctx, watchLiveKey{}, live)
+}
+
+// WatchLive tells the dev loop that the deployment watch running under ctx
+// (DevOptions.WaitForEnvChange, WaitForTableChange) now sees every change:
+// the loop holds back the failure it waits on until then, so a fix made in
+// answer to the message is not missed. Calling it again does nothing more.
+func WatchLive(ctx context.Context) {
+	if live, ok := ctx.Value(watchLiveKey{}).(func()); ok {
+		live()
+	}
 }
