@@ -67,11 +67,44 @@ func TestParseNewReference(t *testing.T) {
 	}
 }
 
-func TestDotenvValueRoundTrips(t *testing.T) {
-	for _, v := range []string{"plain", "with space inside", "has#hash", " padded ", "multi\nline", "it's", `say "hi"`, `both ' and "`, ""} {
-		line := "K=" + dotenvValue(v) + "\n"
-		if got := config.ParseDotenv([]byte(line))["K"]; got != v {
-			t.Errorf("value %q written as %q reads back as %q", v, line, got)
+// TestDotenvValue pins the NAME=value format of `env list` to the npm
+// CLI's (scripts parse it), and checks that the values it does not warn
+// about, apart from surrounding spaces, read back unchanged.
+func TestDotenvValue(t *testing.T) {
+	cases := []struct {
+		in, want string
+		warns    bool
+	}{
+		{"plain", "plain", false},
+		{"with space inside", "with space inside", false},
+		{"  padded  ", "  padded  ", false},
+		{"", "", false},
+		{"it's", "it's", false},
+		{`say "hi"`, `say "hi"`, false},
+		{"a#b", "'a#b'", false},
+		{"it's #1", `"it's #1"`, false},
+		{`it's "x" #1`, `'it's "x" #1'`, true},
+		{"multi\nline", "'multi\nline'", false},
+		{"it's\nnext", `"it's\nnext"`, false},
+		{"it's\n\\n #", "'it's\n\\n #'", true},
+		{"it's \"q\"\n#", `"it's "q"\n#"`, true},
+		{`"wrapped"`, `'"wrapped"'`, false},
+		{"'wrapped'", "\"'wrapped'\"", false},
+		{"`tick", "'`tick'", false},
+		{"tick`", "'tick`'", false},
+		{"form\ffeed", "'form\ffeed'", false},
+		{"cr\rhere", "cr\rhere", true},
+		{"a#b\rc", "'a#b\rc'", true},
+	}
+	for _, c := range cases {
+		got, warning := dotenvValue(c.in)
+		if got != c.want || (warning != "") != c.warns {
+			t.Errorf("dotenvValue(%q) = %q, warning %q; want %q, warning %v", c.in, got, warning, c.want, c.warns)
+		}
+		if warning == "" && strings.TrimSpace(c.in) == c.in {
+			if back := config.ParseDotenv([]byte("K=" + got + "\n"))["K"]; back != c.in {
+				t.Errorf("value %q written as %q reads back as %q", c.in, got, back)
+			}
 		}
 	}
 }

@@ -465,11 +465,11 @@ func (d *Deps) printEnvList(ctx context.Context, e envScope, namesOnly bool, not
 			d.Out.Result("%s", n)
 			continue
 		}
-		v := vals[n]
-		if warnOdd && (strings.Contains(v, "#") || strings.Contains(v, "\r")) {
-			d.Out.Warn("Warning (%s): the value contains %s; check that your env file tools read it back unchanged.", n, map[bool]string{true: "'#'", false: "a carriage return"}[strings.Contains(v, "#")])
+		formatted, warning := dotenvValue(vals[n])
+		if warnOdd && warning != "" {
+			d.Out.Warn("Warning (%s): the value %s", n, warning)
 		}
-		d.Out.Result("%s=%s", n, dotenvValue(v))
+		d.Out.Result("%s=%s", n, formatted)
 	}
 	return nil
 }

@@ -310,18 +310,49 @@ func (d *Deps) envDefaultList(c *cli.Context) error {
 	return d.printEnvList(c.Context, e, namesOnly, note, false)
 }
 
-// dotenvValue quotes a value so that a dotenv parser reads it back unchanged
-// when it needs quoting at all.
-func dotenvValue(v string) string {
-	plain := v == strings.TrimSpace(v) && !strings.ContainsAny(v, "\n\r#'\"`")
-	if plain {
-		return v
+// dotenvValue formats a value for a NAME=value line exactly as the npm
+// CLI's `env list` does (scripts parse that output), and says why the line
+// may not read back unchanged when that can happen.
+func dotenvValue(v string) (formatted, warning string) {
+	formatted = v
+	hasNewline := strings.Contains(v, "\n")
+	hasSingle := strings.Contains(v, "'")
+	hasDouble := strings.Contains(v, "\"")
+	hasSlashN := strings.Contains(v, `\n`)
+	hasHash := strings.Contains(v, "#")
+	const hashWarning = "contains '#', which an env file reader may take for the start of a comment and cut the value there."
+	switch {
+	case hasNewline:
+		switch {
+		case !hasSingle:
+			formatted = "'" + v + "'"
+		case !hasSlashN:
+			if hasDouble && hasHash {
+				warning = hashWarning
+			}
+			formatted = "\"" + strings.ReplaceAll(v, "\n", `\n`) + "\""
+		default:
+			formatted = "'" + v + "'"
+			warning = `contains single quotes, newlines and "\n"; an env file cannot hold it so that it reads back unchanged.`
+		}
+	case strings.HasPrefix(v, "\"") && strings.HasSuffix(v, "\""),
+		strings.HasPrefix(v, "'") && strings.HasSuffix(v, "'"),
+		strings.HasPrefix(v, "`"), strings.HasSuffix(v, "`"),
+		strings.ContainsAny(v, "\f\v"), hasHash:
+		if hasSingle && !hasDouble && !hasSlashN {
+			formatted = "\"" + v + "\""
+		} else {
+			formatted = "'" + v + "'"
+			if hasSingle && hasHash {
+				warning = hashWarning
+			}
+		}
 	}
-	if !strings.Contains(v, "'") {
-		return "'" + v + "'"
+	if strings.Contains(v, "\r") {
+		if warning != "" {
+			warning += " It also "
+		}
+		warning += "contains a carriage return (\\r), which env files cannot keep."
 	}
-	if !strings.Contains(v, "\"") {
-		return "\"" + strings.ReplaceAll(v, "\n", "\\n") + "\""
-	}
-	return "`" + v + "`"
+	return formatted, warning
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/convex-go/convex/anonymous"
 	"github.com/convex-go/convex/deployments"
 	"github.com/convex-go/convex/push"
+	"github.com/convex-go/convex/subscribe"
 	"github.com/convex-go/convex/ui"
 )
 
@@ -52,7 +53,9 @@ func newRunCommand(d *Deps) *cli.Command {
 func (d *Deps) run(c *cli.Context) error {
 	name := c.Args().Get(0)
 	args := c.Args().Get(1)
-	if args == "" {
+	if c.Args().Len() < 2 {
+		// Only a missing argument means {}: an empty one is refused, as
+		// by the npm CLI.
 		args = "{}"
 	}
 	inline := strings.TrimSpace(c.String("inline-query"))
@@ -175,11 +178,43 @@ func (d *Deps) printValue(v json.RawMessage) {
 		return
 	}
 	var buf bytes.Buffer
-	if json.Indent(&buf, v, "", "  ") != nil {
+	if json.Indent(&buf, requoteStrings(v), "", "  ") != nil {
 		buf.Reset()
 		buf.Write(v)
 	}
 	d.Out.Result("%s", buf.String())
+}
+
+// requoteStrings rewrites every string in the JSON text v the way
+// JSON.stringify writes it (the npm CLI re-serialises results): a
+// deployment may escape "<", "&" or U+2028 where JSON.stringify does not.
+// Text that is not valid JSON is returned unchanged.
+func requoteStrings(v json.RawMessage) json.RawMessage {
+	out := make([]byte, 0, len(v))
+	for i := 0; i < len(v); {
+		if v[i] != '"' {
+			out = append(out, v[i])
+			i++
+			continue
+		}
+		end := i + 1
+		for end < len(v) && v[end] != '"' {
+			if v[end] == '\\' {
+				end++
+			}
+			end++
+		}
+		if end >= len(v) {
+			return v
+		}
+		var s string
+		if json.Unmarshal(v[i:end+1], &s) != nil {
+			return v
+		}
+		out = append(out, subscribe.QuoteJS(s)...)
+		i = end + 1
+	}
+	return out
 }
 
 // reachTarget selects the command's deployment and makes a local one
@@ -658,7 +693,7 @@ func (d *Deps) parseRunCall(name, argsText, identityText string) (path string, a
 		return "", nil, nil, ui.Errorf("Failed to parse arguments as JSON: %q\n%v", argsText, err)
 	}
 	var obj map[string]json.RawMessage
-	if json.Unmarshal(argsJSON, &obj) != nil {
+	if json.Unmarshal(argsJSON, &obj) != nil || obj == nil {
 		return "", nil, nil, ui.Errorf("Failed to parse arguments as JSON: %q\nthe arguments must be an object", argsText)
 	}
 	if identityText != "" {

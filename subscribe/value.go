@@ -223,7 +223,7 @@ func display(b *strings.Builder, v any) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(`"` + f.Key + `": `)
+			b.WriteString(jsString(f.Key) + ": ")
 			display(b, f.Value)
 		}
 		b.WriteString(" }")
@@ -233,11 +233,42 @@ func display(b *strings.Builder, v any) {
 }
 
 // jsString quotes s as JSON.stringify does: only ", \ and control
-// characters are escaped (no HTML escaping).
-func jsString(s string) string {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	return strings.TrimSuffix(buf.String(), "\n")
+// characters below U+0020 are escaped; HTML characters, U+007F and the
+// line and paragraph separators U+2028/U+2029 stay as they are.
+func jsString(s string) string { return QuoteJS(s) }
+
+// QuoteJS quotes s as JavaScript's JSON.stringify does, so what the CLI
+// prints matches the npm CLI byte for byte.
+func QuoteJS(s string) string {
+	const hex = "0123456789abcdef"
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"':
+			b.WriteString(`\"`)
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c == '\b':
+			b.WriteString(`\b`)
+		case c == '\f':
+			b.WriteString(`\f`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c < 0x20:
+			b.WriteString(`\u00`)
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }

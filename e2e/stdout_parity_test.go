@@ -1,0 +1,335 @@
+//go:build linux || darwin
+
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// parityModule adds functions returning every kind of Convex value, so
+// `run` is compared on each of them.
+const parityModule = `import { queryGeneric, mutationGeneric } from "convex/server";
+import { ConvexError, v } from "convex/values";
+
+export const obj = queryGeneric({ args: {}, handler: async () => ({ b: 1, a: "x", nested: { list: [1, "two", null, { deep: true }] } }) });
+export const arr = queryGeneric({ args: {}, handler: async () => [1, 2.5, -3, "s", false, null] });
+export const str = queryGeneric({ args: {}, handler: async () => "line one\nline \"two\" ünïcode" });
+export const num = queryGeneric({ args: {}, handler: async () => 42 });
+export const frac = queryGeneric({ args: {}, handler: async () => 0.1 + 0.2 });
+export const special = queryGeneric({ args: {}, handler: async () => [NaN, Infinity, -Infinity, -0] });
+export const nul = queryGeneric({ args: {}, handler: async () => null });
+export const undef = queryGeneric({ args: {}, handler: async () => undefined });
+export const big = queryGeneric({ args: {}, handler: async () => BigInt("9007199254740993") });
+export const bytes = queryGeneric({ args: {}, handler: async () => new Uint8Array([0, 1, 2, 250, 255]).buffer });
+export const empty = queryGeneric({ args: {}, handler: async () => ({}) });
+export const echo = queryGeneric({ args: { name: v.string(), n: v.optional(v.number()) }, handler: async (_ctx, args) => args });
+export const boom = queryGeneric({ args: {}, handler: async () => { throw new Error("boom from parity"); } });
+export const convexBoom = queryGeneric({ args: {}, handler: async () => { throw new ConvexError({ code: "PARITY", n: 1 }); } });
+export const nums = queryGeneric({ args: {}, handler: async () => [1e21, 1e-7, 5e-324, 1.7976931348623157e308, 123456789.123, -1.5, 1e20, 2 ** 53, 0.000001, 1.5e-10, -1e-7, 1e300] });
+export const ctl = queryGeneric({ args: {}, handler: async () => "nul\u0000 us\u001f del\u007f ls\u2028 ps\u2029 <a&b> \u00e9 😀 \\ \t\r\b\f" });
+export const intKeys = queryGeneric({ args: {}, handler: async () => ({ b: 1, "10": 2, "2": 3, a: 4, "01": 5, "-1": 6 }) });
+export const logs = queryGeneric({ args: {}, handler: async () => { console.log("log line", { a: 1 }); console.warn("warned"); console.error("errored"); return "done"; } });
+export const who = queryGeneric({ args: {}, handler: async (ctx) => await ctx.auth.getUserIdentity() });
+export default queryGeneric({ args: {}, handler: async () => "default export" });
+export const addThing = mutationGeneric({ args: { value: v.any() }, handler: async (ctx, { value }) => await ctx.db.insert("things", { value }) });
+`
+
+// cliResult is what one CLI printed and how it exited.
+type cliResult struct {
+	stdout, stderr string
+	code           int
+}
+
+// parityRun runs one CLI binary with args in dir.
+func parityRun(t *testing.T, bin, dir string, env []string, args ...string) cliResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir, cmd.Env = dir, env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	res := cliResult{stdout: out.String(), stderr: errb.String()}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		res.code = exit.ExitCode()
+	default:
+		t.Fatalf("%s %s: %v", bin, strings.Join(args, " "), err)
+	}
+	return res
+}
+
+// parity runs both CLIs against one deployment.
+type parity struct {
+	t        *testing.T
+	dir      string
+	env      []string
+	ref, our string
+	norm     []func(string) string
+}
+
+// both runs args with the reference CLI and ours and returns both results.
+func (p *parity) both(args ...string) (ref, our cliResult) {
+	p.t.Helper()
+	return parityRun(p.t, p.ref, p.dir, p.env, args...), parityRun(p.t, p.our, p.dir, p.env, args...)
+}
+
+func (p *parity) normalise(s string) string {
+	for _, f := range p.norm {
+		s = f(s)
+	}
+	return s
+}
+
+// same checks that both CLIs print the same stdout and exit with the same code.
+func (p *parity) same(args ...string) (ref, our cliResult) {
+	p.t.Helper()
+	ref, our = p.both(args...)
+	p.compare(strings.Join(args, " "), ref, our)
+	return ref, our
+}
+
+func (p *parity) compare(what string, ref, our cliResult) {
+	p.t.Helper()
+	if os.Getenv("PARITY_DEBUG") != "" {
+		p.t.Logf("convex %s: exit %d/%d\nref: %q\nour: %q\nref stderr: %q\nour stderr: %q", what, ref.code, our.code, ref.stdout, our.stdout, ref.stderr, our.stderr)
+	}
+	if got, want := p.normalise(our.stdout), p.normalise(ref.stdout); got != want {
+		p.t.Errorf("convex %s: stdout differs\n--- npm CLI (exit %d):\n%q\n--- ours (exit %d):\n%q\n--- ours stderr:\n%s",
+			what, ref.code, want, our.code, got, our.stderr)
+	}
+	if ref.code != our.code {
+		p.t.Errorf("convex %s: exit code %d, npm CLI %d\n--- npm CLI stderr:\n%s\n--- ours stderr:\n%s",
+			what, our.code, ref.code, ref.stderr, our.stderr)
+	}
+}
+
+// idPattern matches Convex document ids (base32, 31–37 characters).
+var idPattern = regexp.MustCompile(`\b[0-9a-z]{31,37}\b`)
+
+func normaliseIDs(s string) string { return idPattern.ReplaceAllString(s, "<id>") }
+
+// TestStdoutParity runs the commands that print results with the npm CLI
+// and with ours against the same deployment and compares what they print
+// on stdout and their exit codes: scripts parse both.
+func TestStdoutParity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: drives the reference CLI and the built program")
+	}
+	nm := nodeModules(t)
+	bin, err := buildConvex()
+	if err != nil {
+		t.Fatalf("building convex: %v", err)
+	}
+	r := startBackend(t, "e2e-parity")
+	app := chatApp(t, nm)
+	if err := os.WriteFile(filepath.Join(app, "convex", "parity.ts"), []byte(parityModule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	schemaFile := filepath.Join(app, "convex", "schema.ts")
+	schema, err := os.ReadFile(schemaFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema = bytes.Replace(schema, []byte("export default defineSchema({"),
+		[]byte("export default defineSchema({\n  things: defineTable({ value: v.any() }),"), 1)
+	if err := os.WriteFile(schemaFile, schema, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := cliEnv(t, r.CloudURL, r.AdminKey)
+	p := &parity{t: t, dir: app, env: env, ref: filepath.Join(app, "node_modules", ".bin", "convex"), our: bin}
+	runCLI(t, app, env, 3*time.Minute, "deploy", "--typecheck", "disable")
+
+	// Seed: a channel with messages, and documents with nested values.
+	out, _ := runCLI(t, app, env, time.Minute, "run", "channels:create", `{"name":"general","topic":"chat"}`)
+	channel := strings.Trim(strings.TrimSpace(out), `"`)
+	for i, body := range []string{"hello", "second message", "third, with \"quotes\""} {
+		runCLI(t, app, env, time.Minute, "run", "messages:postAsBot",
+			`{"channelId":"`+channel+`","author":"bot`+string(rune('a'+i))+`","body":`+jsonString(body)+`}`)
+	}
+	runCLI(t, app, env, time.Minute, "run", "parity:addThing", `{"value":{"list":[1,2,{"x":null}],"s":"ünïcode","b":true,"n":1.5}}`)
+	runCLI(t, app, env, time.Minute, "run", "parity:addThing", `{"value":{"$integer":"AQAAAAAAAAA="}}`)
+	runCLI(t, app, env, time.Minute, "run", "parity:addThing", `{"value":{"$bytes":"AAEC"}}`)
+
+	t.Run("run", func(t *testing.T) {
+		p := p.on(t)
+		for _, fn := range []string{"parity:obj", "parity:arr", "parity:str", "parity:num", "parity:frac",
+			"parity:special", "parity:nul", "parity:undef", "parity:big", "parity:bytes", "parity:empty",
+			"channels:list", "users:list"} {
+			p.same("run", fn)
+		}
+		p.same("run", "parity:echo", `{name: 'x', n: 3}`)
+		p.same("run", "parity:echo", `{"name":"json"}`)
+		p.same("run", "channels:get", `{"channelId":"`+channel+`"}`)
+		p.same("run", "messages:list", `{"channelId":"`+channel+`"}`)
+		p.same("run", "--inline-query", `await ctx.db.query("things").collect()`)
+		p.same("run", "parity:nums")
+		p.same("run", "parity:ctl")
+		p.same("run", "parity:intKeys")
+		p.same("run", "parity:logs")
+		p.same("run", "parity:who")
+		p.same("run", "parity:who", "--identity", `{"name":"Ada","email":"ada@example.com"}`)
+		p.same("run", "parity")
+		p.same("run", "api.parity.num")
+		p.same("run", "convex/parity:num")
+		p.same("run", "convex/parity.ts:num")
+		p.same("run", "parity.js:num")
+		p.same("run", "parity:num", "{}")
+		p.same("run", "parity:num", "")
+		p.same("run", "parity:num", "[1]")
+		p.same("run", "parity:num", `"x"`)
+		p.same("run", "parity:num", "null")
+		p.same("run", "parity:echo", "{}")
+		p.same("run", "parity:echo", `{name: "big", n: {"$integer": "AQAAAAAAAAA="}}`)
+		// Errors: nothing on stdout, exit 1.
+		p.same("run", "parity:boom")
+		p.same("run", "parity:convexBoom")
+		p.same("run", "parity:nope")
+		p.same("run", "parity:echo", `{"name": 1}`)
+		p.same("run", "parity:echo", `{not json`)
+		// A mutation returns a new id each time.
+		pn := p.with(normaliseIDs)
+		pn.same("run", "parity:addThing", `{"value":[1,2,3]}`)
+	})
+
+	t.Run("env", func(t *testing.T) {
+		p := p.on(t)
+		p.same("env", "list")
+		ref, our := p.both("env", "set", "PARITY_A", "first value")
+		p.compare("env set PARITY_A", ref, our)
+		p.same("env", "set", "PARITY_B", "multi\nline")
+		p.same("env", "set", "PARITY_EMPTY", "")
+		p.same("env", "list")
+		p.same("env", "get", "PARITY_A")
+		p.same("env", "get", "PARITY_B")
+		p.same("env", "get", "PARITY_MISSING")
+		p.same("env", "remove", "PARITY_B")
+		p.same("env", "remove", "PARITY_MISSING")
+		p.same("env", "list")
+		for name, value := range map[string]string{
+			"Q_SINGLE": "it's", "Q_DOUBLE": `say "hi"`, "Q_HASH": "a#b", "Q_BOTH": `it's "x" #1`,
+			"Q_NL_SQ": "it's\nnext", "Q_NL_ALL": "it's\n\\n #", "Q_WRAPPED": `"wrapped"`, "Q_TICK": "`tick",
+			"Q_SPACES": "  padded  ", "Q_DOLLAR": "$HOME and ${X}", "Q_EQ": "a=b=c", "Q_UNICODE": "ünï 😀",
+		} {
+			p.same("env", "set", name, value)
+		}
+		p.same("env", "list")
+		p.same("env", "list", "--names-only")
+		p.same("env", "list", "--include-values")
+		pa := p.withEnv("AI_AGENT=parity-check")
+		pa.same("env", "list")
+		pa.same("env", "list", "--include-values")
+		p.same("env", "set", "Q_FORM=name=value")
+		p.same("env", "get", "Q_FORM")
+		p.same("env", "get", "Q_HASH")
+		p.same("env", "get", "Q_NL_ALL")
+	})
+
+	t.Run("data", func(t *testing.T) {
+		p := p.on(t)
+		p.same("data")
+		for _, table := range []string{"messages", "channels", "things", "users"} {
+			p.same("data", table)
+			p.same("data", table, "--format", "jsonArray")
+			p.same("data", table, "--format", "jsonLines")
+			p.same("data", table, "--format", "json")
+			p.same("data", table, "--format", "jsonl")
+			p.same("data", table, "--format", "pretty")
+		}
+		p.same("data", "messages", "--limit", "2")
+		p.same("data", "messages", "--order", "asc")
+		p.same("data", "messages", "--order", "asc", "--limit", "1", "--format", "jsonl")
+		p.same("data", "nosuchtable")
+		p.same("data", "things", "--limit", "1000")
+		p.same("data", "_scheduled_functions")
+		p.same("data", "_storage")
+		long := strings.Repeat("long words here ", 20)
+		runCLI(t, app, env, time.Minute, "run", "parity:addThing", `{"value":{"text":"`+long+`","n":1e21,"small":1e-7,"ctl":"a\u0000b\u2028c<&>"}}`)
+		runCLI(t, app, env, time.Minute, "run", "parity:addThing", `{"value":"`+long+`"}`)
+		for _, format := range []string{"pretty", "jsonl", "json"} {
+			p.same("data", "things", "--limit", "2", "--format", format)
+		}
+	})
+
+	t.Run("function-spec", func(t *testing.T) {
+		p := p.on(t)
+		p.same("function-spec")
+		pf := p.with(func(s string) string {
+			return regexp.MustCompile(`function_spec_\d+\.json`).ReplaceAllString(s, "function_spec_<ms>.json")
+		})
+		pf.same("function-spec", "--file")
+	})
+
+	t.Run("export-import", func(t *testing.T) {
+		p := p.on(t)
+		// Each CLI writes its own file; the paths are made the same before comparing.
+		refDir, ourDir := t.TempDir(), t.TempDir()
+		pe := p.with(func(s string) string { return strings.ReplaceAll(s, ourDir, refDir) })
+		for _, path := range []string{"snap.zip", "missing/dir/snap.zip", "."} {
+			ref := parityRun(t, p.ref, p.dir, p.env, "export", "--path", filepath.Join(refDir, path))
+			our := parityRun(t, p.our, p.dir, p.env, "export", "--path", filepath.Join(ourDir, path))
+			pe.compare("export --path "+path, ref, our)
+		}
+		lines := filepath.Join(t.TempDir(), "rows.jsonl")
+		if err := os.WriteFile(lines, []byte("{\"a\":1}\n{\"a\":2}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p.same("import", "--table", "imported_a", "--append", "-y", lines)
+		p.same("import", "--table", "imported_a", "--replace", "-y", lines)
+		p.same("import", "--table", "imported_a", "-y", lines)
+		p.same("import", "-y", filepath.Join(t.TempDir(), "nope.jsonl"))
+	})
+
+	t.Run("cloud-only", func(t *testing.T) {
+		p := p.on(t)
+		p.same("deployment", "token", "create", "parity")
+		p.same("insights")
+	})
+}
+
+// on returns a copy of p reporting to t.
+func (p *parity) on(t *testing.T) *parity {
+	c := *p
+	c.t = t
+	return &c
+}
+
+// withEnv returns a copy of p whose CLIs also get the variables kv.
+func (p *parity) withEnv(kv ...string) *parity {
+	c := *p
+	c.env = append(append([]string{}, p.env...), kv...)
+	return &c
+}
+
+// with returns a copy of p that also applies f before comparing.
+func (p *parity) with(f func(string) string) *parity {
+	c := *p
+	c.norm = append(append([]func(string) string{}, p.norm...), f)
+	return &c
+}
+
+func jsonString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('"')
+	return b.String()
+}

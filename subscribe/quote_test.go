@@ -1,0 +1,31 @@
+package subscribe
+
+import "testing"
+
+// QuoteJS must write strings as JSON.stringify does: the npm CLI prints
+// values that way and scripts compare them.
+func TestQuoteJS(t *testing.T) {
+	cases := map[string]string{
+		"":                     `""`,
+		"plain":                `"plain"`,
+		`say "hi" \ there`:     `"say \"hi\" \\ there"`,
+		"\b\f\n\r\t":           `"\b\f\n\r\t"`,
+		"\x00\x1f\x7f":         `"\u0000\u001f` + "\x7f" + `"`,
+		"<a&b>":                `"<a&b>"`,
+		"ls\u2028ps\u2029":     "\"ls\u2028ps\u2029\"",
+		"ünï 😀":                `"ünï 😀"`,
+		`\u2028 stays escaped`: `"\\u2028 stays escaped"`,
+	}
+	for in, want := range cases {
+		if got := QuoteJS(in); got != want {
+			t.Errorf("QuoteJS(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestDisplayQuotesKeys(t *testing.T) {
+	got := Display(Object{{Key: `a"b`, Value: "x\u2028"}})
+	if want := "{ \"a\\\"b\": \"x\u2028\" }"; got != want {
+		t.Errorf("Display = %s, want %s", got, want)
+	}
+}
