@@ -178,43 +178,11 @@ func (d *Deps) printValue(v json.RawMessage) {
 		return
 	}
 	var buf bytes.Buffer
-	if json.Indent(&buf, requoteStrings(v), "", "  ") != nil {
+	if json.Indent(&buf, subscribe.RequoteJSON(v), "", "  ") != nil {
 		buf.Reset()
 		buf.Write(v)
 	}
 	d.Out.Result("%s", buf.String())
-}
-
-// requoteStrings rewrites every string in the JSON text v the way
-// JSON.stringify writes it (the npm CLI re-serialises results): a
-// deployment may escape "<", "&" or U+2028 where JSON.stringify does not.
-// Text that is not valid JSON is returned unchanged.
-func requoteStrings(v json.RawMessage) json.RawMessage {
-	out := make([]byte, 0, len(v))
-	for i := 0; i < len(v); {
-		if v[i] != '"' {
-			out = append(out, v[i])
-			i++
-			continue
-		}
-		end := i + 1
-		for end < len(v) && v[end] != '"' {
-			if v[end] == '\\' {
-				end++
-			}
-			end++
-		}
-		if end >= len(v) {
-			return v
-		}
-		var s string
-		if json.Unmarshal(v[i:end+1], &s) != nil {
-			return v
-		}
-		out = append(out, subscribe.QuoteJS(s)...)
-		i = end + 1
-	}
-	return out
 }
 
 // reachTarget selects the command's deployment and makes a local one

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,6 +40,7 @@ export const ctl = queryGeneric({ args: {}, handler: async () => "nul\u0000 us\u
 export const intKeys = queryGeneric({ args: {}, handler: async () => ({ b: 1, "10": 2, "2": 3, a: 4, "01": 5, "-1": 6 }) });
 export const logs = queryGeneric({ args: {}, handler: async () => { console.log("log line", { a: 1 }); console.warn("warned"); console.error("errored"); return "done"; } });
 export const who = queryGeneric({ args: {}, handler: async (ctx) => await ctx.auth.getUserIdentity() });
+export const oddLogs = queryGeneric({ args: {}, handler: async () => { console.log("<a&b> \u2028 ünï 😀 \"q\"", 1e21, [1, "x"], null, undefined, 10n); console.info("%s and %d", "fmt", 3); return null; } });
 export default queryGeneric({ args: {}, handler: async () => "default export" });
 export const addThing = mutationGeneric({ args: { value: v.any() }, handler: async (ctx, { value }) => await ctx.db.insert("things", { value }) });
 `
@@ -107,8 +109,8 @@ func (p *parity) compare(what string, ref, our cliResult) {
 		p.t.Logf("convex %s: exit %d/%d\nref: %q\nour: %q\nref stderr: %q\nour stderr: %q", what, ref.code, our.code, ref.stdout, our.stdout, ref.stderr, our.stderr)
 	}
 	if got, want := p.normalise(our.stdout), p.normalise(ref.stdout); got != want {
-		p.t.Errorf("convex %s: stdout differs\n--- npm CLI (exit %d):\n%q\n--- ours (exit %d):\n%q\n--- ours stderr:\n%s",
-			what, ref.code, want, our.code, got, our.stderr)
+		p.t.Errorf("convex %s: stdout differs\n%s\n--- npm CLI (exit %d):\n%q\n--- ours (exit %d):\n%q\n--- ours stderr:\n%s",
+			what, firstDiff(want, got), ref.code, clip(want), our.code, clip(got), our.stderr)
 	}
 	if ref.code != our.code {
 		p.t.Errorf("convex %s: exit code %d, npm CLI %d\n--- npm CLI stderr:\n%s\n--- ours stderr:\n%s",
@@ -235,6 +237,14 @@ func TestStdoutParity(t *testing.T) {
 		p.same("env", "get", "Q_FORM")
 		p.same("env", "get", "Q_HASH")
 		p.same("env", "get", "Q_NL_ALL")
+		file := filepath.Join(t.TempDir(), "vars.env")
+		if err := os.WriteFile(file, []byte("F_ONE=1\nF_TWO='two words'\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p.same("env", "set", "--from-file", file)
+		p.same("env", "set", "--from-file", file)
+		p.same("env", "get", "F_TWO")
+		p.same("env", "set", "--from-file", filepath.Join(t.TempDir(), "missing.env"))
 	})
 
 	t.Run("data", func(t *testing.T) {
@@ -292,6 +302,27 @@ func TestStdoutParity(t *testing.T) {
 		p.same("import", "-y", filepath.Join(t.TempDir(), "nope.jsonl"))
 	})
 
+	t.Run("logs", func(t *testing.T) {
+		p := p.on(t)
+		// Entries with log lines, an error and plain completions.
+		runCLI(t, app, env, time.Minute, "run", "parity:logs")
+		parityRun(t, p.ref, app, env, "run", "parity:boom")
+		runCLI(t, app, env, time.Minute, "run", "parity:num")
+		runCLI(t, app, env, time.Minute, "run", "parity:oddLogs")
+		for _, args := range [][]string{
+			{"logs", "--history", "30"},
+			{"logs", "--history", "30", "--success"},
+			{"logs", "--history", "3"},
+			{"logs", "--history", "30", "--jsonl"},
+		} {
+			ref, our := p.tail(4*time.Second, args...)
+			if ref.stdout == "" {
+				t.Errorf("convex %s printed nothing; the comparison would prove nothing", strings.Join(args, " "))
+			}
+			p.compare(strings.Join(args, " "), ref, our)
+		}
+	})
+
 	t.Run("cloud-only", func(t *testing.T) {
 		p := p.on(t)
 		p.same("deployment", "token", "create", "parity")
@@ -304,6 +335,66 @@ func (p *parity) on(t *testing.T) *parity {
 	c := *p
 	c.t = t
 	return &c
+}
+
+// firstDiff names the first line where got differs from want.
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return fmt.Sprintf("first difference on line %d:\n  npm CLI: %q\n  ours:    %q", i+1, wl, gl)
+		}
+	}
+	return ""
+}
+
+// clip shortens long output in failure messages.
+func clip(s string) string {
+	if len(s) > 1500 {
+		return s[:1500] + "…"
+	}
+	return s
+}
+
+// tail runs a command that does not end by itself (logs) with both CLIs at
+// once, stops both after d and returns what they printed; exit codes are
+// those of the interrupt and not compared.
+func (p *parity) tail(d time.Duration, args ...string) (ref, our cliResult) {
+	p.t.Helper()
+	start := func(bin string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir, cmd.Env = p.dir, p.env
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Start(); err != nil {
+			p.t.Fatal(err)
+		}
+		return cmd, &out, &errb
+	}
+	rc, rout, rerr := start(p.ref)
+	oc, oout, oerr := start(p.our)
+	time.Sleep(d)
+	for _, c := range []*exec.Cmd{rc, oc} {
+		_ = c.Process.Signal(os.Interrupt)
+	}
+	for _, c := range []*exec.Cmd{rc, oc} {
+		done := make(chan struct{})
+		go func() { _ = c.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = c.Process.Kill()
+			<-done
+		}
+	}
+	return cliResult{stdout: rout.String(), stderr: rerr.String()}, cliResult{stdout: oout.String(), stderr: oerr.String()}
 }
 
 // withEnv returns a copy of p whose CLIs also get the variables kv.

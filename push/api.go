@@ -16,6 +16,7 @@ import (
 
 	"github.com/convex-go/convex/deployments"
 	"github.com/convex-go/convex/internal/lazy"
+	"github.com/convex-go/convex/subscribe"
 )
 
 // EnvVar is one deployment environment variable.
@@ -161,7 +162,8 @@ func defaultTime(t time.Time) string { return t.Local().Format("1/2/2006, 3:04:0
 // Lines formats one entry.
 func (f LogFormat) Lines(e LogEntry) []string {
 	if f.JSONL {
-		return []string{string(e.Raw)}
+		// Strings as JSON.stringify writes them, as in the npm CLI's lines.
+		return []string{string(subscribe.RequoteJSON(e.Raw))}
 	}
 	tf := f.Time
 	if tf == nil {

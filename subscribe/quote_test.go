@@ -29,3 +29,20 @@ func TestDisplayQuotesKeys(t *testing.T) {
 		t.Errorf("Display = %s, want %s", got, want)
 	}
 }
+
+// Results are printed with strings written as JSON.stringify writes them,
+// whatever escaping the deployment chose.
+func TestRequoteJSON(t *testing.T) {
+	cases := map[string]string{
+		`{"a":"\u003cb\u0026c\u003e","k\"q":["\u2028",1e+21,null]}`: "{\"a\":\"<b&c>\",\"k\\\"q\":[\"\u2028\",1e+21,null]}",
+		`"\ud83d\ude00 \u0001 \\u2028"`:                             "\"😀 \\u0001 \\\\u2028\"",
+		`[1, "x" , true]`:                                           `[1, "x" , true]`,
+		`"unterminated`:                                             `"unterminated`,
+		`"bad \x escape"`:                                           `"bad \x escape"`,
+	}
+	for in, want := range cases {
+		if got := string(RequoteJSON([]byte(in))); got != want {
+			t.Errorf("RequoteJSON(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

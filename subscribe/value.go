@@ -272,3 +272,35 @@ func QuoteJS(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// RequoteJSON rewrites every string in the JSON text v the way
+// JSON.stringify writes it (the npm CLI re-serialises what it prints): a
+// deployment may escape "<", "&" or U+2028 where JSON.stringify does not.
+// Text that is not valid JSON is returned unchanged.
+func RequoteJSON(v []byte) []byte {
+	out := make([]byte, 0, len(v))
+	for i := 0; i < len(v); {
+		if v[i] != '"' {
+			out = append(out, v[i])
+			i++
+			continue
+		}
+		end := i + 1
+		for end < len(v) && v[end] != '"' {
+			if v[end] == '\\' {
+				end++
+			}
+			end++
+		}
+		if end >= len(v) {
+			return v
+		}
+		var s string
+		if json.Unmarshal(v[i:end+1], &s) != nil {
+			return v
+		}
+		out = append(out, QuoteJS(s)...)
+		i = end + 1
+	}
+	return out
+}
