@@ -437,11 +437,31 @@ func (w *watcher) relevant(ev fsnotify.Event) bool {
 		return true
 	}
 	// Files in the functions tree count even when no push read them yet (a
-	// file that failed to bundle, a new file).
+	// file that failed to bundle, a new file), but not an editor's swap,
+	// backup and lock files: vim rewrites its swap file every few seconds
+	// of idling, which would push again and again.
 	if w.listed[filepath.Dir(p)] {
-		return true
+		return !editorArtifact(base)
 	}
 	return false
+}
+
+// editorArtifact tells whether a file name is one editors keep next to the
+// files they edit (never a module: the bundler skips dotfiles and names
+// starting with "#" too): swap and lock files (.name.swp, .#name), autosaves
+// (#name#), backups (name~), JetBrains' safe-write copies (name___jb_tmp___)
+// and the file vim writes to test a directory (4913, 5036, ...).
+func editorArtifact(name string) bool {
+	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "#") || strings.HasSuffix(name, "~") ||
+		strings.Contains(name, "___jb_") {
+		return true
+	}
+	for _, r := range name {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return name != ""
 }
 
 func (w *watcher) loop() {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
+
 	"github.com/convex-go/convex/internal/syncbuf"
 )
 
@@ -323,5 +325,45 @@ func TestDevFailureNotHeldByDeadWatch(t *testing.T) {
 				t.Errorf("Dev returned %v", err)
 			}
 		})
+	}
+}
+
+func TestWatcherIgnoresEditorArtifacts(t *testing.T) {
+	fn := filepath.Join(t.TempDir(), "convex")
+	w := &watcher{
+		inputs: map[string]bool{filepath.Join(fn, "a.ts"): true, filepath.Join(fn, ".hidden.ts"): true},
+		listed: map[string]bool{fn: true, filepath.Join(fn, "lib"): true},
+	}
+	for _, c := range []struct {
+		name string
+		op   fsnotify.Op
+		want bool
+	}{
+		{"a.ts", fsnotify.Write, true},
+		{"new.ts", fsnotify.Create, true},
+		{"new.ts", fsnotify.Write, true}, // a new file that failed to bundle
+		{"gone.ts", fsnotify.Remove, true},
+		{"data.json", fsnotify.Create, true},
+		{"tsconfig.json", fsnotify.Write, true},
+		{"lib", fsnotify.Remove, true},
+		{"lib/x.ts", fsnotify.Write, true},
+		{".hidden.ts", fsnotify.Write, true}, // read by the last push
+		{"a.ts", fsnotify.Chmod, false},
+		{".a.ts.swp", fsnotify.Create, false},
+		{".a.ts.swp", fsnotify.Write, false},
+		{".#a.ts", fsnotify.Create, false},
+		{"#a.ts#", fsnotify.Write, false},
+		{"a.ts~", fsnotify.Create, false},
+		{"lib/x.ts~", fsnotify.Remove, false},
+		{"a.ts___jb_tmp___", fsnotify.Write, false},
+		{"4913", fsnotify.Create, false},
+		{"4913", fsnotify.Remove, false},
+		{"v2", fsnotify.Create, true},
+		{"../outside.ts", fsnotify.Write, false},
+	} {
+		ev := fsnotify.Event{Name: filepath.Join(fn, filepath.FromSlash(c.name)), Op: c.op}
+		if got := w.relevant(ev); got != c.want {
+			t.Errorf("%s %s: relevant = %v, want %v", c.op, c.name, got, c.want)
+		}
 	}
 }
