@@ -427,8 +427,14 @@ func (w *watcher) relevant(ev fsnotify.Event) bool {
 	defer w.mu.Unlock()
 	p := ev.Name
 	base := filepath.Base(p)
-	if strings.HasPrefix(base, ".tmp-") || (w.generated != "" && (p == w.generated || strings.HasPrefix(p, w.generated+string(filepath.Separator)))) {
+	if strings.HasPrefix(base, ".tmp-") {
 		return false
+	}
+	if w.generated != "" && (p == w.generated || strings.HasPrefix(p, w.generated+string(filepath.Separator))) {
+		// Codegen writes here during pushes (by renaming new files into
+		// place, so only its cleanup of stale files removes anything); a
+		// generated file or the folder deleted between pushes is put back.
+		return !w.pushing && ev.Op&(fsnotify.Remove|fsnotify.Rename) != 0
 	}
 	if ev.Op == fsnotify.Chmod {
 		return false

@@ -367,3 +367,37 @@ func TestWatcherIgnoresEditorArtifacts(t *testing.T) {
 		}
 	}
 }
+
+// Codegen's own writes are not changes; deleting generated code between
+// pushes is, so that it is written again.
+func TestWatcherGeneratedCode(t *testing.T) {
+	fn := filepath.Join(t.TempDir(), "convex")
+	gen := filepath.Join(fn, "_generated")
+	w := &watcher{
+		inputs:    map[string]bool{filepath.Join(gen, "server.js"): true},
+		listed:    map[string]bool{fn: true},
+		generated: gen,
+	}
+	for _, c := range []struct {
+		name    string
+		op      fsnotify.Op
+		pushing bool
+		want    bool
+	}{
+		{"_generated/api.d.ts", fsnotify.Create, false, false},
+		{"_generated/api.d.ts", fsnotify.Write, false, false},
+		{"_generated/server.js", fsnotify.Write, false, false},
+		{"_generated/.tmp-api.d.ts-123", fsnotify.Remove, false, false},
+		{"_generated/api.d.ts", fsnotify.Remove, false, true},
+		{"_generated/server.js", fsnotify.Rename, false, true},
+		{"_generated", fsnotify.Remove, false, true},
+		{"_generated/stale.js", fsnotify.Remove, true, false},
+		{"_generated", fsnotify.Create, false, false},
+	} {
+		w.pushing = c.pushing
+		ev := fsnotify.Event{Name: filepath.Join(fn, filepath.FromSlash(c.name)), Op: c.op}
+		if got := w.relevant(ev); got != c.want {
+			t.Errorf("%s %s (pushing %v): relevant = %v, want %v", c.op, c.name, c.pushing, got, c.want)
+		}
+	}
+}
