@@ -41,6 +41,7 @@ export const intKeys = queryGeneric({ args: {}, handler: async () => ({ b: 1, "1
 export const logs = queryGeneric({ args: {}, handler: async () => { console.log("log line", { a: 1 }); console.warn("warned"); console.error("errored"); return "done"; } });
 export const who = queryGeneric({ args: {}, handler: async (ctx) => await ctx.auth.getUserIdentity() });
 export const oddLogs = queryGeneric({ args: {}, handler: async () => { console.log("<a&b> \u2028 ünï 😀 \"q\"", 1e21, [1, "x"], null, undefined, 10n); console.info("%s and %d", "fmt", 3); return null; } });
+export const addOdd = mutationGeneric({ args: {}, handler: async (ctx) => { await ctx.db.insert("things", { value: [NaN, Infinity, -Infinity, -0, 2 ** 53, 1e-7] }); return null; } });
 export default queryGeneric({ args: {}, handler: async () => "default export" });
 export const addThing = mutationGeneric({ args: { value: v.any() }, handler: async (ctx, { value }) => await ctx.db.insert("things", { value }) });
 `
@@ -54,10 +55,17 @@ type cliResult struct {
 // parityRun runs one CLI binary with args in dir.
 func parityRun(t *testing.T, bin, dir string, env []string, args ...string) cliResult {
 	t.Helper()
+	return parityRunIn(t, bin, dir, env, "", args...)
+}
+
+// parityRunIn is parityRun with stdin.
+func parityRunIn(t *testing.T, bin, dir string, env []string, stdin string, args ...string) cliResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir, cmd.Env = dir, env
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -80,12 +88,13 @@ type parity struct {
 	env      []string
 	ref, our string
 	norm     []func(string) string
+	stdin    string
 }
 
 // both runs args with the reference CLI and ours and returns both results.
 func (p *parity) both(args ...string) (ref, our cliResult) {
 	p.t.Helper()
-	return parityRun(p.t, p.ref, p.dir, p.env, args...), parityRun(p.t, p.our, p.dir, p.env, args...)
+	return parityRunIn(p.t, p.ref, p.dir, p.env, p.stdin, args...), parityRunIn(p.t, p.our, p.dir, p.env, p.stdin, args...)
 }
 
 func (p *parity) normalise(s string) string {
@@ -201,6 +210,11 @@ func TestStdoutParity(t *testing.T) {
 		p.same("run", "parity:nope")
 		p.same("run", "parity:echo", `{"name": 1}`)
 		p.same("run", "parity:echo", `{not json`)
+		ref, our := p.tail(4*time.Second, "run", "--watch", "parity:obj")
+		p.compare("run --watch parity:obj", ref, our)
+		ref, our = p.tail(4*time.Second, "run", "--watch", "channels:list")
+		p.compare("run --watch channels:list", ref, our)
+		p.same("run", "--push", "--typecheck", "disable", "parity:num")
 		// A mutation returns a new id each time.
 		pn := p.with(normaliseIDs)
 		pn.same("run", "parity:addThing", `{"value":[1,2,3]}`)
@@ -245,6 +259,14 @@ func TestStdoutParity(t *testing.T) {
 		p.same("env", "set", "--from-file", file)
 		p.same("env", "get", "F_TWO")
 		p.same("env", "set", "--from-file", filepath.Join(t.TempDir(), "missing.env"))
+		p.withStdin("from stdin\n").same("env", "set", "S_IN")
+		p.same("env", "get", "S_IN")
+		p.withStdin("").same("env", "set", "S_EMPTY")
+		p.withStdin("S_A=1\nS_B=2\n").same("env", "set")
+		p.same("env", "set", "S_A")
+		p.same("env", "set", "S_CR", "cr\rhere")
+		p.same("env", "get", "S_CR")
+		p.same("env", "list")
 	})
 
 	t.Run("data", func(t *testing.T) {
@@ -265,6 +287,12 @@ func TestStdoutParity(t *testing.T) {
 		p.same("data", "things", "--limit", "1000")
 		p.same("data", "_scheduled_functions")
 		p.same("data", "_storage")
+		runCLI(t, app, env, time.Minute, "run", "channels:create", `{"name":"sparse"}`)
+		runCLI(t, app, env, time.Minute, "run", "parity:addOdd")
+		p.same("data", "channels")
+		p.same("data", "channels", "--format", "jsonl")
+		p.same("data", "things", "--limit", "1")
+		p.same("data", "things", "--limit", "1", "--format", "json")
 		long := strings.Repeat("long words here ", 20)
 		runCLI(t, app, env, time.Minute, "run", "parity:addThing", `{"value":{"text":"`+long+`","n":1e21,"small":1e-7,"ctl":"a\u0000b\u2028c<&>"}}`)
 		runCLI(t, app, env, time.Minute, "run", "parity:addThing", `{"value":"`+long+`"}`)
@@ -395,6 +423,13 @@ func (p *parity) tail(d time.Duration, args ...string) (ref, our cliResult) {
 		}
 	}
 	return cliResult{stdout: rout.String(), stderr: rerr.String()}, cliResult{stdout: oout.String(), stderr: oerr.String()}
+}
+
+// withStdin returns a copy of p whose CLIs read in on stdin.
+func (p *parity) withStdin(in string) *parity {
+	c := *p
+	c.stdin = in
+	return &c
 }
 
 // withEnv returns a copy of p whose CLIs also get the variables kv.
