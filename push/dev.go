@@ -447,7 +447,12 @@ func (w *watcher) relevant(ev fsnotify.Event) bool {
 	// backup and lock files: vim rewrites its swap file every few seconds
 	// of idling, which would push again and again.
 	if w.listed[filepath.Dir(p)] {
-		return !editorArtifact(base)
+		if editorArtifact(base) && !w.listed[p] {
+			// A folder, though, is part of the tree whatever its name.
+			st, err := os.Stat(p)
+			return err == nil && st.IsDir()
+		}
+		return true
 	}
 	return false
 }

@@ -332,7 +332,11 @@ func TestWatcherIgnoresEditorArtifacts(t *testing.T) {
 	fn := filepath.Join(t.TempDir(), "convex")
 	w := &watcher{
 		inputs: map[string]bool{filepath.Join(fn, "a.ts"): true, filepath.Join(fn, ".hidden.ts"): true},
-		listed: map[string]bool{fn: true, filepath.Join(fn, "lib"): true},
+		listed: map[string]bool{fn: true, filepath.Join(fn, "lib"): true, filepath.Join(fn, "2023"): true},
+	}
+	// Folders named like artifacts are still folders of the tree.
+	if err := os.MkdirAll(filepath.Join(fn, "2024"), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	for _, c := range []struct {
 		name string
@@ -359,6 +363,8 @@ func TestWatcherIgnoresEditorArtifacts(t *testing.T) {
 		{"4913", fsnotify.Create, false},
 		{"4913", fsnotify.Remove, false},
 		{"v2", fsnotify.Create, true},
+		{"2024", fsnotify.Create, true},
+		{"2023", fsnotify.Remove, true},
 		{"../outside.ts", fsnotify.Write, false},
 	} {
 		ev := fsnotify.Event{Name: filepath.Join(fn, filepath.FromSlash(c.name)), Op: c.op}
