@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -165,10 +166,18 @@ func TestSubscribeToBuiltinBackend(t *testing.T) {
 	if err != nil || failed.Error == "" {
 		t.Errorf("failing query: %v %+v", err, failed)
 	}
-	// Env-var watch: the second result is a change.
+	// Env-var watch: the second result is a change; it says when it holds
+	// the first.
 	done := make(chan error, 1)
-	go func() { done <- c.WaitForQueryChange(ctx, "_system/cli/queryEnvironmentVariables", nil, "") }()
-	time.Sleep(300 * time.Millisecond)
+	live := make(chan struct{})
+	var once sync.Once
+	wctx := withWatchLive(ctx, func() { once.Do(func() { close(live) }) })
+	go func() { done <- c.WaitForQueryChange(wctx, "_system/cli/queryEnvironmentVariables", nil, "") }()
+	select {
+	case <-live:
+	case <-ctx.Done():
+		t.Fatal("env watch never live")
+	}
 	v := "1"
 	if err := c.UpdateEnv(ctx, []EnvChange{{Name: "X", Value: &v}}); err != nil {
 		t.Fatal(err)
@@ -265,8 +274,8 @@ func TestDevWaitsForTableDataAfterSchemaFailure(t *testing.T) {
 		})
 	}()
 	waitFor(t, "the schema failure", func() bool { return strings.Contains(stderr.String(), "Schema validation failed.") })
-	time.Sleep(300 * time.Millisecond)
-	// Fixing the data (not the files) lets the next push through.
+	// Fixing the data (not the files) lets the next push through, even at
+	// once: the failure is shown only when the table watch is live.
 	if _, err := c.RunFunction(ctx, "channels:remove", json.RawMessage(`{"channelId":`+string(res.Value)+`}`), "", nil); err != nil {
 		t.Fatal(err)
 	}
