@@ -40,9 +40,12 @@ type DevOptions struct {
 	Logs LogPauser
 	// WaitForEnvChange, when set, blocks until the deployment's environment
 	// variables change (for errors about missing variables).
+	// It calls WatchLive(ctx) as soon as it would see a change
+	// (Client.WaitForQueryChange does): the failure is shown only then, for
+	// at most 2 s.
 	WaitForEnvChange func(ctx context.Context) error
 	// WaitForTableChange, when set, blocks until data in the table changes
-	// (after a schema validation failure).
+	// (after a schema validation failure); WatchLive as WaitForEnvChange.
 	WaitForTableChange func(ctx context.Context, componentPath, table string) error
 	// Debounce is the quiet period after a change (default 500ms).
 	Debounce time.Duration
