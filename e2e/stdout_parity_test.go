@@ -18,7 +18,7 @@ import (
 
 // parityModule adds functions returning every kind of Convex value, so
 // `run` is compared on each of them.
-const parityModule = `import { queryGeneric, mutationGeneric } from "convex/server";
+const parityModule = `import { actionGeneric, queryGeneric, mutationGeneric } from "convex/server";
 import { ConvexError, v } from "convex/values";
 
 export const obj = queryGeneric({ args: {}, handler: async () => ({ b: 1, a: "x", nested: { list: [1, "two", null, { deep: true }] } }) });
@@ -42,6 +42,9 @@ export const logs = queryGeneric({ args: {}, handler: async () => { console.log(
 export const who = queryGeneric({ args: {}, handler: async (ctx) => await ctx.auth.getUserIdentity() });
 export const oddLogs = queryGeneric({ args: {}, handler: async () => { console.log("<a&b> \u2028 ünï 😀 \"q\"", 1e21, [1, "x"], null, undefined, 10n); console.info("%s and %d", "fmt", 3); return null; } });
 export const addOdd = mutationGeneric({ args: {}, handler: async (ctx) => { await ctx.db.insert("things", { value: [NaN, Infinity, -Infinity, -0, 2 ** 53, 1e-7] }); return null; } });
+export const act = actionGeneric({ args: {}, handler: async () => { console.log("from the action", [1, 2]); return { ok: true, at: "<&>" }; } });
+export const mut = mutationGeneric({ args: {}, handler: async () => { console.log("from the mutation"); return [null, "x"]; } });
+export const actFail = actionGeneric({ args: {}, handler: async () => { console.log("before failing"); throw new Error("action failed"); } });
 export default queryGeneric({ args: {}, handler: async () => "default export" });
 export const addThing = mutationGeneric({ args: { value: v.any() }, handler: async (ctx, { value }) => await ctx.db.insert("things", { value }) });
 `
@@ -159,7 +162,7 @@ func TestStdoutParity(t *testing.T) {
 		t.Fatal(err)
 	}
 	schema = bytes.Replace(schema, []byte("export default defineSchema({"),
-		[]byte("export default defineSchema({\n  things: defineTable({ value: v.any() }),"), 1)
+		[]byte("export default defineSchema({\n  things: defineTable({ value: v.any() }),\n  empty: defineTable({ x: v.number() }),"), 1)
 	if err := os.WriteFile(schemaFile, schema, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -190,6 +193,14 @@ func TestStdoutParity(t *testing.T) {
 		p.same("run", "channels:get", `{"channelId":"`+channel+`"}`)
 		p.same("run", "messages:list", `{"channelId":"`+channel+`"}`)
 		p.same("run", "--inline-query", `await ctx.db.query("things").collect()`)
+		p.same("run", "--inline-query", `null`)
+		p.same("run", "--inline-query", `"<&> \u2028"`)
+		p.same("run", "--inline-query", `await ctx.db.query("nosuchtable").first()`)
+		p.same("run", "--inline-query", `throw new Error("inline failure")`)
+		p.same("run", "parity:act")
+		p.same("run", "parity:mut")
+		p.same("run", "parity:actFail")
+		p.same("run", "parity:who", "--identity", `{not json`)
 		p.same("run", "parity:nums")
 		p.same("run", "parity:ctl")
 		p.same("run", "parity:intKeys")
@@ -288,6 +299,10 @@ func TestStdoutParity(t *testing.T) {
 		p.same("data", "messages", "--order", "asc")
 		p.same("data", "messages", "--order", "asc", "--limit", "1", "--format", "jsonl")
 		p.same("data", "nosuchtable")
+		for _, format := range []string{"pretty", "jsonl", "json"} {
+			p.same("data", "empty", "--format", format)
+			p.same("data", "--format", format)
+		}
 		p.same("data", "things", "--limit", "1000")
 		p.same("data", "_scheduled_functions")
 		p.same("data", "_storage")
@@ -371,6 +386,8 @@ func TestStdoutParity(t *testing.T) {
 	// reports the other's files as out of date. What scripts can rely on:
 	// over a CLI's own files, --dry-run prints nothing and exits 0.
 	t.Run("codegen-dry-run", func(t *testing.T) {
+		// run --push above wrote our files; the npm CLI writes its own first.
+		runCLI(t, app, env, 2*time.Minute, "codegen", "--typecheck", "disable")
 		ref := parityRun(t, p.ref, app, env, "codegen", "--dry-run", "--typecheck", "disable")
 		if r := parityRun(t, bin, app, env, "codegen", "--typecheck", "disable"); r.code != 0 {
 			t.Fatalf("codegen exited %d:\n%s", r.code, r.stderr)
