@@ -282,18 +282,55 @@ func (d *Deps) envDefaultRemove(c *cli.Context) error {
 	return d.unsetEnvVar(c.Context, e, name)
 }
 
-// agentName names the coding agent running the command, if one is detected.
+// agentName names the coding agent running the command, if one is
+// detected. It looks at the same signals as the npm CLI (whose `env list`
+// then prints names only), so both print the same for the same shell.
 func agentName(env Env) string {
-	for _, v := range []struct{ name, agent string }{
-		{"CONVEX_AGENT_MODE", ""}, {"AI_AGENT", ""}, {"CLAUDECODE", "claude"}, {"CURSOR_AGENT", "cursor"},
-		{"CODEX_SANDBOX", "codex"}, {"GEMINI_CLI", "gemini"},
-	} {
-		if val := env.Get(v.name); val != "" {
-			if v.agent != "" {
-				return v.agent
-			}
-			return val
+	if env.Get("CONVEX_AGENT_MODE") != "" {
+		return "CONVEX_AGENT_MODE"
+	}
+	if name := strings.TrimSpace(env.Get("AI_AGENT")); name != "" {
+		if name == "github-copilot-cli" {
+			return "github-copilot"
 		}
+		return name
+	}
+	set := func(names ...string) bool {
+		for _, n := range names {
+			if env.Get(n) != "" {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case set("CURSOR_TRACE_ID"):
+		return "cursor"
+	case set("CURSOR_AGENT") || env.Get("CURSOR_EXTENSION_HOST_ROLE") == "agent-exec":
+		return "cursor-cli"
+	case set("GEMINI_CLI"):
+		return "gemini"
+	case set("CODEX_SANDBOX", "CODEX_CI", "CODEX_THREAD_ID"):
+		return "codex"
+	case set("ANTIGRAVITY_AGENT"):
+		return "antigravity"
+	case set("AUGMENT_AGENT"):
+		return "augment-cli"
+	case set("OPENCODE_CLIENT"):
+		return "opencode"
+	case set("CLAUDECODE", "CLAUDE_CODE"):
+		if set("CLAUDE_CODE_IS_COWORK") {
+			return "cowork"
+		}
+		return "claude"
+	case set("REPL_ID"):
+		return "replit"
+	case set("COPILOT_MODEL", "COPILOT_ALLOW_ALL", "COPILOT_GITHUB_TOKEN"):
+		return "github-copilot"
+	}
+	// Devin's machines are recognised by this folder rather than a variable.
+	if _, err := os.Stat("/opt/.devin"); err == nil {
+		return "devin"
 	}
 	return ""
 }

@@ -1,7 +1,10 @@
 package commands
 
 import (
+	"os"
 	"testing"
+
+	"github.com/convex-go/convex/config"
 )
 
 // The arguments must be an object: null and an empty string are refused
@@ -15,5 +18,36 @@ func TestRunRefusesNonObjectArgs(t *testing.T) {
 	}
 	if _, got, _, err := d.parseRunCall("messages:list", "{name: 'x'}", ""); err != nil || string(got) != `{"name":"x"}` {
 		t.Errorf("relaxed arguments: %s, %v", got, err)
+	}
+}
+
+// env list prints names only for the same coding agents as the npm CLI.
+func TestAgentName(t *testing.T) {
+	cases := []struct {
+		env  config.MapEnv
+		want string
+	}{
+		{config.MapEnv{}, ""},
+		{config.MapEnv{"AI_AGENT": "  "}, ""},
+		{config.MapEnv{"AI_AGENT": " my-agent "}, "my-agent"},
+		{config.MapEnv{"AI_AGENT": "github-copilot-cli"}, "github-copilot"},
+		{config.MapEnv{"CONVEX_AGENT_MODE": "1", "AI_AGENT": "x"}, "CONVEX_AGENT_MODE"},
+		{config.MapEnv{"CURSOR_TRACE_ID": "t"}, "cursor"},
+		{config.MapEnv{"CURSOR_EXTENSION_HOST_ROLE": "agent-exec"}, "cursor-cli"},
+		{config.MapEnv{"CURSOR_EXTENSION_HOST_ROLE": "other"}, ""},
+		{config.MapEnv{"CODEX_THREAD_ID": "1"}, "codex"},
+		{config.MapEnv{"CLAUDE_CODE": "1"}, "claude"},
+		{config.MapEnv{"CLAUDECODE": "1", "CLAUDE_CODE_IS_COWORK": "1"}, "cowork"},
+		{config.MapEnv{"REPL_ID": "r"}, "replit"},
+		{config.MapEnv{"COPILOT_MODEL": "m"}, "github-copilot"},
+		{config.MapEnv{"OPENCODE_CLIENT": "c", "CLAUDECODE": "1"}, "opencode"},
+	}
+	if _, err := os.Stat("/opt/.devin"); err == nil {
+		t.Skip("this machine looks like Devin's")
+	}
+	for _, c := range cases {
+		if got := agentName(c.env); got != c.want {
+			t.Errorf("agentName(%v) = %q, want %q", c.env, got, c.want)
+		}
 	}
 }

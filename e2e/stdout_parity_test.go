@@ -259,9 +259,13 @@ func TestStdoutParity(t *testing.T) {
 		p.same("env", "list")
 		p.same("env", "list", "--names-only")
 		p.same("env", "list", "--include-values")
-		pa := p.withEnv("AI_AGENT=parity-check")
-		pa.same("env", "list")
-		pa.same("env", "list", "--include-values")
+		// A coding agent gets names only unless it asks for values.
+		for _, agent := range []string{"AI_AGENT=parity-check", "AI_AGENT= ", "CURSOR_TRACE_ID=1", "CODEX_THREAD_ID=1",
+			"CLAUDE_CODE=1", "REPL_ID=1", "COPILOT_MODEL=m", "OPENCODE_CLIENT=1", "CURSOR_EXTENSION_HOST_ROLE=agent-exec"} {
+			pa := p.withEnv(agent)
+			pa.same("env", "list")
+			pa.same("env", "list", "--include-values")
+		}
 		p.same("env", "set", "Q_FORM=name=value")
 		p.same("env", "get", "Q_FORM")
 		p.same("env", "get", "Q_HASH")
