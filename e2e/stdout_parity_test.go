@@ -229,6 +229,13 @@ func TestStdoutParity(t *testing.T) {
 		p.compare("run --watch parity:obj", ref, our)
 		ref, our = p.tail(4*time.Second, "run", "--watch", "channels:list")
 		p.compare("run --watch channels:list", ref, our)
+		ref, our = p.tailDuring(8*time.Second, func() {
+			runCLI(t, app, env, time.Minute, "run", "channels:create", `{"name":"watched"}`)
+		}, "run", "--watch", "channels:list")
+		if strings.Count(ref.stdout, `"general"`) < 2 {
+			t.Errorf("run --watch did not print an update:\n%s", ref.stdout)
+		}
+		p.compare("run --watch channels:list (with an update)", ref, our)
 		p.same("run", "--push", "--typecheck", "disable", "parity:num")
 		// A mutation returns a new id each time.
 		pn := p.with(normaliseIDs)
@@ -360,6 +367,17 @@ func TestStdoutParity(t *testing.T) {
 		parityRun(t, p.ref, app, env, "run", "parity:boom")
 		runCLI(t, app, env, time.Minute, "run", "parity:num")
 		runCLI(t, app, env, time.Minute, "run", "parity:oddLogs")
+		for _, args := range [][]string{{"logs"}, {"logs", "--success"}, {"logs", "--jsonl"}} {
+			ref, our := p.tailDuring(8*time.Second, func() {
+				runCLI(t, app, env, time.Minute, "run", "parity:oddLogs")
+				parityRun(t, p.ref, app, env, "run", "parity:actFail")
+				runCLI(t, app, env, time.Minute, "run", "parity:act")
+			}, args...)
+			if !strings.Contains(ref.stdout, "from the action") {
+				t.Errorf("convex %s did not print the new entries:\n%s", strings.Join(args, " "), ref.stdout)
+			}
+			p.compare(strings.Join(args, " ")+" (live)", ref, our)
+		}
 		for _, args := range [][]string{
 			{"logs", "--history", "30"},
 			{"logs", "--history", "30", "--success"},
@@ -442,6 +460,13 @@ func clip(s string) string {
 // those of the interrupt and not compared.
 func (p *parity) tail(d time.Duration, args ...string) (ref, our cliResult) {
 	p.t.Helper()
+	return p.tailDuring(d, nil, args...)
+}
+
+// tailDuring is tail that calls during (when not nil) half way, so both
+// CLIs see the same new events.
+func (p *parity) tailDuring(d time.Duration, during func(), args ...string) (ref, our cliResult) {
+	p.t.Helper()
 	start := func(bin string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 		cmd := exec.Command(bin, args...)
 		cmd.Dir, cmd.Env = p.dir, p.env
@@ -454,7 +479,13 @@ func (p *parity) tail(d time.Duration, args ...string) (ref, our cliResult) {
 	}
 	rc, rout, rerr := start(p.ref)
 	oc, oout, oerr := start(p.our)
-	time.Sleep(d)
+	if during != nil {
+		time.Sleep(d / 2)
+		during()
+		time.Sleep(d / 2)
+	} else {
+		time.Sleep(d)
+	}
 	for _, c := range []*exec.Cmd{rc, oc} {
 		_ = c.Process.Signal(os.Interrupt)
 	}
