@@ -39,7 +39,7 @@ func newDeployCommand(d *Deps) *cli.Command {
 			shortBool("verbose", "v", "List every change pushed (functions, indexes, schema) in full."),
 			boolFlag("dry-run", "Show what would change without deploying anything."),
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Hidden: true, Usage: "Deploy to production without asking."},
-			typecheckFlag("Typecheck your functions with `tsc --noEmit` first. `try` reports errors but deploys anyway."),
+			typecheckFlag("Typecheck your functions with `tsc --noEmit` first; `try` skips it when TypeScript is not installed."),
 			typecheckComponentsFlag(),
 			codegenFlag("Regenerate the code in convex/_generated before pushing."),
 			valueFlag("cmd", "command", "Build command to run first (e.g. `vite build`); it sees the deployment URL in the variable named by --cmd-url-env-var-name."),

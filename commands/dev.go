@@ -38,7 +38,7 @@ func newDevCommand(d *Deps) *cli.Command {
 			"these cases; this build reports them).",
 		Flags: []cli.Flag{
 			shortBool("verbose", "v", "List every change pushed (functions, indexes, schema) in full."),
-			typecheckFlag("Typecheck your functions with `tsc --noEmit` before each push. `try` reports errors but pushes anyway."),
+			typecheckFlag("Typecheck your functions with `tsc --noEmit` before each push; `try` skips it when TypeScript is not installed."),
 			typecheckComponentsFlag(),
 			codegenFlag("Regenerate the code in convex/_generated before each push."),
 			hiddenBool("push-all-modules", "Send every module on each push instead of only the changed ones."),
@@ -390,7 +390,9 @@ func (d *Deps) pushOptions(c *cli.Context, t deployments.Target, pc *push.Client
 	case t.Kind == deployments.KindURL || t.Kind == deployments.KindSelfHosted:
 		o.EnvFlag = "--url " + t.URL + " --admin-key <admin key>"
 	}
-	mode := push.TypecheckMode(flagString(c, "typecheck"))
+	// The flag's default ("try") counts: c.String, not flagString, which only
+	// sees flags given on the command line.
+	mode := push.TypecheckMode(c.String("typecheck"))
 	if mode != "" && mode != push.TypecheckDisable {
 		compiler := "tsc"
 		if cfg, err := push.LoadProjectConfig(d.Cwd, nil); err == nil {
