@@ -396,6 +396,19 @@ func TestStdoutParity(t *testing.T) {
 		p.on(t).same("dashboard", "--no-open")
 	})
 
+	t.Run("empty-deployment", func(t *testing.T) {
+		fresh := startBackend(t, "e2e-parity-empty")
+		pf := p.on(t).withEnv("CONVEX_SELF_HOSTED_URL="+fresh.CloudURL, "CONVEX_SELF_HOSTED_ADMIN_KEY="+fresh.AdminKey)
+		pf.same("data")
+		pf.same("data", "messages")
+		pf.same("env", "list")
+		pf.same("function-spec")
+		pf.same("run", "parity:num")
+		pf.same("run", "--inline-query", "1 + 1")
+		ref, our := pf.tail(3*time.Second, "logs", "--history", "5")
+		pf.compare("logs --history 5", ref, our)
+	})
+
 	t.Run("cloud-only", func(t *testing.T) {
 		p := p.on(t)
 		p.same("deployment", "token", "create", "parity")
