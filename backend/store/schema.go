@@ -397,7 +397,7 @@ func (s *Store) ApplySchema(schemaJSON []byte) error {
 				if err := t.validateDoc(td, doc); err != nil {
 					id, _ := doc["_id"].(string)
 					return &SchemaError{Table: name, DocID: id, Message: fmt.Sprintf(
-						"Schema validation failed.\nDocument with ID %q in table %q does not match the schema: %s", id, name, err)}
+						"Document with ID %q in table %q does not match the schema: %s", id, name, err)}
 				}
 				return nil
 			})
