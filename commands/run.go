@@ -245,6 +245,9 @@ func (d *Deps) runFunction(ctx context.Context, pc *push.Client, name, argsText,
 		var fe *push.FunctionError
 		if errors.As(err, &fe) {
 			msg := fmt.Sprintf("Failed to run function %q:\n%s", name, strings.TrimSpace(fe.Message))
+			if strings.Contains(fe.Message, "Could not find function") {
+				msg += "\n\n" + d.availableFunctions(ctx, pc, component)
+			}
 			return ui.Errorf("%s", msg)
 		}
 		var ae *push.APIError
@@ -259,6 +262,41 @@ func (d *Deps) runFunction(ctx context.Context, pc *push.Client, name, argsText,
 		d.printValue(res.Value)
 	}
 	return nil
+}
+
+// availableFunctions lists the functions `run` can call on the deployment
+// (as the npm CLI does when a name is not found), or says why it cannot.
+func (d *Deps) availableFunctions(ctx context.Context, pc *push.Client, component string) string {
+	t := deployments.Target{URL: pc.URL, AdminKey: pc.AdminKey}
+	sc, err := d.openSync(ctx, t, nil)
+	if err != nil {
+		return "Could not list the deployment's functions."
+	}
+	defer sc.Close()
+	raw, err := d.systemQuery(ctx, sc, t, "_system/cli/modules:apiSpec", nil, component)
+	var spec []struct {
+		FunctionType string `json:"functionType"`
+		Identifier   string `json:"identifier"`
+	}
+	if err != nil || json.Unmarshal(raw, &spec) != nil {
+		return "Could not list the deployment's functions."
+	}
+	var lines []string
+	for _, f := range spec {
+		if f.FunctionType == "HttpAction" {
+			continue
+		}
+		module, export, ok := strings.Cut(f.Identifier, ":")
+		if !ok {
+			module, export = "", f.Identifier
+		}
+		module = strings.TrimSuffix(module, ".js")
+		lines = append(lines, "• "+d.Out.Paint(module+":", ui.Gray)+export)
+	}
+	if len(lines) == 0 {
+		return "No functions found."
+	}
+	return "Available functions:\n" + strings.Join(lines, "\n")
 }
 
 var functionExtensions = []string{".ts", ".js", ".tsx", ".jsx", ".mts", ".mjs", ".cts", ".cjs"}

@@ -222,7 +222,11 @@ func TestStdoutParity(t *testing.T) {
 		// Errors: nothing on stdout, exit 1.
 		p.same("run", "parity:boom")
 		p.same("run", "parity:convexBoom")
-		p.same("run", "parity:nope")
+		// A name not found lists the functions there are, as the npm CLI does.
+		if _, our := p.same("run", "parity:nope"); !strings.Contains(our.stderr, "Available functions:\n• actions:summarize\n") ||
+			!strings.Contains(our.stderr, "\n• parity:num\n") || strings.Contains(our.stderr, "http:") {
+			t.Errorf("run of a missing function does not list the functions:\n%s", our.stderr)
+		}
 		p.same("run", "parity:echo", `{"name": 1}`)
 		p.same("run", "parity:echo", `{not json`)
 		ref, our := p.tail(4*time.Second, "run", "--watch", "parity:obj")
@@ -403,7 +407,9 @@ func TestStdoutParity(t *testing.T) {
 		pf.same("data", "messages")
 		pf.same("env", "list")
 		pf.same("function-spec")
-		pf.same("run", "parity:num")
+		if _, our := pf.same("run", "parity:num"); !strings.Contains(our.stderr, "No functions found.") {
+			t.Errorf("run on an empty deployment does not say there are no functions:\n%s", our.stderr)
+		}
 		pf.same("run", "--inline-query", "1 + 1")
 		ref, our := pf.tail(3*time.Second, "logs", "--history", "5")
 		pf.compare("logs --history 5", ref, our)

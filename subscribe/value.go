@@ -235,43 +235,11 @@ func display(b *strings.Builder, v any) {
 // jsString quotes s as JSON.stringify does: only ", \ and control
 // characters below U+0020 are escaped; HTML characters, U+007F and the
 // line and paragraph separators U+2028/U+2029 stay as they are.
-func jsString(s string) string { return QuoteJS(s) }
+func jsString(s string) string { return quoteJS(s) }
 
 // QuoteJS quotes s as JavaScript's JSON.stringify does, so what the CLI
 // prints matches the npm CLI byte for byte.
-func QuoteJS(s string) string {
-	const hex = "0123456789abcdef"
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"':
-			b.WriteString(`\"`)
-		case c == '\\':
-			b.WriteString(`\\`)
-		case c == '\b':
-			b.WriteString(`\b`)
-		case c == '\f':
-			b.WriteString(`\f`)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c == '\t':
-			b.WriteString(`\t`)
-		case c < 0x20:
-			b.WriteString(`\u00`)
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&0xf])
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+func QuoteJS(s string) string { return quoteJS(s) }
 
 // RequoteJSON rewrites every string in the JSON text v the way
 // JSON.stringify writes it (the npm CLI re-serialises what it prints): a
