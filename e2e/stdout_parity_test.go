@@ -415,6 +415,24 @@ func TestStdoutParity(t *testing.T) {
 		pf.compare("logs --history 5", ref, our)
 	})
 
+	t.Run("refused", func(t *testing.T) {
+		// The npm CLI's sync client logs its retries, with a random delay,
+		// on stdout ("Attempting reconnect in 909ms", "WebSocket reconnected
+		// at t=1s after disconnect due to AuthError") before it gives up:
+		// noise with random delays, not a result; ours prints none.
+		reconnect := regexp.MustCompile(`(?m)^(Attempting reconnect in \d+ms|WebSocket reconnected at t=[\d.]+s after disconnect due to \w+)\n`)
+		pb := p.on(t).withEnv("CONVEX_SELF_HOSTED_ADMIN_KEY=self-hosted|bm90LWEta2V5").
+			with(func(s string) string { return reconnect.ReplaceAllString(s, "") })
+		for _, args := range [][]string{{"run", "parity:num"}, {"run", "--inline-query", "1"}, {"env", "list"},
+			{"env", "get", "PARITY_A"}, {"data"}, {"data", "things"}, {"function-spec"}} {
+			pb.same(args...)
+		}
+		pc := p.on(t)
+		pc.same("run", "--component", "nosuch", "parity:num")
+		pc.same("data", "--component", "nosuch")
+		pc.same("data", "things", "--component", "nosuch")
+	})
+
 	t.Run("cloud-only", func(t *testing.T) {
 		p := p.on(t)
 		p.same("deployment", "token", "create", "parity")
