@@ -51,3 +51,34 @@ func TestAgentName(t *testing.T) {
 		}
 	}
 }
+
+// JSON5 numbers JSON cannot hold are sent as Convex's $float.
+func TestRelaxedJSONNonFiniteNumbers(t *testing.T) {
+	cases := map[string]string{
+		"[Infinity, -Infinity, +Infinity]": `[{"$float":"AAAAAAAA8H8="},{"$float":"AAAAAAAA8P8="},{"$float":"AAAAAAAA8H8="}]`,
+		"[NaN, -NaN]":                      `[{"$float":"AAAAAAAA+H8="},{"$float":"AAAAAAAA+H8="}]`,
+		"[1e400, -1e400]":                  `[{"$float":"AAAAAAAA8H8="},{"$float":"AAAAAAAA8P8="}]`,
+		"[0x10, -.5, 5., +1, 1e-400]":      `[16,-0.5,5,1,1e-400]`,
+	}
+	for in, want := range cases {
+		got, err := relaxedJSON(in)
+		if err != nil || string(got) != want {
+			t.Errorf("relaxedJSON(%s) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"Infinit", "-", "1e", "Nan"} {
+		if got, err := relaxedJSON(bad); err == nil {
+			t.Errorf("relaxedJSON(%s) = %s, want an error", bad, got)
+		}
+	}
+}
+
+func TestRelaxedJSONStringEscapes(t *testing.T) {
+	got, err := relaxedJSON(`["\x41\xe9", "\v", 'a\` + "\r\n" + `b', "\q"]`)
+	if want := `["Aé","\u000b","ab","q"]`; err != nil || string(got) != want {
+		t.Errorf("relaxedJSON = %s, %v; want %s", got, err, want)
+	}
+	if _, err := relaxedJSON(`"\xZ1"`); err == nil {
+		t.Error(`"\xZ1" was accepted`)
+	}
+}

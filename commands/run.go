@@ -3,9 +3,12 @@ package commands
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -518,26 +521,44 @@ func (p *json5) value(out *bytes.Buffer) error {
 		q, _ := json.Marshal(str)
 		out.Write(q)
 		return nil
-	case ch == '-' || ch == '+' || ch == '.' || (ch >= '0' && ch <= '9'):
+	case ch == '-' || ch == '+' || ch == '.' || (ch >= '0' && ch <= '9') || ch == 'I' || ch == 'N':
 		start := p.i
 		if ch == '+' || ch == '-' {
 			p.i++
+		}
+		// JSON5's Infinity and NaN, and numbers too large for a float64,
+		// are sent the way the Convex client sends non-finite numbers.
+		for _, word := range []string{"Infinity", "NaN"} {
+			if strings.HasPrefix(p.s[p.i:], word) {
+				p.i += len(word)
+				f := math.Inf(1)
+				if word == "NaN" {
+					f = math.Float64frombits(0x7ff8000000000000) // JavaScript's NaN
+				} else if ch == '-' {
+					f = math.Inf(-1)
+				}
+				writeFloatMarker(out, f)
+				return nil
+			}
 		}
 		for p.i < len(p.s) && strings.ContainsRune("0123456789.eE+-xXabcdefABCDEF", rune(p.s[p.i])) {
 			p.i++
 		}
 		text := strings.TrimPrefix(p.s[start:p.i], "+")
 		f, err := strconv.ParseFloat(text, 64)
-		if err != nil {
+		if err != nil && !(errors.Is(err, strconv.ErrRange) && math.IsInf(f, 0)) {
 			if n, err2 := strconv.ParseInt(text, 0, 64); err2 == nil {
-				f = float64(n)
+				f, err = float64(n), nil
 			} else {
 				return p.errorf("invalid number %q", text)
 			}
 		}
-		if strings.ContainsAny(text, "xX") || strings.HasPrefix(text, ".") || strings.HasSuffix(text, ".") {
+		switch {
+		case math.IsInf(f, 0):
+			writeFloatMarker(out, f)
+		case strings.ContainsAny(text, "xX") || strings.HasPrefix(text, ".") || strings.HasPrefix(text, "-.") || strings.HasSuffix(text, "."):
 			out.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
-		} else {
+		default:
 			out.WriteString(text)
 		}
 		return nil
@@ -551,6 +572,14 @@ func (p *json5) value(out *bytes.Buffer) error {
 		}
 		return p.errorf("unexpected %q", ch)
 	}
+}
+
+// writeFloatMarker writes f as Convex's {"$float": base64 of its
+// little-endian bits}, the JSON form of numbers JSON cannot hold.
+func writeFloatMarker(out *bytes.Buffer, f float64) {
+	var bits [8]byte
+	binary.LittleEndian.PutUint64(bits[:], math.Float64bits(f))
+	fmt.Fprintf(out, `{"$float":%q}`, base64.StdEncoding.EncodeToString(bits[:]))
 }
 
 func (p *json5) object(out *bytes.Buffer) error {
@@ -659,7 +688,23 @@ func (p *json5) str() (string, error) {
 				b.WriteByte('\f')
 			case '0':
 				b.WriteByte(0)
+			case 'v':
+				b.WriteByte('\v')
 			case '\n':
+			case '\r': // a line continuation, \r\n included
+				if p.i < len(p.s) && p.s[p.i] == '\n' {
+					p.i++
+				}
+			case 'x':
+				if p.i+2 > len(p.s) {
+					return "", p.errorf("bad \\x escape")
+				}
+				n, err := strconv.ParseUint(p.s[p.i:p.i+2], 16, 8)
+				if err != nil {
+					return "", p.errorf("bad \\x escape")
+				}
+				p.i += 2
+				b.WriteRune(rune(n))
 			case 'u':
 				if p.i+4 > len(p.s) {
 					return "", p.errorf("bad \\u escape")

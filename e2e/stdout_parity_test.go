@@ -190,6 +190,15 @@ func TestStdoutParity(t *testing.T) {
 		}
 		p.same("run", "parity:echo", `{name: 'x', n: 3}`)
 		p.same("run", "parity:echo", `{"name":"json"}`)
+		for _, n := range []string{"12345678901234567890", "1e400", "-0", "0x10", ".5", "+1", "5.", "Infinity", "-Infinity", "NaN",
+			"1e21", "1E-7", "0.1e1", "123.4560", "-.5", "+Infinity", "-NaN", "1e-400", "-0x1F"} {
+			p.same("run", "parity:echo", `{name: "n", n: `+n+`}`)
+		}
+		for _, args := range []string{`{name: 'it\'s', /* c */ n: 1,}`, `{"name": "\u2028<&>\t"}`, `{name: "a\
+b"}`, `// c
+{name: "x"}`, `{name: "x", extra: 1}`, `{name: "x"} trailing`, `{name: "x",,}`, `{'name': "é"}`, `{name: "\x41\xe9\v"}`, "{name: 'a\\\r\nb'}"} {
+			p.same("run", "parity:echo", args)
+		}
 		p.same("run", "channels:get", `{"channelId":"`+channel+`"}`)
 		p.same("run", "messages:list", `{"channelId":"`+channel+`"}`)
 		p.same("run", "--inline-query", `await ctx.db.query("things").collect()`)
