@@ -342,6 +342,14 @@ b"}`, `// c
 		for _, format := range []string{"pretty", "jsonl", "json"} {
 			p.same("data", "things", "--limit", "2", "--format", format)
 		}
+		// JavaScript puts integer-like keys first, in numeric order.
+		if r := parityRun(t, p.ref, app, env, "run", "parity:addThing", `{"value":{"b":1,"10":2,"2":3,"a":4,"01":5,"-1":6}}`); r.code != 0 {
+			t.Fatalf("inserting integer-like keys: %s", r.stderr)
+		}
+		for _, format := range []string{"pretty", "jsonl"} {
+			p.same("data", "things", "--limit", "1", "--format", format)
+		}
+		p.same("run", "--inline-query", `(await ctx.db.query("things").order("desc").first()).value`)
 	})
 
 	t.Run("function-spec", func(t *testing.T) {

@@ -46,3 +46,12 @@ func TestRequoteJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestDisplayOrdersKeysAsJavaScript(t *testing.T) {
+	o := Object{{Key: "b", Value: 1.0}, {Key: "10", Value: 2.0}, {Key: "2", Value: 3.0}, {Key: "a", Value: 4.0},
+		{Key: "01", Value: 5.0}, {Key: "-1", Value: 6.0}, {Key: "4294967295", Value: 7.0}, {Key: "0", Value: 8.0}}
+	want := `{ "0": 8, "2": 3, "10": 2, "b": 1, "a": 4, "01": 5, "-1": 6, "4294967295": 7 }`
+	if got := Display(o); got != want {
+		t.Errorf("Display = %s\nwant      %s", got, want)
+	}
+}

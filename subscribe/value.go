@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -219,7 +220,7 @@ func display(b *strings.Builder, v any) {
 		b.WriteByte(']')
 	case Object:
 		b.WriteString("{ ")
-		for i, f := range t {
+		for i, f := range jsKeyOrder(t) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
@@ -230,6 +231,36 @@ func display(b *strings.Builder, v any) {
 	default:
 		fmt.Fprintf(b, "%v", t)
 	}
+}
+
+// jsKeyOrder orders fields as a JavaScript object lists its keys, which is
+// how the npm CLI prints them: integer-like keys ("2", "10") first in
+// numeric order, then the others in their original order.
+func jsKeyOrder(o Object) Object {
+	index := func(k string) (uint64, bool) {
+		if k == "" || (len(k) > 1 && k[0] == '0') {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(k, 10, 32)
+		return n, err == nil && n < 1<<32-1
+	}
+	var ints, rest Object
+	for _, f := range o {
+		if _, ok := index(f.Key); ok {
+			ints = append(ints, f)
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	if len(ints) == 0 {
+		return o
+	}
+	sort.SliceStable(ints, func(i, j int) bool {
+		a, _ := index(ints[i].Key)
+		b, _ := index(ints[j].Key)
+		return a < b
+	})
+	return append(ints, rest...)
 }
 
 // jsString quotes s as JSON.stringify does: only ", \ and control
