@@ -175,9 +175,15 @@ func (d *Deps) watchQuery(ctx context.Context, pc *push.Client, name, argsText, 
 	return nil
 }
 
-// printValue prints a function result as indented JSON (nothing for null).
+// printValue prints a function result as the npm CLI does (nothing for
+// null): decoded, then written back as JSON.stringify would, two-space
+// indented, keys in JavaScript's order.
 func (d *Deps) printValue(v json.RawMessage) {
 	if len(v) == 0 || string(v) == "null" {
+		return
+	}
+	if decoded, err := subscribe.Decode(v); err == nil {
+		d.Out.Result("%s", subscribe.Encode(decoded, "  "))
 		return
 	}
 	var buf bytes.Buffer

@@ -68,7 +68,7 @@ func encode(b *strings.Builder, v any, indent, prefix string) {
 		}
 		inner := prefix + indent
 		b.WriteByte('{')
-		for i, f := range t {
+		for i, f := range jsKeyOrder(t) {
 			if i > 0 {
 				b.WriteByte(',')
 			}

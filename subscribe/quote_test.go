@@ -55,3 +55,16 @@ func TestDisplayOrdersKeysAsJavaScript(t *testing.T) {
 		t.Errorf("Display = %s\nwant      %s", got, want)
 	}
 }
+
+// A deployment may send object keys sorted as strings (Convex's cloud
+// does); printed results list them as JSON.stringify would.
+func TestEncodeOrdersKeysAsJavaScript(t *testing.T) {
+	v, err := Decode([]byte(`{"-1":1,"10":2,"2":{"b":"<\u2028>","1":[]},"a":{"$integer":"AQAAAAAAAAA="}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "{\"2\":{\"1\":[],\"b\":\"<\u2028>\"},\"10\":2,\"-1\":1,\"a\":{\"$integer\":\"AQAAAAAAAAA=\"}}"
+	if got := Encode(v, ""); got != want {
+		t.Errorf("Encode = %s\nwant     %s", got, want)
+	}
+}
