@@ -117,10 +117,7 @@ func (p *parity) same(args ...string) (ref, our cliResult) {
 
 func (p *parity) compare(what string, ref, our cliResult) {
 	p.t.Helper()
-	if dir := os.Getenv("PARITY_DUMP"); dir != "" {
-		_ = os.WriteFile(filepath.Join(dir, "ref.out"), []byte(ref.stdout), 0o644)
-		_ = os.WriteFile(filepath.Join(dir, "our.out"), []byte(our.stdout), 0o644)
-	}
+	// PARITY_DEBUG=1 logs every comparison, to see what a case covers.
 	if os.Getenv("PARITY_DEBUG") != "" {
 		p.t.Logf("convex %s: exit %d/%d\nref: %q\nour: %q\nref stderr: %q\nour stderr: %q", what, ref.code, our.code, ref.stdout, our.stdout, ref.stderr, our.stderr)
 	}
@@ -448,6 +445,19 @@ b"}`, `// c
 		pc.same("run", "--component", "nosuch", "parity:num")
 		pc.same("data", "--component", "nosuch")
 		pc.same("data", "things", "--component", "nosuch")
+	})
+
+	// Usage errors exit 2 here and 1 in the npm CLI, on purpose
+	// (docs/differences.md); stdout stays empty in both.
+	t.Run("usage-errors", func(t *testing.T) {
+		for _, args := range [][]string{{"data", "--limit", "0"}, {"data", "--order", "up"}, {"data", "--format", "csv"},
+			{"run"}, {"run", "parity:num", "{}", "extra"}, {"env", "list", "--names-only", "--include-values"}, {"logs", "--nope"}} {
+			ref, our := p.both(args...)
+			if ref.stdout != "" || our.stdout != "" || ref.code != 1 || our.code != 2 {
+				t.Errorf("convex %s: npm CLI exit %d stdout %q; ours exit %d stdout %q; want 1 and 2, nothing on stdout\n%s",
+					strings.Join(args, " "), ref.code, ref.stdout, our.code, our.stdout, our.stderr)
+			}
+		}
 	})
 
 	t.Run("cloud-only", func(t *testing.T) {
