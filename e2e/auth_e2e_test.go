@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -17,7 +16,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -212,20 +210,7 @@ func TestAuthE2E(t *testing.T) {
 	}
 	runCLI(t, app, env, 2*time.Minute, "deploy", "--typecheck", "disable")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join(app, "scenario.mjs"), r.CloudURL, r.SiteURL, p.url())
-	cmd.Env = append(os.Environ(), "CONVEX_NODE_MODULES="+nm)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdout, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("scenario script: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr.String())
-	}
-	var res map[string]json.RawMessage
-	if err := json.Unmarshal(stdout, &res); err != nil {
-		t.Fatalf("scenario script printed non-JSON: %v\n%s\nstderr:\n%s", err, stdout, stderr.String())
-	}
+	res := runScenario(t, app, nm, 90*time.Second, r.CloudURL, r.SiteURL, p.url())
 	k := kitchenResults{t: t, res: res}
 	iss := p.url()
 

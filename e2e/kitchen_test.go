@@ -30,9 +30,16 @@ func kitchenRun(t *testing.T) map[string]json.RawMessage {
 	env := cliEnv(t, r.CloudURL, r.AdminKey)
 	runCLI(t, app, env, 2*time.Minute, "deploy", "--typecheck", "disable")
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	return runScenario(t, app, nm, time.Minute, r.CloudURL, r.SiteURL)
+}
+
+// runScenario runs the app's scenario.mjs with node (the npm packages in nm),
+// passing args, and returns the JSON object it prints: one entry a scenario.
+func runScenario(t *testing.T, app, nm string, timeout time.Duration, args ...string) map[string]json.RawMessage {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join(app, "scenario.mjs"), r.CloudURL, r.SiteURL)
+	cmd := exec.CommandContext(ctx, "node", append([]string{filepath.Join(app, "scenario.mjs")}, args...)...)
 	cmd.Env = append(os.Environ(), "CONVEX_NODE_MODULES="+nm)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
