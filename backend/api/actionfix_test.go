@@ -9,33 +9,15 @@ import (
 	convexsync "github.com/convex-go/convex/backend/sync"
 )
 
-// registerPrelude defines reg(kind, handler), a registered function of the
-// shape the convex npm package exports, and sys(op, args), an async syscall.
-const registerPrelude = `
-function reg(kind, handler) {
-  const fn = async () => {};
-  fn["is" + kind] = true;
-  fn.isPublic = true;
-  fn.exportArgs = () => '{"type":"any"}';
-  fn.exportReturns = () => "null";
-  const inv = async (argsJson) => JSON.stringify((await handler(JSON.parse(argsJson)[0])) ?? null);
-  fn.invokeQuery = inv;
-  fn.invokeMutation = inv;
-  fn.invokeAction = (requestId, a) => inv(a);
-  return fn;
-}
-const sys = (op, args) => Convex.asyncSyscall(op, JSON.stringify(args)).then(JSON.parse);
-`
-
 // vectorModule has a table with a vector index and an action that searches
 // it through the action syscall, as ctx.vectorSearch does.
-const vectorModule = registerPrelude + `export const add = reg("Mutation", async (value) => (await sys("1.0/insert", { table: "vecs", value }))._id);
-export const nearest = reg("Action", async ({ vector, kind }) => {
+const vectorModule = registerPrelude + `export const add = reg("Mutation", "Public", async (value) => (await sys("1.0/insert", { table: "vecs", value }))._id);
+export const nearest = reg("Action", "Public", async ({ vector, kind }) => {
   const expressions = kind === undefined ? null : { $eq: [{ $field: "kind" }, { $literal: kind }] };
   const r = await sys("1.0/actions/vectorSearch", { query: { indexName: "vecs.by_emb", vector, limit: 2, expressions } });
   return r.results.map((x) => x._id);
 });
-export const missingIndex = reg("Action", async () =>
+export const missingIndex = reg("Action", "Public", async () =>
   sys("1.0/actions/vectorSearch", { query: { indexName: "vecs.nope", vector: [1, 0], limit: 2, expressions: null } }));
 `
 
@@ -74,14 +56,7 @@ func TestHTTPActionsHaveNoBuiltInCORS(t *testing.T) {
 	e := newTestEnv(t)
 	site := newSiteServer(t, e)
 	for _, base := range []string{site, e.http.URL + "/http"} {
-		req, _ := http.NewRequest(http.MethodOptions, base+"/anything", nil)
-		req.Header.Set("Origin", "http://app.test")
-		req.Header.Set("Access-Control-Request-Method", "POST")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := preflight(t, base+"/anything")
 		// No http.js is deployed, so the preflight reaches the (absent) router.
 		if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Access-Control-Allow-Methods") != "" ||
 			resp.Header.Get("Access-Control-Allow-Origin") != "" {
@@ -89,7 +64,16 @@ func TestHTTPActionsHaveNoBuiltInCORS(t *testing.T) {
 		}
 	}
 	// The API itself keeps its permissive CORS.
-	req, _ := http.NewRequest(http.MethodOptions, e.http.URL+"/api/query", nil)
+	if resp := preflight(t, e.http.URL+"/api/query"); resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != "http://app.test" {
+		t.Errorf("API preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// preflight sends a browser's CORS preflight for a POST from
+// http://app.test to url and returns the (closed) response.
+func preflight(t *testing.T, url string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodOptions, url, nil)
 	req.Header.Set("Origin", "http://app.test")
 	req.Header.Set("Access-Control-Request-Method", "POST")
 	resp, err := http.DefaultClient.Do(req)
@@ -97,9 +81,7 @@ func TestHTTPActionsHaveNoBuiltInCORS(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != "http://app.test" {
-		t.Errorf("API preflight: %d %v", resp.StatusCode, resp.Header)
-	}
+	return resp
 }
 
 func newSiteServer(t *testing.T, e *testEnv) string {
@@ -109,8 +91,8 @@ func newSiteServer(t *testing.T, e *testEnv) string {
 	return hs.URL
 }
 
-const pagerModule = registerPrelude + `export const add = reg("Mutation", async ({ n }) => (await sys("1.0/insert", { table: "rows", value: { n } }))._id);
-export const page = reg("Query", async () => {
+const pagerModule = registerPrelude + `export const add = reg("Mutation", "Public", async ({ n }) => (await sys("1.0/insert", { table: "rows", value: { n } }))._id);
+export const page = reg("Query", "Public", async () => {
   const query = { source: { type: "FullTableScan", tableName: "rows", order: "desc" }, operators: [] };
   const r = await sys("1.0/queryPage", { query, cursor: null, pageSize: 2 });
   return r.page.map((d) => d.n);

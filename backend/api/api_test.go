@@ -21,9 +21,11 @@ import (
 	"github.com/convex-go/convex/backend/store"
 )
 
-// notesModule is a hand-written module with the markers convex/server puts
-// on registered functions, so these tests need no bundler or npm packages.
-const notesModule = `
+// registerPrelude defines reg(kind, visibility, handler, argsJSON?), a
+// function with the markers convex/server puts on registered functions, and
+// sys(op, args), an async syscall, so test modules need no bundler or npm
+// packages.
+const registerPrelude = `
 function reg(kind, vis, handler, args) {
   const fn = async () => {};
   fn["is" + kind] = true;
@@ -37,7 +39,10 @@ function reg(kind, vis, handler, args) {
   return fn;
 }
 const sys = (op, args) => Convex.asyncSyscall(op, JSON.stringify(args)).then(JSON.parse);
-export const add = reg("Mutation", "Public", async ({ text }) => {
+`
+
+// notesModule is a hand-written notes module built on registerPrelude.
+const notesModule = registerPrelude + `export const add = reg("Mutation", "Public", async ({ text }) => {
   console.log("adding", text);
   return (await sys("1.0/insert", { table: "notes", value: { text } }))._id;
 }, '{"type":"object","value":{"text":{"fieldType":{"type":"string"},"optional":false}}}');
