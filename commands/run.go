@@ -488,6 +488,20 @@ func (p *json5) errorf(format string, args ...any) error {
 	return fmt.Errorf("JSON5: "+format+" at position %d", append(args, p.i+1)...)
 }
 
+// hexDigits reads the n hex digits of an escape (\x: 2, \u: 4) that start at
+// the current position.
+func (p *json5) hexDigits(n int, escape string) (uint64, error) {
+	if p.i+n > len(p.s) {
+		return 0, p.errorf("bad %s escape", escape)
+	}
+	v, err := strconv.ParseUint(p.s[p.i:p.i+n], 16, 4*n)
+	if err != nil {
+		return 0, p.errorf("bad %s escape", escape)
+	}
+	p.i += n
+	return v, nil
+}
+
 func (p *json5) space() {
 	for p.i < len(p.s) {
 		switch {
@@ -702,24 +716,16 @@ func (p *json5) str() (string, error) {
 					p.i++
 				}
 			case 'x':
-				if p.i+2 > len(p.s) {
-					return "", p.errorf("bad \\x escape")
-				}
-				n, err := strconv.ParseUint(p.s[p.i:p.i+2], 16, 8)
+				n, err := p.hexDigits(2, "\\x")
 				if err != nil {
-					return "", p.errorf("bad \\x escape")
+					return "", err
 				}
-				p.i += 2
 				b.WriteRune(rune(n))
 			case 'u':
-				if p.i+4 > len(p.s) {
-					return "", p.errorf("bad \\u escape")
-				}
-				n, err := strconv.ParseUint(p.s[p.i:p.i+4], 16, 16)
+				n, err := p.hexDigits(4, "\\u")
 				if err != nil {
-					return "", p.errorf("bad \\u escape")
+					return "", err
 				}
-				p.i += 4
 				r := rune(n)
 				if utf16.IsSurrogate(r) && strings.HasPrefix(p.s[p.i:], "\\u") && p.i+6 <= len(p.s) {
 					if n2, err := strconv.ParseUint(p.s[p.i+2:p.i+6], 16, 16); err == nil {
