@@ -2,6 +2,7 @@ package commands
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/convex-go/convex/config"
@@ -80,5 +81,10 @@ func TestRelaxedJSONStringEscapes(t *testing.T) {
 	}
 	if _, err := relaxedJSON(`"\xZ1"`); err == nil {
 		t.Error(`"\xZ1" was accepted`)
+	}
+	for in, want := range map[string]string{`"\x4`: `bad \x escape`, `"\u12`: `bad \u escape`, `"\uZZZZ"`: `bad \u escape`} {
+		if _, err := relaxedJSON(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("relaxedJSON(%s): %v, want %q", in, err, want)
+		}
 	}
 }
