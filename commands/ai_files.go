@@ -68,27 +68,38 @@ func newAIFilesCommand(d *Deps) *cli.Command {
 // aiFilesManager is the AI files manager for the project in the current
 // directory, talking to the version API (CONVEX_VERSION_API_ORIGIN).
 func (d *Deps) aiFilesManager() (*aifiles.Manager, error) {
-	cfg, err := config.ReadProjectConfig(d.Cwd)
+	m, cfg, err := d.projectAIFiles()
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range cfg.Warnings() {
 		d.Out.Warn("Warning: %s", w)
 	}
+	m.API = d.versionAPI(d.Env.Get(aifiles.OriginEnv))
+	m.Out = d.Out
+	m.Skills = aifiles.NpxSkills(d.Env.Get("PATH"))
+	return m, nil
+}
+
+// projectAIFiles is the AI files of the project in the current directory
+// as its convex.json describes them, with no API or output attached.
+func (d *Deps) projectAIFiles() (*aifiles.Manager, *config.ProjectConfig, error) {
+	cfg, err := config.ReadProjectConfig(d.Cwd)
+	if err != nil {
+		return nil, nil, err
+	}
 	dir, err := filepath.Abs(d.Cwd)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	api := aifiles.NewAPI(d.Env.Get(aifiles.OriginEnv), auth.ClientHeader(d.Env), ui.IsTerminal(d.Stdin),
+	return &aifiles.Manager{ProjectDir: dir, FunctionsDir: cfg.FunctionsDir(dir), Config: cfg.AIFiles}, cfg, nil
+}
+
+// versionAPI is the version API client at origin ("" for Convex's), sending
+// the headers the npm CLI sends (client version, interactive, agent mode).
+func (d *Deps) versionAPI(origin string) *aifiles.API {
+	return aifiles.NewAPI(origin, auth.ClientHeader(d.Env), ui.IsTerminal(d.Stdin),
 		d.Env.Get(deployments.EnvAgentMode), d.httpClient())
-	return &aifiles.Manager{
-		ProjectDir:   dir,
-		FunctionsDir: cfg.FunctionsDir(dir),
-		Config:       cfg.AIFiles,
-		API:          api,
-		Out:          d.Out,
-		Skills:       aifiles.NpxSkills(d.Env.Get("PATH")),
-	}, nil
 }
 
 func (d *Deps) aiFiles(sub string) cli.ActionFunc {

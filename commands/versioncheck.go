@@ -2,15 +2,11 @@ package commands
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/convex-go/convex/aifiles"
-	"github.com/convex-go/convex/auth"
-	"github.com/convex-go/convex/config"
 	"github.com/convex-go/convex/deployments"
-	"github.com/convex-go/convex/ui"
 )
 
 // versionCheckGrace is how long a command that is done with its own work
@@ -66,9 +62,7 @@ func (v *versionCheck) run(ctx context.Context) {
 	if origin == "" {
 		origin = defaultVersionAPIOrigin
 	}
-	api := aifiles.NewAPI(origin, auth.ClientHeader(d.Env), ui.IsTerminal(d.Stdin),
-		d.Env.Get(deployments.EnvAgentMode), d.httpClient())
-	info, err := api.Version(ctx)
+	info, err := d.versionAPI(origin).Version(ctx)
 	if err != nil {
 		v.logf("version check skipped: %v", err)
 		return
@@ -90,15 +84,10 @@ func (v *versionCheck) run(ctx context.Context) {
 // out of date compared with info, "" when there is nothing to say or they
 // are disabled in convex.json.
 func (d *Deps) aiFilesStaleness(info aifiles.VersionInfo) (string, error) {
-	cfg, err := config.ReadProjectConfig(d.Cwd)
+	m, _, err := d.projectAIFiles()
 	if err != nil {
 		return "", err
 	}
-	dir, err := filepath.Abs(d.Cwd)
-	if err != nil {
-		return "", err
-	}
-	m := &aifiles.Manager{ProjectDir: dir, FunctionsDir: cfg.FunctionsDir(dir), Config: cfg.AIFiles}
 	return m.Staleness(info), nil
 }
 
